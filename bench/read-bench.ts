@@ -1,0 +1,121 @@
+/**
+ * `npm run bench`: packets/s and peak memory of `nta read` on the deterministic 2M-packet capture, beside
+ * tcpdump, tshark and the original Scapy approach measured in the same run (ratios matter: the machines
+ * are noisy). Usage: node dist/bench/read-bench.js [--capture F] [--runs N] [--skip-scapy]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const OUT_DIR = join(ROOT, 'bench', 'out');
+const NTA = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const SCAPY_PACKETS = 100_000;
+
+const { values } = parseArgs({
+  options: {
+    capture: { type: 'string', default: join(OUT_DIR, 'bench-2m.pcap') },
+    runs: { type: 'string', default: '3' },
+    'skip-scapy': { type: 'boolean', default: false },
+  },
+});
+const capture = resolve(values.capture);
+const runs = Number(values.runs);
+
+interface Measurement {
+  name: string;
+  packets: number;
+  seconds: number;
+  peakMB: number;
+  note?: string;
+}
+
+function ensureCapture(): void {
+  if (existsSync(capture)) return;
+  mkdirSync(OUT_DIR, { recursive: true });
+  const script = resolve(ROOT, '..', 'shared', 'bench', 'make-bench-pcap.sh');
+  console.log(`building ${capture} with ${script} (needs tcpreplay, tshark, xz-utils, python3-scapy)…`);
+  const r = spawnSync('bash', [script, capture], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`make-bench-pcap.sh failed (exit ${r.status})`);
+}
+
+function countPackets(): number {
+  const r = spawnSync('capinfos', ['-T', '-r', '-c', capture], { encoding: 'utf8' });
+  const n = Number(r.stdout.trim().split('\t')[1]);
+  if (!Number.isFinite(n)) throw new Error(`capinfos could not count ${capture}: ${r.stderr}`);
+  return n;
+}
+
+/** Runs a shell command under GNU time; returns wall seconds and peak RSS. Median of `runs` runs. */
+function measure(name: string, shell: string, packets: number, repeat = runs, note?: string): Measurement {
+  const samples: { seconds: number; peakMB: number }[] = [];
+  for (let i = 0; i < repeat; i++) {
+    const r = spawnSync('/usr/bin/time', ['-f', 'NTA_TIME %e %M', 'bash', '-c', shell], { encoding: 'utf8' });
+    const line = r.stderr.split('\n').find((l) => l.startsWith('NTA_TIME '));
+    if (r.status !== 0 || line === undefined) throw new Error(`${name} failed (exit ${r.status}): ${r.stderr.slice(-500)}`);
+    const [, sec, kb] = line.split(' ');
+    samples.push({ seconds: Number(sec), peakMB: Number(kb) / 1024 });
+  }
+  samples.sort((a, b) => a.seconds - b.seconds);
+  const median = samples[Math.floor(samples.length / 2)]!;
+  return { name, packets, seconds: median.seconds, peakMB: Math.max(...samples.map((s) => s.peakMB)), ...(note ? { note } : {}) };
+}
+
+ensureCapture();
+const packets = countPackets();
+const db = join(OUT_DIR, 'bench.db');
+const removeDb = (): void => ['', '-wal', '-shm'].forEach((s) => rmSync(db + s, { force: true }));
+const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+const results: Measurement[] = [];
+
+results.push(measure('tcpdump -r F -w /dev/null', `tcpdump -r ${q(capture)} -w /dev/null 2>/dev/null`, packets));
+results.push(measure('nta read -q --no-db (decode only)', `node ${q(NTA)} read -q --no-db ${q(capture)} 2>/dev/null`, packets));
+results.push(
+  measure('nta read -q --db FILE (traffic table)', `rm -f ${q(db)}*; node ${q(NTA)} read -q --db ${q(db)} ${q(capture)} 2>/dev/null`, packets),
+);
+removeDb();
+results.push(
+  measure(
+    'tshark -T fields ip.src ip.dst ip.proto',
+    `tshark -n -r ${q(capture)} -T fields -e ip.src -e ip.dst -e ip.proto > /dev/null 2>&1`,
+    packets,
+    1,
+  ),
+);
+if (!values['skip-scapy']) {
+  const scapyDb = join(OUT_DIR, 'scapy.db');
+  const m = measure(
+    'Scapy sniff(offline) + SQLite commit per packet',
+    `rm -f ${q(scapyDb)}; /usr/bin/python3 ${q(join(ROOT, 'bench', 'scapy-seed.py'))} ${q(capture)} ${q(scapyDb)} ${SCAPY_PACKETS} > /dev/null`,
+    SCAPY_PACKETS,
+    1,
+    `first ${SCAPY_PACKETS} packets, extrapolated`,
+  );
+  rmSync(scapyDb, { force: true });
+  results.push(m);
+}
+
+const tcpdumpRate = results[0]!.packets / results[0]!.seconds;
+const fmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const rows = results.map((r) => {
+  const rate = r.packets / r.seconds;
+  return {
+    tool: r.name,
+    packets: fmt.format(r.packets),
+    seconds: r.seconds.toFixed(2),
+    'packets/s': fmt.format(rate),
+    'vs tcpdump': `${((rate / tcpdumpRate) * 100).toFixed(1)}%`,
+    'peak MB': r.peakMB.toFixed(0),
+    ...(r.note ? { note: r.note } : {}),
+  };
+});
+console.log(`capture: ${capture} (${fmt.format(packets)} packets), median of ${runs} runs for tcpdump and nta`);
+console.table(rows);
+const decode = results[1]!;
+const stored = results[2]!;
+const decodeRatio = decode.packets / decode.seconds / tcpdumpRate;
+console.log(`decode-only / tcpdump: ${(decodeRatio * 100).toFixed(1)}% (target ≥ 60%)`);
+console.log(`with traffic table: ${fmt.format(stored.packets / stored.seconds)} packets/s (target ≥ 1,000,000)`);
+console.log(`peak memory: ${Math.max(decode.peakMB, stored.peakMB).toFixed(0)} MB (target < 150 MB)`);
+writeFileSync(join(OUT_DIR, 'read-bench.json'), JSON.stringify({ date: new Date().toISOString(), capture, results }, null, 2));

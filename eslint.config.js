@@ -1,0 +1,37 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** Imports may only point down the pipeline: core ← decode ← flow ← app ← detect (STYLE.md §1). */
+const layerRules = [
+  { folder: 'core', forbidden: ['capture', 'decode', 'flow', 'app', 'detect', 'store', 'cli', 'schema'] },
+  { folder: 'decode', forbidden: ['capture', 'flow', 'app', 'detect', 'store', 'cli'] },
+  { folder: 'capture', forbidden: ['decode', 'flow', 'app', 'detect', 'store', 'cli'] },
+  { folder: 'store', forbidden: ['capture', 'decode', 'flow', 'app', 'detect', 'cli'] },
+];
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  ...layerRules.map(({ folder, forbidden }) => ({
+    files: [`src/${folder}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: forbidden.map((f) => ({
+            group: [`../${f}/*`, `../../${f}/*`],
+            message: `src/${folder} must not import from src/${f} (pipeline dependency rule)`,
+          })),
+        },
+      ],
+    },
+  })),
+);

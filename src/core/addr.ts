@@ -1,0 +1,88 @@
+/** IP address text as tshark prints it: dotted quad, and IPv6 in RFC 5952 form. */
+
+export function formatIPv4(b: Uint8Array, o: number): string {
+  return `${b[o]!}.${b[o + 1]!}.${b[o + 2]!}.${b[o + 3]!}`;
+}
+
+export function formatIPv6(b: Uint8Array, o: number): string {
+  // RFC 5952: lower-case hex, no leading zeros, the longest run (first if tied) of two or more zero
+  // groups becomes "::", and an IPv4-mapped address ends in dotted-quad form.
+  let bestStart = -1;
+  let bestLen = 0;
+  let runStart = -1;
+  for (let g = 0; g < 8; g++) {
+    const zero = b[o + 2 * g] === 0 && b[o + 2 * g + 1] === 0;
+    if (zero) {
+      if (runStart < 0) runStart = g;
+      const len = g - runStart + 1;
+      if (len > bestLen) {
+        bestLen = len;
+        bestStart = runStart;
+      }
+    } else {
+      runStart = -1;
+    }
+  }
+  if (bestLen < 2) bestStart = -1;
+  const mapped = bestStart === 0 && bestLen === 5 && b[o + 10] === 0xff && b[o + 11] === 0xff;
+  if (mapped) return `::ffff:${formatIPv4(b, o + 12)}`;
+  let s = '';
+  for (let g = 0; g < 8; g++) {
+    if (g === bestStart) {
+      s += g === 0 ? '::' : ':';
+      g += bestLen - 1;
+      continue;
+    }
+    s += ((b[o + 2 * g]! << 8) | b[o + 2 * g + 1]!).toString(16);
+    if (g < 7) s += ':';
+  }
+  return s;
+}
+
+const CACHE_SLOTS = 8192; // power of two
+
+/**
+ * Address text for the store and the console. Traffic repeats the same few thousand addresses, so text is
+ * cached in a direct-mapped table keyed by the address bytes: formatting becomes a compare and a load.
+ */
+export class AddressTextCache {
+  readonly #keys4 = new Float64Array(CACHE_SLOTS).fill(-1);
+  readonly #text4: string[] = new Array<string>(CACHE_SLOTS).fill('');
+  readonly #keys6 = new Uint8Array(CACHE_SLOTS * 16);
+  readonly #used6 = new Uint8Array(CACHE_SLOTS);
+  readonly #text6: string[] = new Array<string>(CACHE_SLOTS).fill('');
+
+  ipv4(b: Uint8Array, o: number): string {
+    const key = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+    const slot = (Math.imul(key, 0x9e3779b1) >>> 19) & (CACHE_SLOTS - 1);
+    if (this.#keys4[slot] === key) return this.#text4[slot]!;
+    const text = formatIPv4(b, o);
+    this.#keys4[slot] = key;
+    this.#text4[slot] = text;
+    return text;
+  }
+
+  ipv6(b: Uint8Array, o: number): string {
+    let h = 0;
+    for (let i = 0; i < 16; i += 4) {
+      h = Math.imul(h ^ ((b[o + i]! << 24) | (b[o + i + 1]! << 16) | (b[o + i + 2]! << 8) | b[o + i + 3]!), 0x9e3779b1);
+    }
+    const slot = (h >>> 19) & (CACHE_SLOTS - 1);
+    const k = slot * 16;
+    if (this.#used6[slot] === 1) {
+      let same = true;
+      for (let i = 0; i < 16; i++) {
+        if (this.#keys6[k + i] !== b[o + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.#text6[slot]!;
+    }
+    const text = formatIPv6(b, o);
+    for (let i = 0; i < 16; i++) this.#keys6[k + i] = b[o + i]!;
+    this.#used6[slot] = 1;
+    this.#text6[slot] = text;
+    return text;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The decoder's output for one frame: the outermost network and transport layer, as offsets into the frame
+ * and plain numbers. One instance is reused for every packet (STYLE.md E1); it is valid until the next
+ * decode call.
+ */
+export const Network = { None: 0, IPv4: 4, IPv6: 6, ARP: 1 } as const;
+export type Network = (typeof Network)[keyof typeof Network];
+
+export const Status = { Ok: 0, Truncated: 1, Malformed: 2, UnknownLinkType: 3 } as const;
+export type Status = (typeof Status)[keyof typeof Status];
+
+export class DecodedPacket {
+  status: Status = Status.Ok;
+  /** The first network layer found: IPv4, IPv6 or ARP, else None. */
+  network: Network = Network.None;
+  /** Offsets of the outer source/destination addresses in the frame; 4 (IPv4) or 16 (IPv6) bytes each. */
+  srcOff = 0;
+  dstOff = 0;
+  /** IP protocol number (for IPv6 the one after the extension headers); -1 when unknown. */
+  ipProto = -1;
+  /** Outer TCP/UDP ports; -1 when the outer transport is not TCP/UDP or its ports were not captured. */
+  srcPort = -1;
+  dstPort = -1;
+  /** The 12 TCP flag bits; -1 when there is no readable outer TCP header. */
+  tcpFlags = -1;
+  /** Outer ICMP/ICMPv6 type and code; -1 when absent. */
+  icmpType = -1;
+  icmpCode = -1;
+  /** IPv4/IPv6 fragment offset in bytes and more-fragments flag; 0/false for unfragmented packets. */
+  fragOffset = 0;
+  moreFragments = false;
+  /** Outermost 802.1Q VLAN id, -1 when untagged. */
+  vlan = -1;
+  /** Transport payload as [payloadOff, payloadEnd) within the frame (0, 0 when there is none). */
+  payloadOff = 0;
+  payloadEnd = 0;
+
+  reset(): void {
+    this.status = Status.Ok;
+    this.network = Network.None;
+    this.srcOff = 0;
+    this.dstOff = 0;
+    this.ipProto = -1;
+    this.srcPort = -1;
+    this.dstPort = -1;
+    this.tcpFlags = -1;
+    this.icmpType = -1;
+    this.icmpCode = -1;
+    this.fragOffset = 0;
+    this.moreFragments = false;
+    this.vlan = -1;
+    this.payloadOff = 0;
+    this.payloadEnd = 0;
+  }
+}

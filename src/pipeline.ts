@@ -1,0 +1,227 @@
+import { NtaError } from './core/errors.js';
+import { TimestampFormatter } from './core/time.js';
+import { openCapture } from './capture/open.js';
+import type { PacketBatch, PacketSource } from './capture/packet-batch.js';
+import { PacketDecoder } from './decode/decoder.js';
+import { DecodedPacket, Network } from './decode/packet.js';
+import { ADDR_BYTES, TrafficRecords } from './schema/traffic.js';
+import type { CaptureStatus } from './schema/captures.js';
+import type { Store } from './store/store.js';
+import { ProtocolCounts } from './present/protocol-counts.js';
+
+/** Rows handed to the store per transaction. */
+const RECORDS_PER_WRITE = 8192;
+
+export interface PacketObserver {
+  /** Called for every frame with its decoded outer layers; `i` indexes into `batch`. */
+  packet(batch: PacketBatch, i: number, decoded: DecodedPacket): void;
+  /** Called after each batch, so observers do their I/O once per batch; a promise applies backpressure. */
+  batchDone(): unknown;
+}
+
+export interface ReadOptions {
+  readonly paths: readonly string[];
+  readonly store?: Store | undefined;
+  /** Stop after this many frames in all (tshark's -c). */
+  readonly maxPackets?: number | undefined;
+  readonly observer?: PacketObserver | undefined;
+  /** Checked once per batch; when it returns true the read stops as if interrupted. */
+  readonly shouldStop?: () => boolean;
+}
+
+export interface SourceResult {
+  readonly source: string;
+  readonly format: string;
+  readonly captureId: number | null;
+  readonly status: CaptureStatus;
+  readonly error: string | null;
+  readonly packets: number;
+}
+
+export interface ReadSummary {
+  readonly packets: number;
+  readonly bytes: number;
+  readonly ipPackets: number;
+  readonly malformed: number;
+  readonly truncated: number;
+  readonly unknownLinkType: number;
+  readonly anomalies: Record<string, number>;
+  readonly protocols: Record<string, number>;
+  readonly rowsStored: number;
+  readonly elapsedSeconds: number;
+  readonly packetsPerSecond: number;
+  readonly sources: readonly SourceResult[];
+  readonly interrupted: boolean;
+}
+
+/**
+ * Reads captures through decode into the store: the one place that wires capture → decode → store for
+ * offline reads. Damaged input never loses what came before it: good frames are stored and the capture
+ * row records the error.
+ */
+export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
+  const started = process.hrtime.bigint();
+  const decoder = new PacketDecoder();
+  const decoded = new DecodedPacket();
+  const protocols = new ProtocolCounts();
+  const store = opts.store;
+  let records = store === undefined ? new TrafficRecords(0) : await store.records(RECORDS_PER_WRITE);
+  const observer = opts.observer;
+  const maxPackets = opts.maxPackets ?? Infinity;
+  const sources: SourceResult[] = [];
+  const time = new TimestampFormatter();
+  let packets = 0;
+  let bytes = 0;
+  let ipPackets = 0;
+  let rowsStored = 0;
+  let interrupted = false;
+
+  for (const path of opts.paths) {
+    if (packets >= maxPackets || interrupted) break;
+    let source: PacketSource;
+    try {
+      source = await openCapture(path);
+    } catch (err) {
+      if (!(err instanceof NtaError)) throw err;
+      sources.push({ source: path, format: 'unknown', captureId: null, status: 'error', error: err.message, packets: 0 });
+      continue;
+    }
+    const captureId = await store?.startCapture({
+      source: source.info.name,
+      format: source.info.format,
+      startedAt: new Date().toISOString(),
+    });
+    const linkTypes = new Set<number>();
+    let lastLinkType = -1;
+    const counts = decoder.counters();
+    const before = { malformed: counts.malformed, truncated: counts.truncated, unknown: counts.unknownLinkType };
+    let srcPackets = 0;
+    let srcBytes = 0;
+    let srcIp = 0;
+    let firstTs: string | null = null;
+    let lastTs: string | null = null;
+    let status: CaptureStatus = 'complete';
+    let error: string | null = null;
+    const flush = async (): Promise<void> => {
+      if (records.count > 0 && store !== undefined && captureId !== undefined) {
+        rowsStored += records.count;
+        records = await store.writeTraffic(records, captureId);
+      }
+    };
+    try {
+      for await (const batch of source) {
+        const data = batch.data;
+        const n = Math.min(batch.count, maxPackets - packets);
+        for (let i = 0; i < n; i++) {
+          const off = batch.offset[i]!;
+          const linkType = batch.linkType[i]!;
+          decoder.decode(data, off, off + batch.caplen[i]!, linkType, decoded);
+          srcBytes += batch.wireLen[i]!;
+          observer?.packet(batch, i, decoded);
+          if (linkType !== lastLinkType) {
+            linkTypes.add(linkType);
+            lastLinkType = linkType;
+          }
+          if (decoded.network === Network.IPv4 || decoded.network === Network.IPv6) {
+            protocols.addIp(decoded.ipProto);
+            srcIp++;
+            if (store !== undefined) {
+              pushRecord(records, batch, i, decoded);
+              if (records.full) await flush();
+            }
+          } else if (decoded.network === Network.ARP) {
+            protocols.addArp();
+          } else {
+            protocols.addNonIp();
+          }
+        }
+        srcPackets += n;
+        packets += n;
+        if (n > 0 && batch.hasTs[0] === 1 && firstTs === null) firstTs = time.format(batch.tsSec[0]!, batch.tsNsec[0]!);
+        const last = n - 1;
+        if (n > 0 && batch.hasTs[last] === 1) lastTs = time.format(batch.tsSec[last]!, batch.tsNsec[last]!);
+        const pending = observer?.batchDone();
+        if (pending instanceof Promise) await pending;
+        if (packets >= maxPackets) break;
+        if (opts.shouldStop?.() === true) {
+          interrupted = true;
+          status = 'interrupted';
+          break;
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof NtaError)) throw err;
+      status = err.code === 'NTA_ERR_CAPTURE_TRUNCATED' ? 'truncated' : 'error';
+      error = err.message;
+    } finally {
+      await source.close();
+    }
+    await flush();
+    bytes += srcBytes;
+    ipPackets += srcIp;
+    const after = decoder.counters();
+    if (store !== undefined && captureId !== undefined) {
+      await store.finishCapture(captureId, {
+        endedAt: new Date().toISOString(),
+        status,
+        error,
+        firstPacket: firstTs,
+        lastPacket: lastTs,
+        packets: srcPackets,
+        bytes: srcBytes,
+        ipPackets: srcIp,
+        malformed: after.malformed - before.malformed,
+        truncated: after.truncated - before.truncated,
+        unknownLinkType: after.unknownLinkType - before.unknown,
+        dropped: source.stats.dropped,
+        ifDropped: source.stats.ifDropped,
+        linkTypes: [...linkTypes].sort((a, b) => a - b).join(','),
+      });
+    }
+    sources.push({
+      source: source.info.name,
+      format: source.info.format,
+      captureId: captureId ?? null,
+      status,
+      error,
+      packets: srcPackets,
+    });
+  }
+  const elapsedSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const c = decoder.counters();
+  return {
+    packets,
+    bytes,
+    ipPackets,
+    malformed: c.malformed,
+    truncated: c.truncated,
+    unknownLinkType: c.unknownLinkType,
+    anomalies: c.byAnomaly,
+    protocols: protocols.toRecord(),
+    rowsStored,
+    elapsedSeconds,
+    packetsPerSecond: elapsedSeconds > 0 ? packets / elapsedSeconds : 0,
+    sources,
+    interrupted,
+  };
+}
+
+function pushRecord(rec: TrafficRecords, batch: PacketBatch, i: number, d: DecodedPacket): void {
+  const r = rec.count++;
+  const data = batch.data;
+  const addrLen = d.network === Network.IPv6 ? 16 : 4;
+  const a = r * ADDR_BYTES;
+  for (let k = 0; k < addrLen; k++) {
+    rec.src[a + k] = data[d.srcOff + k]!;
+    rec.dst[a + k] = data[d.dstOff + k]!;
+  }
+  rec.frame[r] = batch.frame[i]!;
+  rec.tsSec[r] = batch.tsSec[i]!;
+  rec.tsNsec[r] = batch.tsNsec[i]!;
+  rec.hasTs[r] = batch.hasTs[i]!;
+  rec.ipVersion[r] = d.network;
+  rec.ipProto[r] = d.ipProto;
+  rec.srcPort[r] = d.srcPort;
+  rec.dstPort[r] = d.dstPort;
+  rec.length[r] = batch.wireLen[i]!;
+}

@@ -1,0 +1,31 @@
+import type { ReadSummary } from '../pipeline.js';
+
+const num = new Intl.NumberFormat('en-US');
+
+/** The human end-of-read summary (stderr), in the spirit of tcpdump's and tshark's closing lines. */
+export function formatSummary(s: ReadSummary, dbPath: string | undefined): string {
+  const lines: string[] = [];
+  const files = s.sources.length === 1 ? '1 capture' : `${s.sources.length} captures`;
+  lines.push(
+    `${num.format(s.packets)} packets (${num.format(s.bytes)} bytes) read from ${files} in ${s.elapsedSeconds.toFixed(
+      2,
+    )} s (${num.format(Math.round(s.packetsPerSecond))} packets/s)${s.interrupted ? ', interrupted' : ''}`,
+  );
+  const protocols = Object.entries(s.protocols);
+  if (protocols.length > 0) {
+    const width = Math.max(...protocols.map(([name]) => name.length));
+    lines.push('Packets by protocol:');
+    for (const [name, count] of protocols) lines.push(`  ${name.padEnd(width)}  ${num.format(count).padStart(10)}`);
+  }
+  lines.push(
+    `Malformed: ${num.format(s.malformed)}, truncated: ${num.format(s.truncated)}, unknown link type: ${num.format(
+      s.unknownLinkType,
+    )}`,
+  );
+  if (dbPath !== undefined) {
+    const ids = s.sources.flatMap((src) => (src.captureId === null ? [] : [src.captureId]));
+    const captures = ids.length === 0 ? '' : ` (capture ${ids.join(', ')})`;
+    lines.push(`Stored ${num.format(s.rowsStored)} traffic rows in ${dbPath}${captures}`);
+  }
+  return lines.join('\n') + '\n';
+}

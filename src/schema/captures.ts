@@ -1,0 +1,26 @@
+/** The `captures` table: one row per source read or interface captured, finalized when it ends. */
+export const CAPTURE_STATUS = ['running', 'complete', 'truncated', 'error', 'interrupted'] as const;
+export type CaptureStatus = (typeof CAPTURE_STATUS)[number];
+
+export interface CaptureStart {
+  source: string;
+  format: string;
+  startedAt: string;
+}
+
+export interface CaptureEnd {
+  endedAt: string;
+  status: CaptureStatus;
+  error: string | null;
+  firstPacket: string | null;
+  lastPacket: string | null;
+  packets: number;
+  bytes: number;
+  ipPackets: number;
+  malformed: number;
+  truncated: number;
+  unknownLinkType: number;
+  dropped: number;
+  ifDropped: number;
+  linkTypes: string;
+}

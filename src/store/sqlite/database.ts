@@ -1,0 +1,89 @@
+import Database from 'better-sqlite3';
+import { NtaError } from '../../core/errors.js';
+import { MIGRATIONS, SCHEMA_VERSION, NTA_APPLICATION_ID, SEED_TRAFFIC_COLUMNS } from './migrations.js';
+
+export type SqliteDb = Database.Database;
+
+/**
+ * Opens (creating if needed) an nta SQLite database and brings its schema up to date. The seed tool's
+ * database (a bare `traffic` table) is migrated in place; any other database is refused with a clear error.
+ */
+export function openSqlite(path: string, options: { readonly?: boolean } = {}): SqliteDb {
+  let db: SqliteDb;
+  try {
+    db = new Database(path, { readonly: options.readonly === true, fileMustExist: options.readonly === true });
+  } catch (err) {
+    throw new NtaError('NTA_ERR_STORE', `${path}: cannot open database (${sqliteReason(err)})`, { cause: err });
+  }
+  try {
+    if (options.readonly !== true) {
+      // 16 KiB pages insert ~20% faster than the 4 KiB default; only takes effect on a new database.
+      db.pragma('page_size = 16384');
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      // Checkpoint the WAL every ~64 MB rather than every 4 MB: bulk loads run ~30% faster.
+      db.pragma('wal_autocheckpoint = 16384');
+    }
+    migrate(db, path, options.readonly === true);
+    return db;
+  } catch (err) {
+    db.close();
+    if (err instanceof NtaError) throw err;
+    throw new NtaError('NTA_ERR_STORE', `${path}: ${sqliteReason(err)}`, { cause: err });
+  }
+}
+
+function migrate(db: SqliteDb, path: string, readonly: boolean): void {
+  const appId = db.pragma('application_id', { simple: true }) as number;
+  let version = db.pragma('user_version', { simple: true }) as number;
+  if (appId !== NTA_APPLICATION_ID) {
+    if (appId !== 0) throw notOurs(path, `application id 0x${appId.toString(16)}`);
+    const tables = (
+      db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).all() as {
+        name: string;
+      }[]
+    ).map((r) => r.name);
+    if (tables.length === 0) version = 0;
+    else if (tables.length === 1 && tables[0] === 'traffic' && hasSeedColumns(db)) version = 0;
+    else throw notOurs(path, `it holds tables ${tables.slice(0, 5).join(', ')}`);
+  }
+  if (version > SCHEMA_VERSION) {
+    throw new NtaError(
+      'NTA_ERR_STORE_SCHEMA',
+      `${path}: database schema version ${version} is newer than this nta supports (${SCHEMA_VERSION}); upgrade nta`,
+    );
+  }
+  if (version === SCHEMA_VERSION && appId === NTA_APPLICATION_ID) return;
+  if (readonly) {
+    throw new NtaError(
+      'NTA_ERR_STORE_SCHEMA',
+      `${path}: database schema version ${version} needs migrating to ${SCHEMA_VERSION}; open it writable once`,
+    );
+  }
+  db.transaction(() => {
+    for (let v = version; v < SCHEMA_VERSION; v++) MIGRATIONS[v]!(db);
+    db.pragma(`application_id = ${NTA_APPLICATION_ID}`);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
+}
+
+function hasSeedColumns(db: SqliteDb): boolean {
+  const cols = (db.prepare(`SELECT name FROM pragma_table_info('traffic')`).all() as { name: string }[]).map(
+    (c) => c.name,
+  );
+  return SEED_TRAFFIC_COLUMNS.every((c) => cols.includes(c));
+}
+
+function notOurs(path: string, why: string): NtaError {
+  return new NtaError('NTA_ERR_STORE_SCHEMA', `${path}: not an nta database (${why}); choose another --db path`);
+}
+
+function sqliteReason(err: unknown): string {
+  const code = (err as { code?: string }).code;
+  if (code === 'SQLITE_NOTADB') return 'file is not a database';
+  if (code === 'SQLITE_CANTOPEN') return 'unable to open the file: check that its folder exists and is writable';
+  if (code === 'SQLITE_READONLY') return 'the database is read-only';
+  if (code === 'SQLITE_BUSY') return 'the database is locked by another process';
+  if (code === 'SQLITE_FULL') return 'the disk is full';
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,136 @@
+import { Worker } from 'node:worker_threads';
+import { NtaError } from '../../core/errors.js';
+import type { CaptureEnd, CaptureStart } from '../../schema/captures.js';
+import { TrafficRecords } from '../../schema/traffic.js';
+import type { Store } from '../store.js';
+import type { FromWorker, ToWorker } from './worker-protocol.js';
+
+export const DEFAULT_DB_PATH = 'network_traffic.db';
+/** Record batches alive at once (being filled, queued, being written): bounds the memory in flight. */
+const MAX_RECORD_BATCHES = 4;
+
+/**
+ * The SQLite store as the pipeline sees it: every write goes to a worker thread (writer-worker.ts), so
+ * inserting overlaps with decoding. Record batches are transferred, not copied, and come back for reuse.
+ */
+export class SqliteStore implements Store {
+  readonly path: string;
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: NtaError) => void }>();
+  readonly #spare: TrafficRecords[] = [];
+  readonly #waiting: { resolve: (r: TrafficRecords) => void; reject: (e: NtaError) => void }[] = [];
+  #allocated = 0;
+  #seq = 0;
+  #failure: NtaError | undefined;
+
+  private constructor(path: string) {
+    this.path = path;
+    this.#worker = new Worker(new URL('./writer-worker.js', import.meta.url));
+    this.#worker.on('message', (msg: FromWorker) => this.#onMessage(msg));
+    this.#worker.on('error', (err) => this.#fail(new NtaError('NTA_ERR_STORE', `database writer crashed: ${err.message}`)));
+    this.#worker.on('exit', () => this.#fail(new NtaError('NTA_ERR_STORE', 'database writer exited')));
+  }
+
+  /** Opens (creating or migrating) the database; schema and file errors surface here, before any read. */
+  static async open(path: string): Promise<SqliteStore> {
+    const store = new SqliteStore(path);
+    try {
+      await store.#request({ op: 'open', seq: 0, path });
+    } catch (err) {
+      await store.#worker.terminate();
+      throw err;
+    }
+    return store;
+  }
+
+  /** An empty batch to fill. */
+  async records(capacity: number): Promise<TrafficRecords> {
+    return this.#take(capacity);
+  }
+
+  async startCapture(start: CaptureStart): Promise<number> {
+    return (await this.#request({ op: 'startCapture', seq: 0, start })) as number;
+  }
+
+  /** Hands `records` to the writer (it must not be touched afterwards) and returns an empty batch to fill. */
+  async writeTraffic(records: TrafficRecords, captureId: number): Promise<TrafficRecords> {
+    if (this.#failure !== undefined) throw this.#failure;
+    this.#post(
+      { op: 'traffic', buffer: records.buffer, capacity: records.capacity, count: records.count, captureId },
+      [records.buffer],
+    );
+    return this.#take(records.capacity);
+  }
+
+  async finishCapture(captureId: number, end: CaptureEnd): Promise<void> {
+    await this.#request({ op: 'finishCapture', seq: 0, captureId, end });
+  }
+
+  async close(): Promise<void> {
+    if (this.#failure === undefined) await this.#request({ op: 'close', seq: 0 });
+    await this.#worker.terminate();
+  }
+
+  #take(capacity: number): Promise<TrafficRecords> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    const spare = this.#spare.pop();
+    if (spare !== undefined) {
+      spare.count = 0;
+      return Promise.resolve(spare);
+    }
+    if (this.#allocated < MAX_RECORD_BATCHES) {
+      this.#allocated++;
+      return Promise.resolve(new TrafficRecords(capacity));
+    }
+    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
+  }
+
+  #request(msg: Extract<ToWorker, { seq: number }>): Promise<unknown> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    const seq = ++this.#seq;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(seq, { resolve, reject });
+      this.#post({ ...msg, seq });
+    });
+  }
+
+  #post(msg: ToWorker, transfer: ArrayBuffer[] = []): void {
+    this.#worker.postMessage(msg, transfer);
+  }
+
+  #onMessage(msg: FromWorker): void {
+    switch (msg.op) {
+      case 'reply': {
+        const p = this.#pending.get(msg.seq);
+        this.#pending.delete(msg.seq);
+        p?.resolve(msg.value);
+        break;
+      }
+      case 'records': {
+        const records = new TrafficRecords(msg.capacity, msg.buffer);
+        const waiter = this.#waiting.shift();
+        if (waiter !== undefined) waiter.resolve(records);
+        else this.#spare.push(records);
+        break;
+      }
+      case 'error': {
+        const err = new NtaError(msg.code, `${this.path}: ${msg.message}`);
+        if (msg.seq !== null && this.#pending.has(msg.seq)) {
+          const p = this.#pending.get(msg.seq)!;
+          this.#pending.delete(msg.seq);
+          p.reject(err);
+        }
+        this.#fail(err);
+        break;
+      }
+    }
+  }
+
+  #fail(err: NtaError): void {
+    this.#failure ??= err;
+    for (const p of this.#pending.values()) p.reject(this.#failure);
+    this.#pending.clear();
+    for (const w of this.#waiting) w.reject(this.#failure);
+    this.#waiting.length = 0;
+  }
+}

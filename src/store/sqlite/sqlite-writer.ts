@@ -1,0 +1,44 @@
+import type Database from 'better-sqlite3';
+import type { CaptureEnd, CaptureStart } from '../../schema/captures.js';
+import type { TrafficRecords } from '../../schema/traffic.js';
+import { openSqlite, type SqliteDb } from './database.js';
+import { TrafficWriter } from './traffic-writer.js';
+
+/** Synchronous SQLite writing; runs inside the store's worker thread (see sqlite-store.ts). */
+export class SqliteWriter {
+  readonly #db: SqliteDb;
+  readonly #traffic: TrafficWriter;
+  readonly #insertCapture: Database.Statement;
+  readonly #finishCapture: Database.Statement;
+
+  constructor(path: string) {
+    this.#db = openSqlite(path);
+    this.#traffic = new TrafficWriter(this.#db);
+    this.#insertCapture = this.#db.prepare(
+      `INSERT INTO captures (source, format, status, started_at) VALUES (@source, @format, 'running', @startedAt)`,
+    );
+    this.#finishCapture = this.#db.prepare(`
+      UPDATE captures SET ended_at = @endedAt, status = @status, error = @error, first_packet = @firstPacket,
+        last_packet = @lastPacket, packets = @packets, bytes = @bytes, ip_packets = @ipPackets,
+        malformed = @malformed, truncated = @truncated, unknown_link_type = @unknownLinkType,
+        dropped = @dropped, if_dropped = @ifDropped, link_types = @linkTypes
+      WHERE id = @id`);
+  }
+
+  startCapture(start: CaptureStart): number {
+    return Number(this.#insertCapture.run(start).lastInsertRowid);
+  }
+
+  writeTraffic(records: TrafficRecords, captureId: number): void {
+    this.#traffic.write(records, captureId);
+  }
+
+  finishCapture(captureId: number, end: CaptureEnd): void {
+    this.#finishCapture.run({ ...end, id: captureId });
+  }
+
+  close(): void {
+    this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    this.#db.close();
+  }
+}

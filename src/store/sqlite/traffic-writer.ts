@@ -1,0 +1,81 @@
+import { AddressTextCache } from '../../core/addr.js';
+import { TimestampFormatter } from '../../core/time.js';
+import { ADDR_BYTES, type TrafficRecords } from '../../schema/traffic.js';
+import { IP_PROTOCOL_NAMES } from '../../schema/ip-protocols.js';
+import type { SqliteDb } from './database.js';
+import type Database from 'better-sqlite3';
+
+const COLUMNS = [
+  'timestamp',
+  'src_ip',
+  'dst_ip',
+  'protocol',
+  'src_port',
+  'dst_port',
+  'frame',
+  'ip_proto',
+  'length',
+  'capture_id',
+] as const;
+/** Rows per INSERT statement: multi-row VALUES lists insert ~1.7× faster than one row per statement. */
+const ROWS_PER_STATEMENT = 32;
+
+/** Turns binary traffic records into rows and inserts them, one transaction per call. */
+export class TrafficWriter {
+  readonly #db: SqliteDb;
+  readonly #insertMany: Database.Statement;
+  readonly #insertOne: Database.Statement;
+  readonly #params: unknown[] = new Array<unknown>(COLUMNS.length * ROWS_PER_STATEMENT);
+  readonly #one: unknown[] = new Array<unknown>(COLUMNS.length);
+  readonly #time = new TimestampFormatter();
+  readonly #addr = new AddressTextCache();
+  rowsWritten = 0;
+
+  constructor(db: SqliteDb) {
+    this.#db = db;
+    const placeholders = `(${COLUMNS.map(() => '?').join(', ')})`;
+    const sql = `INSERT INTO traffic (${COLUMNS.join(', ')}) VALUES `;
+    this.#insertMany = db.prepare(sql + Array(ROWS_PER_STATEMENT).fill(placeholders).join(', '));
+    this.#insertOne = db.prepare(sql + placeholders);
+  }
+
+  write(rec: TrafficRecords, captureId: number): void {
+    const n = rec.count;
+    if (n === 0) return;
+    this.#db.exec('BEGIN');
+    try {
+      let i = 0;
+      for (; i + ROWS_PER_STATEMENT <= n; i += ROWS_PER_STATEMENT) {
+        for (let r = 0; r < ROWS_PER_STATEMENT; r++) this.#fill(this.#params, r * COLUMNS.length, rec, i + r, captureId);
+        this.#insertMany.run(this.#params);
+      }
+      for (; i < n; i++) {
+        this.#fill(this.#one, 0, rec, i, captureId);
+        this.#insertOne.run(this.#one);
+      }
+      this.#db.exec('COMMIT');
+    } catch (err) {
+      if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+      throw err;
+    }
+    this.rowsWritten += n;
+  }
+
+  #fill(p: unknown[], o: number, rec: TrafficRecords, i: number, captureId: number): void {
+    const proto = rec.ipProto[i]!;
+    const a = i * ADDR_BYTES;
+    const v6 = rec.ipVersion[i] === 6;
+    const sp = rec.srcPort[i]!;
+    const dp = rec.dstPort[i]!;
+    p[o] = rec.hasTs[i] === 1 ? this.#time.format(rec.tsSec[i]!, rec.tsNsec[i]!) : null;
+    p[o + 1] = v6 ? this.#addr.ipv6(rec.src, a) : this.#addr.ipv4(rec.src, a);
+    p[o + 2] = v6 ? this.#addr.ipv6(rec.dst, a) : this.#addr.ipv4(rec.dst, a);
+    p[o + 3] = proto < 0 ? null : IP_PROTOCOL_NAMES[proto]!;
+    p[o + 4] = sp < 0 ? null : sp;
+    p[o + 5] = dp < 0 ? null : dp;
+    p[o + 6] = rec.frame[i]!;
+    p[o + 7] = proto < 0 ? null : proto;
+    p[o + 8] = rec.length[i]!;
+    p[o + 9] = captureId;
+  }
+}

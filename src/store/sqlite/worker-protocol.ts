@@ -1,0 +1,16 @@
+import type { NtaErrorCode } from '../../core/errors.js';
+import type { CaptureEnd, CaptureStart } from '../../schema/captures.js';
+
+/** Messages to the SQLite worker. Requests with a `seq` get exactly one reply carrying that `seq`. */
+export type ToWorker =
+  | { op: 'open'; seq: number; path: string }
+  | { op: 'startCapture'; seq: number; start: CaptureStart }
+  | { op: 'traffic'; buffer: ArrayBuffer; capacity: number; count: number; captureId: number }
+  | { op: 'finishCapture'; seq: number; captureId: number; end: CaptureEnd }
+  | { op: 'close'; seq: number };
+
+/** Messages from the worker: replies, record buffers handed back for reuse, and failures. */
+export type FromWorker =
+  | { op: 'reply'; seq: number; value: unknown }
+  | { op: 'records'; buffer: ArrayBuffer; capacity: number }
+  | { op: 'error'; seq: number | null; code: NtaErrorCode; message: string };

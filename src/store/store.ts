@@ -1,0 +1,20 @@
+import type { CaptureEnd, CaptureStart } from '../schema/captures.js';
+import type { TrafficRecords } from '../schema/traffic.js';
+
+/**
+ * Where the pipeline's records go. SQLite is the embedded default; other back ends implement the same
+ * interface. Writes are whole batches (one transaction each), never single packets, and never block the
+ * packet path longer than it takes to hand a batch over.
+ */
+export interface Store {
+  readonly path: string;
+  /** An empty record batch to fill; waits while too many batches are in flight (backpressure). */
+  records(capacity: number): Promise<TrafficRecords>;
+  /** Creates the `captures` row for a source and returns its id. */
+  startCapture(start: CaptureStart): Promise<number>;
+  /** Takes ownership of `records` and returns an empty batch to fill next. */
+  writeTraffic(records: TrafficRecords, captureId: number): Promise<TrafficRecords>;
+  /** Finalizes the `captures` row once every row written before it is stored. */
+  finishCapture(captureId: number, end: CaptureEnd): Promise<void>;
+  close(): Promise<void>;
+}
