@@ -6,7 +6,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # g++/make/python3 build better-sqlite3 from source; sqlite3 is the CLI people query the log with;
 # tcpdump feeds `nta read -` from a pipe.
-apt-get install -y -qq --no-install-recommends g++ make python3 sqlite3 tcpdump ca-certificates >/dev/null
+apt-get install -y -qq --no-install-recommends g++ make python3 sqlite3 tcpdump libpcap0.8 iproute2 ca-certificates >/dev/null
 npm ci --no-audit --no-fund
 npm run build
 npm link --no-audit --no-fund >/dev/null

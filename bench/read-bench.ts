@@ -53,13 +53,20 @@ function measure(name: string, shell: string, packets: number, repeat = runs, no
   for (let i = 0; i < repeat; i++) {
     const r = spawnSync('/usr/bin/time', ['-f', 'NTA_TIME %e %M', 'bash', '-c', shell], { encoding: 'utf8' });
     const line = r.stderr.split('\n').find((l) => l.startsWith('NTA_TIME '));
-    if (r.status !== 0 || line === undefined) throw new Error(`${name} failed (exit ${r.status}): ${r.stderr.slice(-500)}`);
+    if (r.status !== 0 || line === undefined)
+      throw new Error(`${name} failed (exit ${r.status}): ${r.stderr.slice(-500)}`);
     const [, sec, kb] = line.split(' ');
     samples.push({ seconds: Number(sec), peakMB: Number(kb) / 1024 });
   }
   samples.sort((a, b) => a.seconds - b.seconds);
   const median = samples[Math.floor(samples.length / 2)]!;
-  return { name, packets, seconds: median.seconds, peakMB: Math.max(...samples.map((s) => s.peakMB)), ...(note ? { note } : {}) };
+  return {
+    name,
+    packets,
+    seconds: median.seconds,
+    peakMB: Math.max(...samples.map((s) => s.peakMB)),
+    ...(note ? { note } : {}),
+  };
 }
 
 ensureCapture();
@@ -69,10 +76,22 @@ const removeDb = (): void => ['', '-wal', '-shm'].forEach((s) => rmSync(db + s, 
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 const results: Measurement[] = [];
 
-results.push(measure('tcpdump -r F -w /dev/null', `tcpdump -r ${q(capture)} -w /dev/null 2>/dev/null`, packets));
-results.push(measure('nta read -q --no-db (decode only)', `node ${q(NTA)} read -q --no-db ${q(capture)} 2>/dev/null`, packets));
 results.push(
-  measure('nta read -q --db FILE (traffic table)', `rm -f ${q(db)}*; node ${q(NTA)} read -q --db ${q(db)} ${q(capture)} 2>/dev/null`, packets),
+  measure('tcpdump -r F -w /dev/null', `tcpdump -r ${q(capture)} -w /dev/null 2>/dev/null`, packets),
+);
+results.push(
+  measure(
+    'nta read -q --no-db (decode only)',
+    `node ${q(NTA)} read -q --no-db ${q(capture)} 2>/dev/null`,
+    packets,
+  ),
+);
+results.push(
+  measure(
+    'nta read -q --db FILE (traffic table)',
+    `rm -f ${q(db)}*; node ${q(NTA)} read -q --db ${q(db)} ${q(capture)} 2>/dev/null`,
+    packets,
+  ),
 );
 removeDb();
 results.push(
@@ -110,12 +129,19 @@ const rows = results.map((r) => {
     ...(r.note ? { note: r.note } : {}),
   };
 });
-console.log(`capture: ${capture} (${fmt.format(packets)} packets), median of ${runs} runs for tcpdump and nta`);
+console.log(
+  `capture: ${capture} (${fmt.format(packets)} packets), median of ${runs} runs for tcpdump and nta`,
+);
 console.table(rows);
 const decode = results[1]!;
 const stored = results[2]!;
 const decodeRatio = decode.packets / decode.seconds / tcpdumpRate;
 console.log(`decode-only / tcpdump: ${(decodeRatio * 100).toFixed(1)}% (target ≥ 60%)`);
-console.log(`with traffic table: ${fmt.format(stored.packets / stored.seconds)} packets/s (target ≥ 1,000,000)`);
+console.log(
+  `with traffic table: ${fmt.format(stored.packets / stored.seconds)} packets/s (target ≥ 1,000,000)`,
+);
 console.log(`peak memory: ${Math.max(decode.peakMB, stored.peakMB).toFixed(0)} MB (target < 150 MB)`);
-writeFileSync(join(OUT_DIR, 'read-bench.json'), JSON.stringify({ date: new Date().toISOString(), capture, results }, null, 2));
+writeFileSync(
+  join(OUT_DIR, 'read-bench.json'),
+  JSON.stringify({ date: new Date().toISOString(), capture, results }, null, 2),
+);

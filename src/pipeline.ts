@@ -19,8 +19,18 @@ export interface PacketObserver {
   batchDone(): unknown;
 }
 
+/** A source not opened yet: opening errors are reported against `name` and reading goes on with the next. */
+export interface CaptureInput {
+  readonly name: string;
+  open(): Promise<PacketSource>;
+}
+
+/** Capture files (or `-`), opened by content when their turn comes. */
+export const fileInputs = (paths: readonly string[]): CaptureInput[] =>
+  paths.map((path) => ({ name: path, open: () => openCapture(path) }));
+
 export interface ReadOptions {
-  readonly paths: readonly string[];
+  readonly inputs: readonly CaptureInput[];
   readonly store?: Store | undefined;
   /** Stop after this many frames in all (tshark's -c). */
   readonly maxPackets?: number | undefined;
@@ -55,8 +65,8 @@ export interface ReadSummary {
 }
 
 /**
- * Reads captures through decode into the store: the one place that wires capture → decode → store for
- * offline reads. Damaged input never loses what came before it: good frames are stored and the capture
+ * Reads captures through decode into the store: the one place that wires capture → decode → store, for
+ * files and live interfaces alike. Damaged input never loses what came before it: good frames are stored and the capture
  * row records the error.
  */
 export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
@@ -76,14 +86,21 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
   let rowsStored = 0;
   let interrupted = false;
 
-  for (const path of opts.paths) {
+  for (const input of opts.inputs) {
     if (packets >= maxPackets || interrupted) break;
     let source: PacketSource;
     try {
-      source = await openCapture(path);
+      source = await input.open();
     } catch (err) {
       if (!(err instanceof NtaError)) throw err;
-      sources.push({ source: path, format: 'unknown', captureId: null, status: 'error', error: err.message, packets: 0 });
+      sources.push({
+        source: input.name,
+        format: 'unknown',
+        captureId: null,
+        status: 'error',
+        error: err.message,
+        packets: 0,
+      });
       continue;
     }
     const captureId = await store?.startCapture({
@@ -94,7 +111,11 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
     const linkTypes = new Set<number>();
     let lastLinkType = -1;
     const counts = decoder.counters();
-    const before = { malformed: counts.malformed, truncated: counts.truncated, unknown: counts.unknownLinkType };
+    const before = {
+      malformed: counts.malformed,
+      truncated: counts.truncated,
+      unknown: counts.unknownLinkType,
+    };
     let srcPackets = 0;
     let srcBytes = 0;
     let srcIp = 0;
@@ -137,7 +158,8 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
         }
         srcPackets += n;
         packets += n;
-        if (n > 0 && batch.hasTs[0] === 1 && firstTs === null) firstTs = time.format(batch.tsSec[0]!, batch.tsNsec[0]!);
+        if (n > 0 && batch.hasTs[0] === 1 && firstTs === null)
+          firstTs = time.format(batch.tsSec[0]!, batch.tsNsec[0]!);
         const last = n - 1;
         if (n > 0 && batch.hasTs[last] === 1) lastTs = time.format(batch.tsSec[last]!, batch.tsNsec[last]!);
         const pending = observer?.batchDone();

@@ -2,7 +2,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -60,7 +68,9 @@ test('reads a capture into network_traffic.db by default and prints one line per
 test("the seed tool's query works with the sqlite3 command-line shell", () => {
   const db = join(work, 'seed-query.db');
   assert.equal(nta(['read', '-q', '--db', db, HTTP]).status, 0);
-  const r = spawnSync('sqlite3', [db, 'SELECT dst_ip, COUNT(*) FROM traffic GROUP BY dst_ip;'], { encoding: 'utf8' });
+  const r = spawnSync('sqlite3', [db, 'SELECT dst_ip, COUNT(*) FROM traffic GROUP BY dst_ip;'], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, '141.142.228.5|7\n192.150.187.43|7\n');
 });
@@ -75,7 +85,10 @@ test('--json prints the summary as one JSON object with stable keys', () => {
   assert.equal(typeof summary['packetsPerSecond'], 'number');
   assert.equal(summary['db'], db);
   const protocols = summary['protocols'] as Record<string, number>;
-  const stored = dbRows<{ protocol: string; n: number }>(db, 'SELECT protocol, COUNT(*) AS n FROM traffic GROUP BY protocol');
+  const stored = dbRows<{ protocol: string; n: number }>(
+    db,
+    'SELECT protocol, COUNT(*) AS n FROM traffic GROUP BY protocol',
+  );
   for (const { protocol, n } of stored) assert.equal(protocols[protocol], n, protocol);
   assert.equal(summary['rowsStored'], summary['ipPackets']);
 });
@@ -91,9 +104,13 @@ test('-c stops after COUNT packets and -q prints no packet lines', () => {
 
 test('reads standard input: tcpdump -w - | nta read -', () => {
   const db = join(work, 'stdin.db');
-  const r = spawnSync('bash', ['-c', `tcpdump -r '${HTTP}' -w - 2>/dev/null | node '${NTA}' read -q --db '${db}' -`], {
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    'bash',
+    ['-c', `tcpdump -r '${HTTP}' -w - 2>/dev/null | node '${NTA}' read -q --db '${db}' -`],
+    {
+      encoding: 'utf8',
+    },
+  );
   assert.equal(r.status, 0, r.stderr);
   const [cap] = dbRows<{ source: string; packets: number }>(db, 'SELECT source, packets FROM captures');
   assert.deepEqual(cap, { source: '-', packets: 14 });
@@ -108,7 +125,10 @@ test('reads gzip-compressed captures and folders in time order', () => {
   const db = join(work, 'folder.db');
   const r = nta(['read', '-q', '--db', db, dir]);
   assert.equal(r.status, 0, r.stderr);
-  const caps = dbRows<{ source: string; packets: number }>(db, 'SELECT source, packets FROM captures ORDER BY id');
+  const caps = dbRows<{ source: string; packets: number }>(
+    db,
+    'SELECT source, packets FROM captures ORDER BY id',
+  );
   assert.deepEqual(
     caps.map((c) => c.packets),
     [14, 132],
@@ -121,7 +141,10 @@ test('a corrupt record mid-file keeps the frames before it, names the offset and
   const r = nta(['read', '-q', '--db', db, join(PCAPS_DIR, 'unreadable-corrupt-record-after-smtp.pcap')]);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /corrupt .*offset \d+/);
-  const [cap] = dbRows<{ packets: number; status: string; error: string }>(db, 'SELECT packets, status, error FROM captures');
+  const [cap] = dbRows<{ packets: number; status: string; error: string }>(
+    db,
+    'SELECT packets, status, error FROM captures',
+  );
   assert.equal(cap!.packets, 18);
   assert.equal(cap!.status, 'error');
   const [{ n }] = dbRows<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM traffic') as [{ n: number }];
@@ -132,12 +155,35 @@ test('bad input: one clear line on stderr and a non-zero exit, no database creat
   const notCapture = join(work, 'not-a-capture.pcap');
   writeFileSync(notCapture, 'hello, this is text and not a capture file\n');
   assertOneLineError(nta(['read', '-q', '--db', join(work, 'x.db'), notCapture]), /not a capture file/);
-  assertOneLineError(nta(['read', '-q', '--db', join(work, 'x.db'), join(work, 'missing.pcap')]), /no such file/);
-  assertOneLineError(nta(['read', '-q', '--db', join(work, 'x.db'), join(PCAPS_DIR, 'unreadable-pcap-invalid-version.pcap')]), /version/);
+  assertOneLineError(
+    nta(['read', '-q', '--db', join(work, 'x.db'), join(work, 'missing.pcap')]),
+    /no such file/,
+  );
+  assertOneLineError(
+    nta(['read', '-q', '--db', join(work, 'x.db'), join(PCAPS_DIR, 'unreadable-pcap-invalid-version.pcap')]),
+    /version/,
+  );
   assertOneLineError(nta(['read', '-c', 'many', HTTP]), /positive whole number/);
   assertOneLineError(nta(['read', '--db', join(work, 'no-such-dir', 'x.db'), HTTP]), /cannot open database/);
   const r = nta(['frobnicate']);
   assert.equal(r.status, 2);
+});
+
+test('a capture the user may not read: one clear line (run as nobody, since root reads anything)', () => {
+  const dir = join(work, 'perm');
+  mkdirSync(dir, { mode: 0o755 });
+  chmodSync(work, 0o755);
+  const secret = join(dir, 'secret.pcap');
+  copyFileSync(HTTP, secret);
+  chmodSync(secret, 0o000);
+  const r = spawnSync(
+    'setpriv',
+    ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'node', NTA, 'read', '--no-db', secret],
+    {
+      encoding: 'utf8',
+    },
+  );
+  assertOneLineError(r, /secret\.pcap: permission denied$/);
 });
 
 test("migrates the seed tool's database in place and refuses databases that are not nta's", () => {
@@ -149,7 +195,10 @@ test("migrates the seed tool's database in place and refuses databases that are 
     VALUES ('2024-01-01 00:00:00', '10.0.0.1', '10.0.0.2', 'TCP', 1, 2);`);
   conn.close();
   assert.equal(nta(['read', '-q', '--db', seed, HTTP]).status, 0);
-  const rows = dbRows<{ src_ip: string; capture_id: number | null }>(seed, 'SELECT src_ip, capture_id FROM traffic ORDER BY id');
+  const rows = dbRows<{ src_ip: string; capture_id: number | null }>(
+    seed,
+    'SELECT src_ip, capture_id FROM traffic ORDER BY id',
+  );
   assert.equal(rows.length, 15);
   assert.deepEqual(rows[0], { src_ip: '10.0.0.1', capture_id: null });
   assert.equal(rows[1]!.capture_id, 1);
@@ -165,7 +214,9 @@ test("migrates the seed tool's database in place and refuses databases that are 
 });
 
 test('stops quietly when the reader of stdout goes away (nta read | head)', () => {
-  const r = spawnSync('bash', ['-c', `node '${NTA}' read --no-db '${SMALL_LAN}' | head -n 2`], { encoding: 'utf8' });
+  const r = spawnSync('bash', ['-c', `node '${NTA}' read --no-db '${SMALL_LAN}' | head -n 2`], {
+    encoding: 'utf8',
+  });
   assert.equal(r.stdout.trim().split('\n').length, 2);
   assert.equal(r.stderr.includes('EPIPE'), false, r.stderr);
   assert.doesNotMatch(r.stderr, /\n\s+at /);

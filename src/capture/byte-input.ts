@@ -27,8 +27,10 @@ export function fileByteStream(fh: FileHandle, name: string): ByteStream {
   };
 }
 
-/** Turns a stream failure into the NtaError the reader throws (after the bytes that came before it). */
-export type StreamErrorMapper = (err: unknown) => NtaError;
+/**
+ * Turns a stream failure into the NtaError the reader throws, after the `delivered` bytes that came before it.
+ */
+export type StreamErrorMapper = (err: unknown, delivered: number) => NtaError;
 
 /** Queued stream bytes above which the stream is paused until the reader catches up. */
 const STREAM_HIGH_WATER = 4 << 20;
@@ -39,11 +41,16 @@ const STREAM_HIGH_WATER = 4 << 20;
  * fails). `greedy` reads keep waiting until `len` bytes or the end: right for gunzip of a file, where more
  * data is always moments away; wrong for stdin fed by a live capture, which must not wait for a full window.
  */
-export function readableByteStream(stream: Readable, mapError: StreamErrorMapper, greedy = false): ByteStream {
+export function readableByteStream(
+  stream: Readable,
+  mapError: StreamErrorMapper,
+  greedy = false,
+): ByteStream {
   const chunks: Buffer[] = [];
   let head = 0; // chunks[0..head) are used up
   let headOff = 0; // bytes of chunks[head] already used
   let queued = 0;
+  let delivered = 0;
   let ended = false;
   let failure: unknown = undefined;
   let failed = false;
@@ -104,7 +111,8 @@ export function readableByteStream(stream: Readable, mapError: StreamErrorMapper
         }
       }
       if (queued < STREAM_HIGH_WATER && stream.isPaused() && !ended && !failed) stream.resume();
-      if (n === 0 && failed) throw mapError(failure);
+      if (n === 0 && failed) throw mapError(failure, delivered);
+      delivered += n;
       return n;
     },
     async close() {
@@ -129,6 +137,7 @@ export class ByteWindow {
   eof = false;
   readonly #stream: ByteStream;
   readonly #maxBuffer: number;
+  #closing: Promise<void> | undefined;
 
   constructor(stream: ByteStream, maxBuffer: number, initialBuffer = INITIAL_BUFFER) {
     this.#stream = stream;
@@ -175,8 +184,10 @@ export class ByteWindow {
     return this.available >= need;
   }
 
+  /** Closes the input; later calls return the same promise. */
   close(): Promise<void> {
-    return this.#stream.close();
+    this.#closing ??= this.#stream.close();
+    return this.#closing;
   }
 }
 

@@ -5,7 +5,13 @@ import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { NtaError } from '../core/errors.js';
 import { u32le } from '../core/bytes.js';
-import { ByteWindow, describeFsError, fileByteStream, readableByteStream, type ByteStream } from './byte-input.js';
+import {
+  ByteWindow,
+  describeFsError,
+  fileByteStream,
+  readableByteStream,
+  type ByteStream,
+} from './byte-input.js';
 import { PcapReader, isPcapMagic } from './pcap.js';
 import { PCAPNG_MAGIC, PcapngReader } from './pcapng.js';
 import { DEFAULT_BATCH_CAPACITY, PacketBatch, type PacketSource } from './packet-batch.js';
@@ -33,6 +39,24 @@ export async function openCapture(path: string, options: OpenOptions = {}): Prom
   return openReader(opened, path, options.batchCapacity);
 }
 
+/**
+ * Opens a capture arriving on a stream (what `-` does with standard input): sniffed by content like a file;
+ * `name` is what messages and `info.name` show. Closing the source destroys the stream.
+ */
+export async function openCaptureStream(
+  stream: Readable,
+  name: string,
+  options: OpenOptions = {},
+): Promise<PacketSource> {
+  const opened = await sniffWindow(
+    readableByteStream(stream, (err) => ioError(name, err)),
+    name,
+    undefined,
+    options.initialWindow,
+  );
+  return openReader(opened, name, options.batchCapacity);
+}
+
 async function openReader(
   opened: OpenedWindow,
   path: string,
@@ -41,7 +65,8 @@ async function openReader(
   const { win, sizeBytes, magic, gzip } = opened;
   let reader: PcapReader | PcapngReader;
   if (isPcapMagic(magic)) reader = new PcapReader(win, path, sizeBytes, new PacketBatch(batchCapacity));
-  else if (magic === PCAPNG_MAGIC) reader = new PcapngReader(win, path, sizeBytes, new PacketBatch(batchCapacity));
+  else if (magic === PCAPNG_MAGIC)
+    reader = new PcapngReader(win, path, sizeBytes, new PacketBatch(batchCapacity));
   else {
     await win.close();
     throw new NtaError(
@@ -66,23 +91,35 @@ interface OpenedWindow {
   readonly gzip: boolean;
 }
 
-/** Opens the input, unwraps gzip, and makes sure there are at least four bytes to sniff. */
+/** Opens a path (or `-`) for sniffing. */
 async function openWindow(path: string, initialWindow: number | undefined): Promise<OpenedWindow> {
+  if (path === '-')
+    return sniffWindow(
+      readableByteStream(process.stdin, (err) => ioError(path, err)),
+      path,
+      undefined,
+      initialWindow,
+    );
   let stream: ByteStream;
   let sizeBytes: number | undefined;
-  if (path === '-') {
-    stream = readableByteStream(process.stdin, (err) => ioError(path, err));
-  } else {
-    try {
-      const st = await stat(path);
-      if (st.isDirectory()) throw new NtaError('NTA_ERR_IO', `${path}: is a directory`);
-      if (st.isFile()) sizeBytes = st.size;
-      stream = fileByteStream(await open(path, 'r'), path);
-    } catch (err) {
-      if (err instanceof NtaError) throw err;
-      throw ioError(path, err);
-    }
+  try {
+    const st = await stat(path);
+    if (st.isDirectory()) throw new NtaError('NTA_ERR_IO', `${path}: is a directory`);
+    if (st.isFile()) sizeBytes = st.size;
+    stream = fileByteStream(await open(path, 'r'), path);
+  } catch (err) {
+    throw ioError(path, err);
   }
+  return sniffWindow(stream, path, sizeBytes, initialWindow);
+}
+
+/** Makes sure there are at least four bytes to sniff, unwrapping gzip first. */
+async function sniffWindow(
+  stream: ByteStream,
+  path: string,
+  sizeBytes: number | undefined,
+  initialWindow: number | undefined,
+): Promise<OpenedWindow> {
   let win = new ByteWindow(stream, MAX_WINDOW, initialWindow);
   await fillOrFail(win, path, 4, false);
   const gzip = win.buf[win.start] === GZIP_MAGIC0 && win.buf[win.start + 1] === GZIP_MAGIC1;
@@ -137,7 +174,7 @@ function gunzipByteStream(compressed: ByteWindow, path: string): ByteStream {
   const gunzip = createGunzip();
   // pipeline forwards a read failure of the file into gunzip, whose 'error' the byte stream reports.
   pipeline(source, gunzip, () => {});
-  const inner = readableByteStream(gunzip, (err) => gzipError(path, err, compressed.inputConsumed), true);
+  const inner = readableByteStream(gunzip, (err, delivered) => gzipError(path, err, delivered), true);
   return {
     read: inner.read,
     inputBytes: () => compressed.inputConsumed,
@@ -149,21 +186,21 @@ function gunzipByteStream(compressed: ByteWindow, path: string): ByteStream {
   };
 }
 
-function gzipError(path: string, err: unknown, consumed: number): NtaError {
+function gzipError(path: string, err: unknown, delivered: number): NtaError {
   if (err instanceof NtaError) return err;
   const code = (err as { code?: string } | null)?.code;
   const detail = err instanceof Error ? err.message : String(err);
   if (code === 'Z_BUF_ERROR') {
     return new NtaError(
       'NTA_ERR_CAPTURE_TRUNCATED',
-      `${path}: gzip data ends early (cut short after ${consumed} compressed bytes)`,
+      `${path}: gzip data ends early, after ${delivered} bytes of capture (the file is cut short)`,
       { cause: err },
     );
   }
   if (code !== undefined && code.startsWith('Z_')) {
     return new NtaError(
       'NTA_ERR_CAPTURE_CORRUPT',
-      `${path}: corrupt gzip data within the first ${consumed} compressed bytes (${detail})`,
+      `${path}: corrupt gzip data after ${delivered} bytes of capture (zlib: ${detail})`,
       { cause: err },
     );
   }
@@ -283,7 +320,8 @@ async function probeFile(path: string): Promise<Probe> {
     let seen = 0;
     for await (const batch of source) {
       for (let i = 0; i < batch.count; i++) {
-        if (batch.hasTs[i] === 1) return { path, capture: true, sec: batch.tsSec[i]!, nsec: batch.tsNsec[i]! };
+        if (batch.hasTs[i] === 1)
+          return { path, capture: true, sec: batch.tsSec[i]!, nsec: batch.tsNsec[i]! };
       }
       seen += batch.count;
       if (seen >= PROBE_MAX_PACKETS) break;

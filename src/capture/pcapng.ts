@@ -194,10 +194,6 @@ export class PcapngReader implements PacketSource {
           result = Scan.Need;
           break;
         }
-        if (u32(b, pos + len - 4, sle) !== len) {
-          result = this.#fail(pos, `section header whose trailing length ${u32(b, pos + len - 4, sle)} is not ${len}`);
-          break;
-        }
         const major = u16(b, pos + 12, sle);
         if (major !== 1) {
           result = this.#fail(
@@ -207,8 +203,16 @@ export class PcapngReader implements PacketSource {
           );
           break;
         }
+        // Options before the trailer, as Wireshark does: an overrunning option is the likelier damage.
         if (!this.#checkOptions(b, pos + MIN_SHB_LEN - 4, pos + len - 4, sle, pos)) {
           result = Scan.Error;
+          break;
+        }
+        if (u32(b, pos + len - 4, sle) !== len) {
+          result = this.#fail(
+            pos,
+            `section header whose trailing length ${u32(b, pos + len - 4, sle)} is not ${len}`,
+          );
           break;
         }
         le = sle;
@@ -247,12 +251,17 @@ export class PcapngReader implements PacketSource {
           break;
         }
         if (caplen > len - MIN_EPB_LEN) {
-          result = this.#fail(pos, `packet block whose captured length ${caplen} exceeds the block (${len} bytes)`);
+          result = this.#fail(
+            pos,
+            `packet block whose captured length ${caplen} exceeds the block (${len} bytes)`,
+          );
           break;
         }
         let sec: number;
         let nsec: number;
-        const hi = u32(b, pos + 12, le);
+        // Read as signed: no capture runs in the year 292,000, but tools that apply offsets do write times
+        // just before 1970 as huge unsigned values (pcapng-example-eth-sll in the corpus).
+        const hi = u32(b, pos + 12, le) | 0;
         const lo = u32(b, pos + 16, le);
         if (this.#ifSlowTs[ifId] === 0) {
           const units = this.#ifUnits[ifId]!;

@@ -2,16 +2,21 @@
 import { Command, CommanderError } from 'commander';
 import { NtaError, exitCodeFor } from '../core/errors.js';
 import { registerRead } from './commands/read.js';
+import { registerInterfaces } from './commands/interfaces.js';
+import { registerCapture } from './commands/capture.js';
 import { NTA_VERSION } from './version.js';
 
 const program = new Command('nta')
   .description('Network traffic analyzer: reads captures, decodes them and logs every packet to SQLite')
   .version(NTA_VERSION, '-v, --version')
-  .showHelpAfterError('(run with --help for usage)')
   .exitOverride()
-  .configureOutput({ outputError: (text, write) => write(text.startsWith('error: ') ? `nta: ${text.slice(7)}` : text) });
+  .configureOutput({
+    outputError: (text, write) => write(text.startsWith('error: ') ? `nta: ${text.slice(7)}` : text),
+  });
 
 registerRead(program);
+registerCapture(program);
+registerInterfaces(program);
 
 try {
   await program.parseAsync(process.argv);

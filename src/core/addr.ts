@@ -65,7 +65,10 @@ export class AddressTextCache {
   ipv6(b: Uint8Array, o: number): string {
     let h = 0;
     for (let i = 0; i < 16; i += 4) {
-      h = Math.imul(h ^ ((b[o + i]! << 24) | (b[o + i + 1]! << 16) | (b[o + i + 2]! << 8) | b[o + i + 3]!), 0x9e3779b1);
+      h = Math.imul(
+        h ^ ((b[o + i]! << 24) | (b[o + i + 1]! << 16) | (b[o + i + 2]! << 8) | b[o + i + 3]!),
+        0x9e3779b1,
+      );
     }
     const slot = (h >>> 19) & (CACHE_SLOTS - 1);
     const k = slot * 16;

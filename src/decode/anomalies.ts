@@ -47,6 +47,7 @@ export const Anomaly = {
   IcmpTruncatedHeader: 37,
   Icmpv6TruncatedHeader: 38,
   DecodeTooManyLayers: 39,
+  Ipv6BadPayloadLength: 40,
 } as const;
 export type Anomaly = (typeof Anomaly)[keyof typeof Anomaly];
 
@@ -92,6 +93,7 @@ export const ANOMALY_NAMES: readonly string[] = [
   'icmp.truncated_header',
   'icmpv6.truncated_header',
   'decode.too_many_layers',
+  'ipv6.bad_payload_length',
 ];
 
 export const ANOMALY_COUNT = ANOMALY_NAMES.length;
@@ -108,4 +110,22 @@ export function anomalyName(id: number): string {
 /** Receives anomalies from layers as they decode (gopacket's DecodeFeedback, widened to carry an id). */
 export interface DecodeFeedback {
   anomaly(id: Anomaly): void;
+  /** End of the frame's captured bytes. */
+  readonly captureEnd: number;
+  /** Where the frame ends on the wire (frame start + wire length); +Infinity when unknown. */
+  readonly wireEnd: number;
+}
+
+/**
+ * Reports a length field that points to `needEnd`, past the bytes a layer has. It is a truncation when the
+ * capture stopped before the frame did and the frame is long enough on the wire; otherwise the length
+ * field is wrong (malformed).
+ */
+export function reportPastEnd(
+  fb: DecodeFeedback,
+  needEnd: number,
+  truncated: Anomaly,
+  malformed: Anomaly,
+): void {
+  fb.anomaly(needEnd > fb.captureEnd && needEnd <= fb.wireEnd ? truncated : malformed);
 }

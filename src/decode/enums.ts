@@ -28,18 +28,16 @@ export const LayerType = {
   Dot11: 18,
   /** 802.11 whose header is padded to a 32-bit boundary (radiotap flag 0x20). */
   Dot11Padded: 19,
-  /** Wireshark's "ip" dissector: IPv4 or IPv6, chosen by the version nibble. */
-  IP: 20,
-  IPv4: 21,
-  IPv6: 22,
-  ARP: 23,
-  TCP: 24,
-  UDP: 25,
-  ICMPv4: 26,
-  ICMPv6: 27,
+  IPv4: 20,
+  IPv6: 21,
+  ARP: 22,
+  TCP: 23,
+  UDP: 24,
+  ICMPv4: 25,
+  ICMPv6: 26,
 } as const;
 export type LayerType = (typeof LayerType)[keyof typeof LayerType];
-export const LAYER_TYPE_COUNT = 28;
+export const LAYER_TYPE_COUNT = 27;
 
 export const layerTypeName: ReadonlyMap<number, string> = new Map(
   Object.entries(LayerType).map(([k, v]) => [v, k]),
@@ -80,7 +78,7 @@ firstLayerByLinkType[LinkType.IEEE802_11] = LayerType.Dot11;
 firstLayerByLinkType[LinkType.LOOP] = LayerType.Loop;
 firstLayerByLinkType[LinkType.LINUX_SLL] = LayerType.SLL;
 firstLayerByLinkType[LinkType.IEEE802_11_RADIOTAP] = LayerType.Radiotap;
-firstLayerByLinkType[LinkType.IPV4] = LayerType.IP;
+firstLayerByLinkType[LinkType.IPV4] = LayerType.IPv4;
 firstLayerByLinkType[LinkType.IPV6] = LayerType.IPv6;
 firstLayerByLinkType[LinkType.NFLOG] = LayerType.NFLOG;
 firstLayerByLinkType[LinkType.LINUX_SLL2] = LayerType.SLL2;
@@ -108,7 +106,7 @@ export const IEEE_802_3_MAX_LEN = 1500;
 
 /** Next layer by EtherType; None for types we do not decode. */
 export const nextByEtherType = new Uint8Array(0x10000);
-nextByEtherType[EtherType.IPv4] = LayerType.IP; // Wireshark's "ip" handle: the version nibble decides
+nextByEtherType[EtherType.IPv4] = LayerType.IPv4;
 nextByEtherType[EtherType.IPv6] = LayerType.IPv6;
 nextByEtherType[EtherType.ARP] = nextByEtherType[EtherType.RARP] = LayerType.ARP;
 nextByEtherType[EtherType.VLAN] = nextByEtherType[EtherType.QinQ] = LayerType.Dot1Q;
@@ -170,13 +168,14 @@ export const PppProto = {
 export type PppProto = (typeof PppProto)[keyof typeof PppProto];
 
 export const nextByPppProto = new Uint8Array(0x10000);
-nextByPppProto[PppProto.IPv4] = LayerType.IP;
+nextByPppProto[PppProto.IPv4] = LayerType.IPv4;
 nextByPppProto[PppProto.IPv6] = LayerType.IPv6;
 nextByPppProto[PppProto.MPLSUnicast] = nextByPppProto[PppProto.MPLSMulticast] = LayerType.MPLS;
 
 /**
- * BSD AF_* values in DLT_NULL / DLT_LOOP headers. Wireshark knows 2 (IPv4) and 24/28/30 (IPv6 on the BSDs
- * and macOS); 10 is Linux's AF_INET6, accepted as well.
+ * BSD AF_* values in DLT_NULL / DLT_LOOP headers: 2 (IPv4) and 24/28/30 (IPv6 on the BSDs and macOS), the
+ * ones Wireshark decodes. Linux's AF_INET6 (10) is listed for reference but, as in Wireshark, not decoded:
+ * DLT_NULL files come from BSD-derived systems.
  */
 export const AddressFamily = {
   INET: 2,
@@ -189,8 +188,7 @@ export type AddressFamily = (typeof AddressFamily)[keyof typeof AddressFamily];
 
 /** Next layer by AF value (only small values are AF types; larger ones are EtherTypes). */
 export const nextByAddressFamily = new Uint8Array(IEEE_802_3_MAX_LEN + 1);
-nextByAddressFamily[AddressFamily.INET] = LayerType.IP;
-nextByAddressFamily[AddressFamily.INET6_LINUX] = LayerType.IPv6;
+nextByAddressFamily[AddressFamily.INET] = LayerType.IPv4;
 nextByAddressFamily[AddressFamily.INET6_BSD] = LayerType.IPv6;
 nextByAddressFamily[AddressFamily.INET6_FREEBSD] = LayerType.IPv6;
 nextByAddressFamily[AddressFamily.INET6_DARWIN] = LayerType.IPv6;

@@ -31,9 +31,24 @@ export class DecodedPacket {
   moreFragments = false;
   /** Outermost 802.1Q VLAN id, -1 when untagged. */
   vlan = -1;
-  /** Transport payload as [payloadOff, payloadEnd) within the frame (0, 0 when there is none). */
+  /**
+   * Payload after the innermost decoded header, as [payloadOff, payloadEnd) within the frame (0, 0 when
+   * there is none): the TCP segment data or UDP datagram data, the bytes after an 8-byte ICMP header (an
+   * error's quoted packet), or the IP payload of other protocols. Empty when a TCP/UDP header was cut.
+   */
   payloadOff = 0;
   payloadEnd = 0;
+  /** ARP/RARP operation when network is ARP and the header was complete; -1 otherwise. */
+  arpOpcode = -1;
+  /** Offset of the outer network header (IPv4/IPv6/ARP) in the frame; -1 when there is none. */
+  l3Off = -1;
+  /** Offset of the header after the outer IP header (TCP, UDP, ICMP, GRE, ESP...); -1 when none. */
+  l4Off = -1;
+  /** Offsets of the outer link-layer destination/source MAC (Ethernet, 802.11 DA/SA); -1 when absent. */
+  macDstOff = -1;
+  macSrcOff = -1;
+  /** First anomaly met while decoding (an `Anomaly` id, see anomalies.ts); 0 when none. */
+  anomaly = 0;
 
   reset(): void {
     this.status = Status.Ok;
@@ -51,5 +66,11 @@ export class DecodedPacket {
     this.vlan = -1;
     this.payloadOff = 0;
     this.payloadEnd = 0;
+    this.arpOpcode = -1;
+    this.l3Off = -1;
+    this.l4Off = -1;
+    this.macDstOff = -1;
+    this.macSrcOff = -1;
+    this.anomaly = 0;
   }
 }

@@ -23,7 +23,8 @@ export class ProtocolCounts {
   /** Non-zero counts by name, largest first: `TCP`, `UDP`, …, `ARP`, `non-IP`. */
   toRecord(): Record<string, number> {
     const entries: [string, number][] = [];
-    for (let p = 0; p < 256; p++) if (this.#byIpProto[p]! > 0) entries.push([IP_PROTOCOL_NAMES[p]!, this.#byIpProto[p]!]);
+    for (let p = 0; p < 256; p++)
+      if (this.#byIpProto[p]! > 0) entries.push([IP_PROTOCOL_NAMES[p]!, this.#byIpProto[p]!]);
     if (this.#ipUnknown > 0) entries.push(['IP (undecodable)', this.#ipUnknown]);
     if (this.#arp > 0) entries.push(['ARP', this.#arp]);
     if (this.#nonIp > 0) entries.push(['non-IP', this.#nonIp]);

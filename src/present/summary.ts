@@ -15,7 +15,8 @@ export function formatSummary(s: ReadSummary, dbPath: string | undefined): strin
   if (protocols.length > 0) {
     const width = Math.max(...protocols.map(([name]) => name.length));
     lines.push('Packets by protocol:');
-    for (const [name, count] of protocols) lines.push(`  ${name.padEnd(width)}  ${num.format(count).padStart(10)}`);
+    for (const [name, count] of protocols)
+      lines.push(`  ${name.padEnd(width)}  ${num.format(count).padStart(10)}`);
   }
   lines.push(
     `Malformed: ${num.format(s.malformed)}, truncated: ${num.format(s.truncated)}, unknown link type: ${num.format(

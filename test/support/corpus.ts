@@ -3,7 +3,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root, from dist/test/support/ or test/support/. */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', ...(import.meta.url.includes('/dist/') ? ['..'] : []));
+export const REPO_ROOT = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  ...(import.meta.url.includes('/dist/') ? ['..'] : []),
+);
 export const CORPUS_DIR = process.env['NTA_CORPUS'] ?? resolve(REPO_ROOT, '..', 'shared', 'corpus');
 export const PCAPS_DIR = join(CORPUS_DIR, 'pcaps');
 
@@ -88,16 +93,30 @@ export interface ReferenceSummary {
 }
 
 export function referenceSummary(capture: CorpusCapture): ReferenceSummary {
-  return JSON.parse(readFileSync(join(PCAPS_DIR, `${capture.name}.summary.json`), 'utf8')) as ReferenceSummary;
+  return JSON.parse(
+    readFileSync(join(PCAPS_DIR, `${capture.name}.summary.json`), 'utf8'),
+  ) as ReferenceSummary;
 }
+
+const TWO_POW_64 = 1n << 64n;
+const NS_PER_SEC = 1_000_000_000n;
 
 /**
  * tshark's `frame.time_epoch` (seconds with 9 decimals) as nta's `traffic.timestamp` text: UTC,
- * microseconds truncated. Returns undefined for times tshark prints that are not real times (negative).
+ * microseconds truncated. tshark 4.0 prints a pcapng time before 1970 as its raw 64-bit microsecond count
+ * read unsigned (18446744073204.277451000 is 2^64 µs - 505.274165 s, in pcapng-example-eth-sll); that is
+ * unwrapped here, so those rows are compared too. Returns undefined only for an empty cell.
  */
 export function referenceTimestamp(ts: string): string | undefined {
   const m = /^(\d+)\.(\d{9})$/.exec(ts);
-  if (m === null) return undefined;
-  const date = new Date(Number(m[1]) * 1000).toISOString().replace('T', ' ').slice(0, 19);
-  return `${date}.${m[2]!.slice(0, 6)}`;
+  if (m === null) {
+    if (ts === '') return undefined;
+    throw new Error(`unexpected tshark time ${ts}`);
+  }
+  let ns = BigInt(m[1]!) * NS_PER_SEC + BigInt(m[2]!);
+  if (ns / 1000n >= TWO_POW_64 / 2n) ns -= TWO_POW_64 * 1000n;
+  const sec = ns >= 0n ? ns / NS_PER_SEC : -((-ns + NS_PER_SEC - 1n) / NS_PER_SEC); // floor
+  const micros = (ns - sec * NS_PER_SEC) / 1000n;
+  const date = new Date(Number(sec) * 1000).toISOString().replace('T', ' ').slice(0, 19);
+  return `${date}.${String(micros).padStart(6, '0')}`;
 }

@@ -1,6 +1,6 @@
 import { type Command, Option, InvalidArgumentError } from 'commander';
 import { expandCaptureArgs } from '../../capture/open.js';
-import { readCaptures, type ReadSummary } from '../../pipeline.js';
+import { fileInputs, readCaptures, type ReadSummary } from '../../pipeline.js';
 import { PacketLinePrinter } from '../../present/packet-lines.js';
 import { SqliteStore, DEFAULT_DB_PATH } from '../../store/sqlite/sqlite-store.js';
 import { formatSummary } from '../../present/summary.js';
@@ -45,7 +45,7 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
   let summary: ReadSummary;
   try {
     summary = await readCaptures({
-      paths,
+      inputs: fileInputs(paths),
       store,
       maxPackets: flags.count,
       observer: printer,
@@ -57,7 +57,8 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
     process.off('SIGTERM', onSignal);
   }
   for (const s of summary.sources) {
-    if (s.error !== null) process.stderr.write(`nta: ${s.status === 'truncated' ? 'warning: ' : ''}${s.error}\n`);
+    if (s.error !== null)
+      process.stderr.write(`nta: ${s.status === 'truncated' ? 'warning: ' : ''}${s.error}\n`);
   }
   const failed = summary.sources.filter((s) => s.status === 'error').length;
   if (failed === summary.sources.length && summary.packets === 0) return 1; // nothing read: errors only

@@ -11,9 +11,14 @@ export type SqliteDb = Database.Database;
 export function openSqlite(path: string, options: { readonly?: boolean } = {}): SqliteDb {
   let db: SqliteDb;
   try {
-    db = new Database(path, { readonly: options.readonly === true, fileMustExist: options.readonly === true });
+    db = new Database(path, {
+      readonly: options.readonly === true,
+      fileMustExist: options.readonly === true,
+    });
   } catch (err) {
-    throw new NtaError('NTA_ERR_STORE', `${path}: cannot open database (${sqliteReason(err)})`, { cause: err });
+    throw new NtaError('NTA_ERR_STORE', `${path}: cannot open database (${sqliteReason(err)})`, {
+      cause: err,
+    });
   }
   try {
     if (options.readonly !== true) {
@@ -39,7 +44,9 @@ function migrate(db: SqliteDb, path: string, readonly: boolean): void {
   if (appId !== NTA_APPLICATION_ID) {
     if (appId !== 0) throw notOurs(path, `application id 0x${appId.toString(16)}`);
     const tables = (
-      db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).all() as {
+      db
+        .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
+        .all() as {
         name: string;
       }[]
     ).map((r) => r.name);
@@ -75,13 +82,17 @@ function hasSeedColumns(db: SqliteDb): boolean {
 }
 
 function notOurs(path: string, why: string): NtaError {
-  return new NtaError('NTA_ERR_STORE_SCHEMA', `${path}: not an nta database (${why}); choose another --db path`);
+  return new NtaError(
+    'NTA_ERR_STORE_SCHEMA',
+    `${path}: not an nta database (${why}); choose another --db path`,
+  );
 }
 
 function sqliteReason(err: unknown): string {
   const code = (err as { code?: string }).code;
   if (code === 'SQLITE_NOTADB') return 'file is not a database';
-  if (code === 'SQLITE_CANTOPEN') return 'unable to open the file: check that its folder exists and is writable';
+  if (code === 'SQLITE_CANTOPEN')
+    return 'unable to open the file: check that its folder exists and is writable';
   if (code === 'SQLITE_READONLY') return 'the database is read-only';
   if (code === 'SQLITE_BUSY') return 'the database is locked by another process';
   if (code === 'SQLITE_FULL') return 'the disk is full';

@@ -4,7 +4,15 @@ import type Database from 'better-sqlite3';
 export const NTA_APPLICATION_ID = 0x4e544131;
 
 /** The seed tool's table; a database holding only this is migrated, never refused. */
-export const SEED_TRAFFIC_COLUMNS = ['id', 'timestamp', 'src_ip', 'dst_ip', 'protocol', 'src_port', 'dst_port'];
+export const SEED_TRAFFIC_COLUMNS = [
+  'id',
+  'timestamp',
+  'src_ip',
+  'dst_ip',
+  'protocol',
+  'src_port',
+  'dst_port',
+];
 
 /** MIGRATIONS[v] takes a database from schema version v to v + 1. Never edit a shipped migration. */
 export const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
@@ -41,7 +49,9 @@ export const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
       );
     `);
     const have = new Set(
-      (db.prepare(`SELECT name FROM pragma_table_info('traffic')`).all() as { name: string }[]).map((c) => c.name),
+      (db.prepare(`SELECT name FROM pragma_table_info('traffic')`).all() as { name: string }[]).map(
+        (c) => c.name,
+      ),
     );
     const added: [string, string][] = [
       ['frame', 'INTEGER'],
@@ -49,9 +59,9 @@ export const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
       ['length', 'INTEGER'],
       ['capture_id', 'INTEGER REFERENCES captures(id)'],
     ];
-    for (const [name, type] of added) if (!have.has(name)) db.exec(`ALTER TABLE traffic ADD COLUMN ${name} ${type}`);
+    for (const [name, type] of added)
+      if (!have.has(name)) db.exec(`ALTER TABLE traffic ADD COLUMN ${name} ${type}`);
   },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
-

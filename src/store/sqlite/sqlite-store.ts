@@ -27,7 +27,9 @@ export class SqliteStore implements Store {
     this.path = path;
     this.#worker = new Worker(new URL('./writer-worker.js', import.meta.url));
     this.#worker.on('message', (msg: FromWorker) => this.#onMessage(msg));
-    this.#worker.on('error', (err) => this.#fail(new NtaError('NTA_ERR_STORE', `database writer crashed: ${err.message}`)));
+    this.#worker.on('error', (err) =>
+      this.#fail(new NtaError('NTA_ERR_STORE', `database writer crashed: ${err.message}`)),
+    );
     this.#worker.on('exit', () => this.#fail(new NtaError('NTA_ERR_STORE', 'database writer exited')));
   }
 

@@ -15,43 +15,45 @@ const COLUMNS = [
   'frame',
   'ip_proto',
   'length',
-  'capture_id',
 ] as const;
 /** Rows per INSERT statement: multi-row VALUES lists insert ~1.7× faster than one row per statement. */
 const ROWS_PER_STATEMENT = 32;
 
-/** Turns binary traffic records into rows and inserts them, one transaction per call. */
+/**
+ * Turns binary traffic records into rows and inserts them, one transaction per call. The capture id is
+ * the same for a whole batch, so it is written into the statement rather than bound for every row.
+ */
 export class TrafficWriter {
   readonly #db: SqliteDb;
-  readonly #insertMany: Database.Statement;
-  readonly #insertOne: Database.Statement;
   readonly #params: unknown[] = new Array<unknown>(COLUMNS.length * ROWS_PER_STATEMENT);
   readonly #one: unknown[] = new Array<unknown>(COLUMNS.length);
   readonly #time = new TimestampFormatter();
   readonly #addr = new AddressTextCache();
+  #statementsFor = -1;
+  #insertMany: Database.Statement | undefined;
+  #insertOne: Database.Statement | undefined;
   rowsWritten = 0;
 
   constructor(db: SqliteDb) {
     this.#db = db;
-    const placeholders = `(${COLUMNS.map(() => '?').join(', ')})`;
-    const sql = `INSERT INTO traffic (${COLUMNS.join(', ')}) VALUES `;
-    this.#insertMany = db.prepare(sql + Array(ROWS_PER_STATEMENT).fill(placeholders).join(', '));
-    this.#insertOne = db.prepare(sql + placeholders);
   }
 
   write(rec: TrafficRecords, captureId: number): void {
     const n = rec.count;
     if (n === 0) return;
+    if (captureId !== this.#statementsFor) this.#prepare(captureId);
+    const insertMany = this.#insertMany!;
+    const insertOne = this.#insertOne!;
     this.#db.exec('BEGIN');
     try {
       let i = 0;
       for (; i + ROWS_PER_STATEMENT <= n; i += ROWS_PER_STATEMENT) {
-        for (let r = 0; r < ROWS_PER_STATEMENT; r++) this.#fill(this.#params, r * COLUMNS.length, rec, i + r, captureId);
-        this.#insertMany.run(this.#params);
+        for (let r = 0; r < ROWS_PER_STATEMENT; r++) this.#fill(this.#params, r * COLUMNS.length, rec, i + r);
+        insertMany.run(this.#params);
       }
       for (; i < n; i++) {
-        this.#fill(this.#one, 0, rec, i, captureId);
-        this.#insertOne.run(this.#one);
+        this.#fill(this.#one, 0, rec, i);
+        insertOne.run(this.#one);
       }
       this.#db.exec('COMMIT');
     } catch (err) {
@@ -61,7 +63,15 @@ export class TrafficWriter {
     this.rowsWritten += n;
   }
 
-  #fill(p: unknown[], o: number, rec: TrafficRecords, i: number, captureId: number): void {
+  #prepare(captureId: number): void {
+    const row = `(${COLUMNS.map(() => '?').join(', ')}, ${Math.trunc(captureId)})`;
+    const sql = `INSERT INTO traffic (${COLUMNS.join(', ')}, capture_id) VALUES `;
+    this.#insertMany = this.#db.prepare(sql + Array(ROWS_PER_STATEMENT).fill(row).join(', '));
+    this.#insertOne = this.#db.prepare(sql + row);
+    this.#statementsFor = captureId;
+  }
+
+  #fill(p: unknown[], o: number, rec: TrafficRecords, i: number): void {
     const proto = rec.ipProto[i]!;
     const a = i * ADDR_BYTES;
     const v6 = rec.ipVersion[i] === 6;
@@ -76,6 +86,5 @@ export class TrafficWriter {
     p[o + 6] = rec.frame[i]!;
     p[o + 7] = proto < 0 ? null : proto;
     p[o + 8] = rec.length[i]!;
-    p[o + 9] = captureId;
   }
 }

@@ -19,14 +19,27 @@ function fail(seq: number | null, err: unknown): void {
   failed = true;
   const code = err instanceof NtaError ? err.code : 'NTA_ERR_STORE';
   const message = err instanceof Error ? err.message : String(err);
-  send({ op: 'error', seq, code, message: code === 'NTA_ERR_STORE' && !(err instanceof NtaError) ? `database write failed: ${message}` : message });
+  send({
+    op: 'error',
+    seq,
+    code,
+    message:
+      code === 'NTA_ERR_STORE' && !(err instanceof NtaError) ? `database write failed: ${message}` : message,
+  });
 }
 
 port.on('message', (msg: ToWorker) => {
   const seq = msg.op === 'traffic' ? null : msg.seq;
   if (failed && msg.op !== 'close') {
-    if (msg.op === 'traffic') send({ op: 'records', buffer: msg.buffer, capacity: msg.capacity }, [msg.buffer]);
-    else send({ op: 'error', seq, code: 'NTA_ERR_STORE', message: 'the database writer stopped after an earlier error' });
+    if (msg.op === 'traffic')
+      send({ op: 'records', buffer: msg.buffer, capacity: msg.capacity }, [msg.buffer]);
+    else
+      send({
+        op: 'error',
+        seq,
+        code: 'NTA_ERR_STORE',
+        message: 'the database writer stopped after an earlier error',
+      });
     return;
   }
   try {

@@ -1,0 +1,185 @@
+import { type Command, Option, InvalidArgumentError } from 'commander';
+import { defaultInterface, resolveInterface } from '../../capture/live/interfaces.js';
+import {
+  DEFAULT_BUFFER_MB,
+  DEFAULT_SNAPLEN,
+  openLiveCapture,
+  type LiveSource,
+} from '../../capture/live/live-source.js';
+import { readCaptures, type ReadSummary } from '../../pipeline.js';
+import { PacketLinePrinter } from '../../present/packet-lines.js';
+import { formatSummary } from '../../present/summary.js';
+import { SqliteStore, DEFAULT_DB_PATH } from '../../store/sqlite/sqlite-store.js';
+import { stdoutWriter } from '../stdout.js';
+
+interface CaptureFlags {
+  interface?: string;
+  filter?: string;
+  count?: number;
+  autostop: AutoStop[];
+  snaplen: number;
+  bufferSize: number;
+  promisc: boolean;
+  immediate?: boolean;
+  db: string | false;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+type AutoStop =
+  { readonly kind: 'duration'; readonly seconds: number } | { readonly kind: 'packets'; readonly n: number };
+
+export function registerCapture(program: Command): void {
+  program
+    .command('capture')
+    .description('capture live from a network interface (libpcap), decode, and log every packet to SQLite')
+    .option(
+      '-i, --interface <name>',
+      'device to capture on (default: the one with the default route; see `nta interfaces`)',
+    )
+    .option('-f, --filter <bpf>', "capture filter in libpcap's syntax, e.g. 'tcp port 443'")
+    .addOption(new Option('-c, --count <n>', 'stop after n packets').argParser(positiveInt))
+    .addOption(
+      new Option('-a, --autostop <cond>', 'stop after duration:SECONDS or packets:N (repeatable)')
+        .argParser(collectAutoStop)
+        .default([]),
+    )
+    .addOption(
+      new Option('-s, --snaplen <bytes>', 'bytes kept per packet')
+        .argParser(positiveInt)
+        .default(DEFAULT_SNAPLEN),
+    )
+    .addOption(
+      new Option('-B, --buffer-size <MB>', 'kernel capture buffer in MiB')
+        .argParser(positiveNumber)
+        .default(DEFAULT_BUFFER_MB),
+    )
+    .option('--no-promisc', 'do not put the interface into promiscuous mode')
+    .option('--immediate', 'hand each packet over as soon as it arrives (more CPU at high rates)')
+    .option('--db <path>', 'SQLite database to log into', DEFAULT_DB_PATH)
+    .option('--no-db', 'decode only; store nothing')
+    .option('-q, --quiet', 'no line per packet')
+    .option('--json', 'print the end summary as one JSON object on stdout (implies -q)')
+    .action(async (flags: CaptureFlags) => {
+      process.exitCode = await runCapture(flags);
+    });
+}
+
+async function runCapture(flags: CaptureFlags): Promise<number> {
+  const iface = flags.interface === undefined ? defaultInterface() : resolveInterface(flags.interface);
+  let maxPackets = flags.count;
+  let deadline = Infinity;
+  for (const stop of flags.autostop) {
+    if (stop.kind === 'packets') maxPackets = Math.min(maxPackets ?? Infinity, stop.n);
+    else deadline = Math.min(deadline, stop.seconds * 1000);
+  }
+  // Open first: no such device, no permission or a bad filter fail here, before any row is written.
+  const source = await openLiveCapture({
+    iface,
+    filter: flags.filter ?? null,
+    snaplen: flags.snaplen,
+    promisc: flags.promisc,
+    bufferMB: flags.bufferSize,
+    immediate: flags.immediate === true,
+  });
+  if (source.info.warning !== null) process.stderr.write(`nta: warning: ${source.info.warning}\n`);
+  let store: SqliteStore | undefined;
+  try {
+    store = flags.db === false ? undefined : await SqliteStore.open(flags.db);
+  } catch (err) {
+    await source.close();
+    throw err;
+  }
+  const out = stdoutWriter();
+  const quiet = flags.quiet === true || flags.json === true;
+  const printer = quiet ? undefined : new PacketLinePrinter(out.write);
+  let stopRequested = false;
+  const onSignal = (): void => {
+    if (stopRequested) process.exit(130);
+    stopRequested = true;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  if (!quiet || process.stderr.isTTY) {
+    const filter = source.info.filter === null ? '' : `, filter '${source.info.filter}'`;
+    process.stderr.write(
+      `nta: capturing on ${iface} (link type ${source.info.linkType}${filter}); Ctrl-C to stop\n`,
+    );
+  }
+  const started = Date.now();
+  let summary: ReadSummary;
+  try {
+    summary = await readCaptures({
+      inputs: [{ name: iface, open: () => Promise.resolve(source) }],
+      store,
+      maxPackets,
+      observer: printer,
+      shouldStop: () => stopRequested || out.closed || Date.now() - started >= deadline,
+    });
+  } finally {
+    await source.close(); // idempotent; the pipeline closed it already unless it threw
+    await store?.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  const result = summary.sources[0];
+  if (result?.error !== null && result?.error !== undefined) process.stderr.write(`nta: ${result.error}\n`);
+  const live = liveCounters(source);
+  if (flags.json === true) {
+    await out.write(JSON.stringify({ ...summary, live, db: store?.path ?? null }) + '\n');
+  } else {
+    process.stderr.write(formatSummary(summary, store?.path) + formatLiveCounters(summary.packets, live));
+  }
+  return result?.status === 'error' ? 1 : 0;
+}
+
+interface LiveCounters {
+  readonly interface: string;
+  readonly receivedByFilter: number;
+  readonly droppedByKernel: number;
+  readonly droppedByInterface: number;
+  readonly droppedBehind: number;
+}
+
+function liveCounters(source: LiveSource): LiveCounters {
+  return {
+    interface: source.info.name,
+    receivedByFilter: source.stats.received,
+    droppedByKernel: source.stats.dropped,
+    droppedByInterface: source.stats.ifDropped,
+    droppedBehind: source.stats.behindDropped,
+  };
+}
+
+/** tcpdump's closing lines (which capture harnesses parse), plus nta's own drops. */
+function formatLiveCounters(captured: number, c: LiveCounters): string {
+  return (
+    `${captured} packets captured\n` +
+    `${c.receivedByFilter} packets received by filter\n` +
+    `${c.droppedByKernel} packets dropped by kernel\n` +
+    `${c.droppedByInterface} packets dropped by interface\n` +
+    `${c.droppedBehind} packets dropped by nta (decoder fell behind)\n`
+  );
+}
+
+function collectAutoStop(value: string, previous: AutoStop[]): AutoStop[] {
+  const m = /^(duration|packets):([0-9]+(?:\.[0-9]+)?)$/.exec(value);
+  if (m === null) throw new InvalidArgumentError('expected duration:SECONDS or packets:N');
+  const n = Number(m[2]);
+  if (!(n > 0)) throw new InvalidArgumentError('expected a positive number');
+  if (m[1] === 'packets' && !Number.isInteger(n))
+    throw new InvalidArgumentError('expected a whole number of packets');
+  return [...previous, m[1] === 'duration' ? { kind: 'duration', seconds: n } : { kind: 'packets', n }];
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  return n;
+}
