@@ -121,12 +121,22 @@ export function readableByteStream(
   };
 }
 
-const INITIAL_BUFFER = 4 << 20;
+const INITIAL_BUFFER = 8 << 20;
+/**
+ * Room kept in front of read-ahead data for the unconsumed tail of the current buffer (a record cut by the
+ * buffer's end), so switching buffers moves only that tail.
+ */
+const TAIL_ROOM = 1 << 20;
+
+type Settled = { readonly n: number; readonly err?: undefined } | { readonly n: 0; readonly err: unknown };
 
 /**
  * A sliding window over a byte stream. Parsers look at `buf[start..end)`, advance `start` as they consume,
- * and call `fill` when they need more. `fill` moves the unconsumed tail to the front, so offsets into `buf`
- * handed out before a `fill` are invalid after it.
+ * and call `fill` when they need more. `fill` may switch to another buffer, so offsets into `buf` handed
+ * out before a `fill` are invalid after it.
+ *
+ * While the parser works on one buffer, the next chunk is already being read into a second one (read-ahead):
+ * on a warm page cache that hides the read's latency, a third of the time of a decode-only read.
  */
 export class ByteWindow {
   buf: Uint8Array;
@@ -138,6 +148,9 @@ export class ByteWindow {
   readonly #stream: ByteStream;
   readonly #maxBuffer: number;
   #closing: Promise<void> | undefined;
+  /** Buffer the read-ahead fills at TAIL_ROOM, and the pending read (already settled-safe). */
+  #spare: Uint8Array | undefined;
+  #readAhead: Promise<Settled> | undefined;
 
   constructor(stream: ByteStream, maxBuffer: number, initialBuffer = INITIAL_BUFFER) {
     this.#stream = stream;
@@ -165,28 +178,78 @@ export class ByteWindow {
    */
   async fill(need: number): Promise<boolean> {
     if (this.available >= need) return true;
-    if (this.start > 0) {
-      this.buf.copyWithin(0, this.start, this.end);
-      this.base += this.start;
-      this.end -= this.start;
-      this.start = 0;
+    if (this.#readAhead !== undefined) await this.#takeReadAhead();
+    if (this.available < need && !this.eof) {
+      if (this.start > 0) {
+        this.buf.copyWithin(0, this.start, this.end);
+        this.base += this.start;
+        this.end -= this.start;
+        this.start = 0;
+      }
+      if (need > this.buf.length) this.#grow(need);
+      while (this.end < need && !this.eof) {
+        const n = await this.#stream.read(this.buf, this.end, this.buf.length - this.end);
+        if (n === 0) this.eof = true;
+        this.end += n;
+      }
     }
-    if (need > this.buf.length) {
-      const grown = new Uint8Array(Math.min(Math.max(need, this.buf.length * 2), this.#maxBuffer));
-      grown.set(this.buf.subarray(0, this.end));
-      this.buf = grown;
-    }
-    while (this.end < need && !this.eof) {
-      const n = await this.#stream.read(this.buf, this.end, this.buf.length - this.end);
-      if (n === 0) this.eof = true;
-      this.end += n;
-    }
+    // Small windows (tests use them to force records across buffer ends) read without read-ahead.
+    if (!this.eof && this.buf.length >= 2 * TAIL_ROOM) this.#startReadAhead();
     return this.available >= need;
   }
 
-  /** Closes the input; later calls return the same promise. */
+  #startReadAhead(): void {
+    const size = this.buf.length;
+    if (this.#spare === undefined || this.#spare.length !== size) this.#spare = new Uint8Array(size);
+    this.#readAhead = this.#stream.read(this.#spare, TAIL_ROOM, size - TAIL_ROOM).then(
+      (n) => ({ n }),
+      (err: unknown) => ({ n: 0, err }),
+    );
+  }
+
+  /** Makes the read-ahead chunk current, with the unconsumed tail moved in front of it. */
+  async #takeReadAhead(): Promise<void> {
+    const got = await this.#readAhead!;
+    this.#readAhead = undefined;
+    if (got.err !== undefined) throw got.err;
+    const spare = this.#spare!;
+    const tail = this.available;
+    if (got.n === 0) this.eof = true;
+    if (tail <= TAIL_ROOM) {
+      const start = TAIL_ROOM - tail;
+      spare.set(this.buf.subarray(this.start, this.end), start);
+      this.base += this.start - start;
+      this.#spare = this.buf;
+      this.buf = spare;
+      this.start = start;
+      this.end = TAIL_ROOM + got.n;
+      return;
+    }
+    // A tail longer than the room in front (a record of over a MiB): append the chunk after it instead.
+    this.buf.copyWithin(0, this.start, this.end);
+    this.base += this.start;
+    this.end -= this.start;
+    this.start = 0;
+    if (this.end + got.n > this.buf.length) this.#grow(this.end + got.n);
+    this.buf.set(spare.subarray(TAIL_ROOM, TAIL_ROOM + got.n), this.end);
+    this.end += got.n;
+  }
+
+  #grow(need: number): void {
+    const grown = new Uint8Array(
+      Math.min(Math.max(need, this.buf.length * 2), Math.max(need, this.#maxBuffer)),
+    );
+    grown.set(this.buf.subarray(0, this.end));
+    this.buf = grown;
+  }
+
+  /** Closes the input once any read in flight has settled; later calls return the same promise. */
   close(): Promise<void> {
-    this.#closing ??= this.#stream.close();
+    this.#closing ??= (async () => {
+      await this.#readAhead;
+      this.#readAhead = undefined;
+      await this.#stream.close();
+    })();
     return this.#closing;
   }
 }

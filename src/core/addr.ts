@@ -6,7 +6,7 @@ export function formatIPv4(b: Uint8Array, o: number): string {
 
 export function formatIPv6(b: Uint8Array, o: number): string {
   // RFC 5952: lower-case hex, no leading zeros, the longest run (first if tied) of two or more zero
-  // groups becomes "::", and an IPv4-mapped address ends in dotted-quad form.
+  // groups becomes "::", and IPv4-mapped and IPv4-compatible addresses end in dotted-quad form.
   let bestStart = -1;
   let bestLen = 0;
   let runStart = -1;
@@ -24,6 +24,9 @@ export function formatIPv6(b: Uint8Array, o: number): string {
     }
   }
   if (bestLen < 2) bestStart = -1;
+  // As inet_ntop (and Wireshark) do: exactly six leading zero groups is an IPv4-compatible address
+  // (::a.b.c.d, RFC 4291 §2.5.5.1), five then ffff an IPv4-mapped one (::ffff:a.b.c.d).
+  if (bestStart === 0 && bestLen === 6) return `::${formatIPv4(b, o + 12)}`;
   const mapped = bestStart === 0 && bestLen === 5 && b[o + 10] === 0xff && b[o + 11] === 0xff;
   if (mapped) return `::ffff:${formatIPv4(b, o + 12)}`;
   let s = '';

@@ -26,32 +26,32 @@ export const Anomaly = {
   RadiotapTruncatedHeader: 16,
   RadiotapBadHeaderLength: 17,
   WlanTruncatedHeader: 18,
-  IpTruncatedHeader: 19,
-  IpBadVersion: 20,
-  Ipv4TruncatedHeader: 21,
-  Ipv4BadHeaderLength: 22,
-  Ipv4BadTotalLength: 23,
-  Ipv4TruncatedPayload: 24,
-  Ipv6TruncatedHeader: 25,
-  Ipv6BadVersion: 26,
-  Ipv6TruncatedExtHeader: 27,
-  Ipv6BadExtHeaderLength: 28,
-  Ipv6TruncatedPayload: 29,
-  Ipv6ZeroPayloadLength: 30,
-  ArpTruncatedHeader: 31,
-  ArpBadLength: 32,
-  TcpTruncatedHeader: 33,
-  TcpBadHeaderLength: 34,
-  UdpTruncatedHeader: 35,
-  UdpBadLength: 36,
-  IcmpTruncatedHeader: 37,
-  Icmpv6TruncatedHeader: 38,
-  DecodeTooManyLayers: 39,
-  Ipv6BadPayloadLength: 40,
+  Ipv4TruncatedHeader: 19,
+  Ipv4BadVersion: 20,
+  Ipv4BadHeaderLength: 21,
+  Ipv4BadTotalLength: 22,
+  Ipv4TruncatedPayload: 23,
+  Ipv6TruncatedHeader: 24,
+  Ipv6BadVersion: 25,
+  Ipv6BadPayloadLength: 26,
+  Ipv6ZeroPayloadLength: 27,
+  Ipv6TruncatedPayload: 28,
+  Ipv6TruncatedExtHeader: 29,
+  Ipv6BadExtHeaderLength: 30,
+  Ipv6BadOptionLength: 31,
+  ArpTruncatedHeader: 32,
+  ArpBadLength: 33,
+  TcpTruncatedHeader: 34,
+  TcpBadHeaderLength: 35,
+  UdpTruncatedHeader: 36,
+  UdpBadLength: 37,
+  IcmpTruncatedHeader: 38,
+  Icmpv6TruncatedHeader: 39,
+  DecodeTooManyLayers: 40,
 } as const;
 export type Anomaly = (typeof Anomaly)[keyof typeof Anomaly];
 
-/** Names indexed by id; index 0 is the "no anomaly" slot. */
+/** Names indexed by id (index 0 is the "no anomaly" slot); anomalies.test.ts checks they line up. */
 export const ANOMALY_NAMES: readonly string[] = [
   '',
   'eth.truncated_header',
@@ -72,18 +72,19 @@ export const ANOMALY_NAMES: readonly string[] = [
   'radiotap.truncated_header',
   'radiotap.bad_header_length',
   'wlan.truncated_header',
-  'ip.truncated_header',
-  'ip.bad_version',
   'ipv4.truncated_header',
+  'ipv4.bad_version',
   'ipv4.bad_header_length',
   'ipv4.bad_total_length',
   'ipv4.truncated_payload',
   'ipv6.truncated_header',
   'ipv6.bad_version',
+  'ipv6.bad_payload_length',
+  'ipv6.zero_payload_length',
+  'ipv6.truncated_payload',
   'ipv6.truncated_ext_header',
   'ipv6.bad_ext_header_length',
-  'ipv6.truncated_payload',
-  'ipv6.zero_payload_length',
+  'ipv6.bad_option_length',
   'arp.truncated_header',
   'arp.bad_length',
   'tcp.truncated_header',
@@ -93,7 +94,6 @@ export const ANOMALY_NAMES: readonly string[] = [
   'icmp.truncated_header',
   'icmpv6.truncated_header',
   'decode.too_many_layers',
-  'ipv6.bad_payload_length',
 ];
 
 export const ANOMALY_COUNT = ANOMALY_NAMES.length;
@@ -112,9 +112,17 @@ export interface DecodeFeedback {
   anomaly(id: Anomaly): void;
   /** End of the frame's captured bytes. */
   readonly captureEnd: number;
-  /** Where the frame ends on the wire (frame start + wire length); +Infinity when unknown. */
+  /** Where the frame ends on the wire (frame start + wire length); UNKNOWN_WIRE_END when unknown. */
   readonly wireEnd: number;
+  /** Whether the IP datagram being decoded is a fragment, so lengths above it may exceed the bytes here. */
+  readonly fragmented: boolean;
 }
+
+/**
+ * `wireEnd` when the wire length is unknown: past any real frame, and still a small integer (V8 keeps
+ * small integers unboxed; a double such as Infinity in a hot field costs an allocation per store).
+ */
+export const UNKNOWN_WIRE_END = 0x3fffffff;
 
 /**
  * Reports a length field that points to `needEnd`, past the bytes a layer has. It is a truncation when the

@@ -3,7 +3,7 @@
  * Cisco HDLC and Linux NFLOG. Each one only finds where the network layer starts and what it is.
  */
 import { u16be, u16le, u32be, u32le } from '../core/bytes.js';
-import { Anomaly, reportPastEnd, type DecodeFeedback } from './anomalies.js';
+import { Anomaly, UNKNOWN_WIRE_END, reportPastEnd, type DecodeFeedback } from './anomalies.js';
 import {
   ArpHrd,
   IEEE_802_3_MAX_LEN,
@@ -40,7 +40,10 @@ function sllNext(haType: number, protocol: number): LayerType {
     // A GRE tunnel interface: the protocol field is a GRE protocol type.
     if (protocol === GRE_PROTO_TEB) return LayerType.Ethernet;
     const next = nextByEtherType[protocol]!;
-    return next === LayerType.IPv4 || next === LayerType.IPv6 || next === LayerType.MPLS
+    return next === LayerType.IPv4 ||
+      next === LayerType.IPv6 ||
+      next === LayerType.ARP ||
+      next === LayerType.MPLS
       ? (next as LayerType)
       : LayerType.None;
   }
@@ -321,7 +324,7 @@ export class NflogLayer implements DecodingLayer {
     }
     // Wireshark keeps reading TLVs while the frame (on the wire) has 4 more bytes; past the capture that
     // is an exception, and the payload stays undecoded.
-    const frameEnd = fb.wireEnd === Number.POSITIVE_INFINITY ? fb.captureEnd : fb.wireEnd;
+    const frameEnd = fb.wireEnd === UNKNOWN_WIRE_END ? fb.captureEnd : fb.wireEnd;
     if (end === fb.captureEnd && frameEnd - p >= NFLOG_TLV_HEADER_LEN) {
       fb.anomaly(Anomaly.NflogTruncatedHeader);
       return Status.Ok;

@@ -1,4 +1,5 @@
 import {
+  UNKNOWN_WIRE_END,
   ANOMALY_COUNT,
   ANOMALY_IS_TRUNCATION,
   ANOMALY_NAMES,
@@ -47,7 +48,8 @@ export class PacketDecoder implements DecodeFeedback {
   readonly decoded = new Uint8Array(MAX_LAYERS);
   decodedCount = 0;
   captureEnd = 0;
-  wireEnd = Number.POSITIVE_INFINITY;
+  wireEnd = UNKNOWN_WIRE_END;
+  fragmented = false;
 
   readonly ethernet = new EthernetLayer();
   readonly dot1q = new Dot1QLayer();
@@ -122,7 +124,10 @@ export class PacketDecoder implements DecodeFeedback {
     if (off < 0) off = 0;
     if (end < off) end = off;
     this.captureEnd = end;
-    this.wireEnd = wireLen >= end - off ? off + wireLen : Number.POSITIVE_INFINITY;
+    // Small integers only: a double here would box a heap number on every packet.
+    const wireEnd = wireLen >= end - off ? off + wireLen : UNKNOWN_WIRE_END;
+    this.wireEnd = wireEnd < UNKNOWN_WIRE_END ? wireEnd : UNKNOWN_WIRE_END;
+    this.fragmented = false;
     this.#firstAnomaly = 0;
     this.#sawTruncation = false;
     this.#sawMalformation = false;
@@ -192,6 +197,7 @@ export class PacketDecoder implements DecodeFeedback {
         out.ipProto = ip.protocol;
         out.fragOffset = ip.fragOffset;
         out.moreFragments = ip.moreFragments;
+        this.fragmented = ip.moreFragments || ip.fragOffset !== 0;
         out.l4Off = ip.payloadOff < ip.payloadEnd ? ip.payloadOff : -1;
         out.payloadOff = ip.payloadOff;
         out.payloadEnd = ip.payloadEnd;
@@ -206,6 +212,7 @@ export class PacketDecoder implements DecodeFeedback {
         out.ipProto = ip.protocol;
         out.fragOffset = ip.fragOffset;
         out.moreFragments = ip.moreFragments;
+        this.fragmented = ip.moreFragments || ip.fragOffset !== 0;
         out.l4Off = ip.payloadOff < ip.payloadEnd ? ip.payloadOff : -1;
         out.payloadOff = ip.payloadOff;
         out.payloadEnd = ip.payloadEnd;

@@ -9,6 +9,8 @@ const VLAN_TAG_LEN = 4;
 const VNTAG_LEN = 6;
 const PBB_ITAG_LEN = 4;
 const SNAP_LEN = 5;
+/** LLC control byte of an Unnumbered Information frame. */
+const LLC_UI = 0x03;
 
 /** SNAP OUIs whose protocol id is an EtherType (RFC 1042 encapsulation, Cisco's 90-compatible variant). */
 const OUI_ENCAP_ETHER = 0x000000;
@@ -138,7 +140,8 @@ export class PbbITagLayer implements DecodingLayer {
 
 /**
  * 802.2 LLC, with SNAP. SNAP with an encapsulated-Ethernet OUI carries an EtherType; SAP 0x06 is IP and
- * 0x98 is ARP. Everything else (STP, CDP, IPX...) has no network layer we decode.
+ * 0x98 is ARP. Only information frames (I, or UI) are followed. Everything else (STP, CDP, IPX...) has no
+ * network layer we decode.
  */
 export class LlcLayer implements DecodingLayer {
   readonly type = LayerType.LLC;
@@ -181,6 +184,8 @@ export class LlcLayer implements DecodingLayer {
     }
     this.control = hdr === 3 ? ctrl : u16be(b, off + 2);
     this.payloadOff = off + hdr;
+    // Only information frames carry data: I-format, or a U-format UI frame with the P/F bit clear.
+    if ((ctrl & 0x01) !== 0 && ctrl !== LLC_UI) return Status.Ok;
     if (dsap === Sap.SNAP && ssap === Sap.SNAP) {
       if (avail < hdr + SNAP_LEN) {
         fb.anomaly(Anomaly.LlcTruncatedHeader);

@@ -67,7 +67,7 @@ function sourceRouteDstShift(b: Uint8Array, optStart: number, optBytes: number, 
 /**
  * IPv4 header. A version other than 4 stops decoding. (Wireshark's "ip" dissector hands version 6 on to
  * IPv6, but lists the frame as `ip:ipv6` with no IPv4 addresses, so the reference rules see no IP layer;
- * an IPv4 EtherType carrying an IPv6 header is a contradiction we report as `ip.bad_version`.)
+ * an IPv4 EtherType carrying an IPv6 header is a contradiction we report as `ipv4.bad_version`.)
  * As Wireshark does: a header length under 20 or a total length under the header length
  * makes the header unusable; a total length of 0 is taken as TCP segmentation offload (the datagram runs to
  * the end of the frame); bytes past the total length are a link-layer trailer. Only a first fragment
@@ -104,7 +104,7 @@ export class Ipv4Layer implements DecodingLayer {
     }
     const vhl = b[off]!;
     if (vhl >>> 4 !== 4) {
-      fb.anomaly(Anomaly.IpBadVersion);
+      fb.anomaly(Anomaly.Ipv4BadVersion);
       return Status.Malformed;
     }
     const ihl = (vhl & 0x0f) << 2;

@@ -9,8 +9,30 @@ const FRAGMENT_HEADER_LEN = 8;
 const OPT_PAD1 = 0x00;
 const OPT_JUMBO = 0xc2;
 const JUMBO_OPT_LEN = 4;
+const extNextHeaderNeeds = new Uint8Array(256);
+extNextHeaderNeeds[IpProto.HopByHop] = 2;
+extNextHeaderNeeds[IpProto.DestOpts] = 2;
+extNextHeaderNeeds[IpProto.Routing] = 1;
+extNextHeaderNeeds[IpProto.Fragment] = FRAGMENT_HEADER_LEN;
 /** Upper bound on extension headers walked; each is at least 8 bytes, so a real chain never gets close. */
 export const MAX_IPV6_EXT_HEADERS = 32;
+
+/**
+ * Whether the TLV options of an options header, from `p` to the header's end, can be read. Wireshark lets
+ * an option run past its header (it then skips to where the option ends) but not past the packet.
+ */
+function optionsReadable(b: Uint8Array, p: number, hdrEnd: number, ipEnd: number): boolean {
+  while (p < hdrEnd) {
+    if (b[p] === OPT_PAD1) {
+      p++;
+      continue;
+    }
+    if (ipEnd - p < 2) return false;
+    p += 2 + b[p + 1]!;
+    if (p > ipEnd) return false;
+  }
+  return true;
+}
 
 /**
  * The jumbo payload length from a hop-by-hop header at `p` (RFC 2675), or -1. Only consulted when the
@@ -117,20 +139,31 @@ export class Ipv6Layer implements DecodingLayer {
 
     let proto = nxt;
     while (isIpv6SkippedExt[proto] === 1) {
-      const need = proto === IpProto.Fragment ? FRAGMENT_HEADER_LEN : 2;
+      // Bytes Wireshark must have before it records a header's next-header value: the whole fragment
+      // header, the next-header and length bytes of options headers, the first byte of a routing header.
+      const need = extNextHeaderNeeds[proto]!;
       if (ipEnd - p < need || this.extHeaders === MAX_IPV6_EXT_HEADERS) {
         return this.#cut(p, ipEnd, p + need, fb);
       }
       const hdrNext = b[p]!;
-      const len = proto === IpProto.Fragment ? FRAGMENT_HEADER_LEN : (b[p + 1]! + 1) << 3;
-      // The next-header byte is read before the header's length is checked (so a cut chain reports it).
       this.protocol = hdrNext;
+      if (ipEnd - p < 2) return this.#cut(p, ipEnd, p + 2, fb);
+      const len = proto === IpProto.Fragment ? FRAGMENT_HEADER_LEN : (b[p + 1]! + 1) << 3;
       if (ipEnd - p < len) return this.#cut(p, ipEnd, p + len, fb);
       if (proto === IpProto.Fragment) {
         const fo = u16be(b, p + 2);
         this.fragmented = true;
         this.fragOffset = fo & 0xfff8;
         this.moreFragments = (fo & 0x0001) !== 0;
+      }
+      if (
+        (proto === IpProto.HopByHop || proto === IpProto.DestOpts) &&
+        !optionsReadable(b, p + 2, p + len, ipEnd)
+      ) {
+        // An option running past the packet: Wireshark stops inside the options.
+        fb.anomaly(Anomaly.Ipv6BadOptionLength);
+        this.payloadOff = p;
+        return Status.Ok;
       }
       this.extHeaders++;
       p += len;

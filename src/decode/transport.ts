@@ -10,10 +10,15 @@ import type { DecodingLayer } from './layer.js';
 import { Status } from './packet.js';
 
 export const TCP_MIN_HEADER_LEN = 20;
-/** Bytes up to and including the flags field. */
-const TCP_FLAGS_END = 14;
+/**
+ * Bytes Wireshark reads before it shows the flags: through the window field (it fetches the window with
+ * the flags, and only then checks the header length).
+ */
+const TCP_FLAGS_END = 16;
 export const UDP_HEADER_LEN = 8;
 const ICMP_HEADER_LEN = 8;
+const ICMPV4_TYPE_NEEDS = 6;
+const ICMPV6_TYPE_NEEDS = 1;
 
 export class TcpLayer implements DecodingLayer {
   readonly type = LayerType.TCP;
@@ -50,6 +55,7 @@ export class TcpLayer implements DecodingLayer {
     }
     this.seq = u32be(b, off + 4);
     this.ack = u32be(b, off + 8);
+    this.window = u16be(b, off + 14);
     const hl = (b[off + 12]! >>> 4) << 2;
     this.headerLen = hl;
     if (hl < TCP_MIN_HEADER_LEN) {
@@ -60,10 +66,8 @@ export class TcpLayer implements DecodingLayer {
     this.flags = u16be(b, off + 12) & 0x0fff;
     if (avail < hl) {
       reportPastEnd(fb, off + hl, Anomaly.TcpTruncatedHeader, Anomaly.TcpBadHeaderLength);
-      if (avail >= TCP_MIN_HEADER_LEN) this.window = u16be(b, off + 14);
       return Status.Ok;
     }
-    this.window = u16be(b, off + 14);
     this.payloadOff = off + hl;
     return Status.Ok;
   }
@@ -105,9 +109,11 @@ export class UdpLayer implements DecodingLayer {
     } else if (len < UDP_HEADER_LEN) {
       fb.anomaly(Anomaly.UdpBadLength);
     } else if (len > avail) {
-      // Past the capture but within the frame: the IP layer has reported the cut already.
-      const end2 = off + len;
-      if (end2 <= fb.captureEnd || end2 > fb.wireEnd) fb.anomaly(Anomaly.UdpBadLength);
+      // A first fragment holds part of the datagram; past the capture but within the frame, the IP
+      // layer has reported the cut already.
+      const lenEnd = off + len;
+      if (!fb.fragmented && (lenEnd <= fb.captureEnd || lenEnd > fb.wireEnd))
+        fb.anomaly(Anomaly.UdpBadLength);
     } else {
       this.payloadEnd = off + len;
     }
@@ -119,10 +125,15 @@ export class UdpLayer implements DecodingLayer {
   }
 }
 
-/** ICMP (v4) or ICMPv6: type and code; the payload is everything after the 8-byte header. */
+/**
+ * ICMP (v4) or ICMPv6: type and code; the payload is everything after the 8-byte header. Wireshark shows
+ * an ICMPv4 type and code only once it has read 6 bytes (it fetches the checksum and the first word of the
+ * rest of the header first); ICMPv6 shows the type from its first byte and the code from its second.
+ */
 export class IcmpLayer implements DecodingLayer {
   readonly type: typeof LayerType.ICMPv4 | typeof LayerType.ICMPv6;
   readonly #truncated: Anomaly;
+  readonly #typeNeeds: number;
   icmpType = -1;
   icmpCode = -1;
   payloadOff = 0;
@@ -131,16 +142,17 @@ export class IcmpLayer implements DecodingLayer {
   constructor(v6: boolean) {
     this.type = v6 ? LayerType.ICMPv6 : LayerType.ICMPv4;
     this.#truncated = v6 ? Anomaly.Icmpv6TruncatedHeader : Anomaly.IcmpTruncatedHeader;
+    this.#typeNeeds = v6 ? ICMPV6_TYPE_NEEDS : ICMPV4_TYPE_NEEDS;
   }
 
   decode(b: Uint8Array, off: number, end: number, fb: DecodeFeedback): Status {
     const avail = end - off;
-    if (avail < 2) {
+    if (avail < this.#typeNeeds) {
       fb.anomaly(this.#truncated);
       return Status.Truncated;
     }
     this.icmpType = b[off]!;
-    this.icmpCode = b[off + 1]!;
+    this.icmpCode = avail >= 2 ? b[off + 1]! : -1;
     if (avail < ICMP_HEADER_LEN) {
       fb.anomaly(this.#truncated);
       this.payloadOff = end;

@@ -1,6 +1,6 @@
 /** IEEE 802.11 data frames, bare (LINKTYPE_IEEE802_11, 105) or behind a radiotap header (127). */
 import { u16le, u32le } from '../core/bytes.js';
-import { Anomaly, type DecodeFeedback } from './anomalies.js';
+import { Anomaly, UNKNOWN_WIRE_END, type DecodeFeedback } from './anomalies.js';
 import { LayerType } from './enums.js';
 import type { DecodingLayer } from './layer.js';
 import { Status } from './packet.js';
@@ -76,8 +76,13 @@ export class RadiotapLayer implements DecodingLayer {
     this.present = present;
     this.flags = flags;
     this.payloadOff = off + len;
-    this.payloadEnd =
-      (flags & RADIOTAP_FLAG_FCS) !== 0 && end - this.payloadOff >= FCS_LEN ? end - FCS_LEN : end;
+    this.payloadEnd = end;
+    if ((flags & RADIOTAP_FLAG_FCS) !== 0) {
+      // The FCS is the last 4 bytes on the wire; a capture cut short may not hold it at all.
+      const frameEnd = fb.wireEnd === UNKNOWN_WIRE_END ? fb.captureEnd : fb.wireEnd;
+      const fcsOff = frameEnd - FCS_LEN;
+      if (fcsOff < end) this.payloadEnd = fcsOff > this.payloadOff ? fcsOff : this.payloadOff;
+    }
     return Status.Ok;
   }
 
