@@ -29,14 +29,19 @@ export interface CaptureInput {
 export const fileInputs = (paths: readonly string[]): CaptureInput[] =>
   paths.map((path) => ({ name: path, open: () => openCapture(path) }));
 
+export type StopReason = 'interrupted' | 'limit';
+
 export interface ReadOptions {
   readonly inputs: readonly CaptureInput[];
   readonly store?: Store | undefined;
   /** Stop after this many frames in all (tshark's -c). */
   readonly maxPackets?: number | undefined;
   readonly observer?: PacketObserver | undefined;
-  /** Checked once per batch; when it returns true the read stops as if interrupted. */
-  readonly shouldStop?: () => boolean;
+  /**
+   * Checked once per batch: `interrupted` (a signal, the reader of stdout gone) or `limit` (a limit the user
+   * set, such as a duration) stops the read; the capture row says `interrupted` or `complete`.
+   */
+  readonly shouldStop?: () => StopReason | null;
 }
 
 export interface SourceResult {
@@ -85,9 +90,10 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
   let ipPackets = 0;
   let rowsStored = 0;
   let interrupted = false;
+  let stopped = false;
 
   for (const input of opts.inputs) {
-    if (packets >= maxPackets || interrupted) break;
+    if (packets >= maxPackets || stopped) break;
     let source: PacketSource;
     try {
       source = await input.open();
@@ -165,9 +171,13 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
         const pending = observer?.batchDone();
         if (pending instanceof Promise) await pending;
         if (packets >= maxPackets) break;
-        if (opts.shouldStop?.() === true) {
-          interrupted = true;
-          status = 'interrupted';
+        const stop = opts.shouldStop?.() ?? null;
+        if (stop !== null) {
+          stopped = true;
+          if (stop === 'interrupted') {
+            interrupted = true;
+            status = 'interrupted';
+          }
           break;
         }
       }

@@ -84,6 +84,8 @@ export class Ipv6Layer implements DecodingLayer {
   payloadOff = 0;
   payloadEnd = 0;
   #next: LayerType = LayerType.None;
+  /** End of the payload by the length field (before clamping to the captured bytes). */
+  #declaredEnd = 0;
 
   decode(b: Uint8Array, off: number, end: number, fb: DecodeFeedback): Status {
     const avail = end - off;
@@ -131,6 +133,7 @@ export class Ipv6Layer implements DecodingLayer {
         ipEnd = p;
       }
     }
+    this.#declaredEnd = ipEnd;
     if (ipEnd > end) {
       reportPastEnd(fb, ipEnd, Anomaly.Ipv6TruncatedPayload, Anomaly.Ipv6BadPayloadLength);
       ipEnd = end;
@@ -180,7 +183,9 @@ export class Ipv6Layer implements DecodingLayer {
 
   /** The extension-header chain ends before its headers do: keep the addresses, stop here. */
   #cut(p: number, ipEnd: number, needEnd: number, fb: DecodeFeedback): Status {
-    reportPastEnd(fb, needEnd, Anomaly.Ipv6TruncatedExtHeader, Anomaly.Ipv6BadExtHeaderLength);
+    // Past the payload length the header is malformed; within it, the capture stopped early.
+    if (needEnd > this.#declaredEnd) fb.anomaly(Anomaly.Ipv6BadExtHeaderLength);
+    else reportPastEnd(fb, needEnd, Anomaly.Ipv6TruncatedExtHeader, Anomaly.Ipv6BadExtHeaderLength);
     this.payloadOff = p < ipEnd ? p : ipEnd;
     this.#next = LayerType.None;
     return Status.Ok;

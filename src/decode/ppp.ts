@@ -130,7 +130,7 @@ export class MplsLayer implements DecodingLayer {
   decode(b: Uint8Array, off: number, end: number, fb: DecodeFeedback): Status {
     let p = off;
     let depth = 0;
-    let entry = 0;
+    let entry: number;
     for (;;) {
       if (end - p < MPLS_LABEL_LEN) {
         fb.anomaly(Anomaly.MplsTruncatedHeader);

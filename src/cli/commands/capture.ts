@@ -6,31 +6,26 @@ import {
   openLiveCapture,
   type LiveSource,
 } from '../../capture/live/live-source.js';
-import { readCaptures, type ReadSummary } from '../../pipeline.js';
-import { PacketLinePrinter } from '../../present/packet-lines.js';
 import { formatSummary } from '../../present/summary.js';
-import { SqliteStore, DEFAULT_DB_PATH } from '../../store/sqlite/sqlite-store.js';
-import { stdoutWriter } from '../stdout.js';
+import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
+import { addOutputOptions, positiveInt, positiveNumber, type OutputFlags } from '../args.js';
+import { runPipeline, type PipelineRun } from '../run-pipeline.js';
 
-interface CaptureFlags {
+interface CaptureFlags extends OutputFlags {
   interface?: string;
   filter?: string;
-  count?: number;
   autostop: AutoStop[];
   snaplen: number;
   bufferSize: number;
   promisc: boolean;
   immediate?: boolean;
-  db: string | false;
-  quiet?: boolean;
-  json?: boolean;
 }
 
 type AutoStop =
   { readonly kind: 'duration'; readonly seconds: number } | { readonly kind: 'packets'; readonly n: number };
 
 export function registerCapture(program: Command): void {
-  program
+  const cmd = program
     .command('capture')
     .description('capture live from a network interface (libpcap), decode, and log every packet to SQLite')
     .option(
@@ -38,7 +33,6 @@ export function registerCapture(program: Command): void {
       'device to capture on (default: the one with the default route; see `nta interfaces`)',
     )
     .option('-f, --filter <bpf>', "capture filter in libpcap's syntax, e.g. 'tcp port 443'")
-    .addOption(new Option('-c, --count <n>', 'stop after n packets').argParser(positiveInt))
     .addOption(
       new Option('-a, --autostop <cond>', 'stop after duration:SECONDS or packets:N (repeatable)')
         .argParser(collectAutoStop)
@@ -55,14 +49,10 @@ export function registerCapture(program: Command): void {
         .default(DEFAULT_BUFFER_MB),
     )
     .option('--no-promisc', 'do not put the interface into promiscuous mode')
-    .option('--immediate', 'hand each packet over as soon as it arrives (more CPU at high rates)')
-    .option('--db <path>', 'SQLite database to log into', DEFAULT_DB_PATH)
-    .option('--no-db', 'decode only; store nothing')
-    .option('-q, --quiet', 'no line per packet')
-    .option('--json', 'print the end summary as one JSON object on stdout (implies -q)')
-    .action(async (flags: CaptureFlags) => {
-      process.exitCode = await runCapture(flags);
-    });
+    .option('--immediate', 'hand each packet over as soon as it arrives (more CPU at high rates)');
+  addOutputOptions(cmd).action(async (flags: CaptureFlags) => {
+    process.exitCode = await runCapture(flags);
+  });
 }
 
 async function runCapture(flags: CaptureFlags): Promise<number> {
@@ -90,38 +80,26 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
     await source.close();
     throw err;
   }
-  const out = stdoutWriter();
-  const quiet = flags.quiet === true || flags.json === true;
-  const printer = quiet ? undefined : new PacketLinePrinter(out.write);
-  let stopRequested = false;
-  const onSignal = (): void => {
-    if (stopRequested) process.exit(130);
-    stopRequested = true;
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  if (!quiet || process.stderr.isTTY) {
-    const filter = source.info.filter === null ? '' : `, filter '${source.info.filter}'`;
-    process.stderr.write(
-      `nta: capturing on ${iface} (link type ${source.info.linkType}${filter}); Ctrl-C to stop\n`,
-    );
-  }
+  // Always said on stderr, as tshark says "Capturing on …": scripts wait for it before sending traffic.
+  const filter = source.info.filter === null ? '' : `, filter '${source.info.filter}'`;
+  process.stderr.write(
+    `nta: capturing on ${iface} (link type ${source.info.linkType}${filter}); Ctrl-C to stop\n`,
+  );
   const started = Date.now();
-  let summary: ReadSummary;
+  let run: PipelineRun;
   try {
-    summary = await readCaptures({
-      inputs: [{ name: iface, open: () => Promise.resolve(source) }],
+    run = await runPipeline(
+      [{ name: iface, open: () => Promise.resolve(source) }],
       store,
-      maxPackets,
-      observer: printer,
-      shouldStop: () => stopRequested || out.closed || Date.now() - started >= deadline,
-    });
+      { ...flags, count: maxPackets },
+      {
+        limitReached: () => Date.now() - started >= deadline,
+      },
+    );
   } finally {
     await source.close(); // idempotent; the pipeline closed it already unless it threw
-    await store?.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
+  const { summary, out } = run;
   const result = summary.sources[0];
   if (result?.error !== null && result?.error !== undefined) process.stderr.write(`nta: ${result.error}\n`);
   const live = liveCounters(source);
@@ -170,16 +148,4 @@ function collectAutoStop(value: string, previous: AutoStop[]): AutoStop[] {
   if (m[1] === 'packets' && !Number.isInteger(n))
     throw new InvalidArgumentError('expected a whole number of packets');
   return [...previous, m[1] === 'duration' ? { kind: 'duration', seconds: n } : { kind: 'packets', n }];
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
-  return n;
-}
-
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
-  return n;
 }

@@ -1,61 +1,31 @@
-import { type Command, Option, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { expandCaptureArgs } from '../../capture/open.js';
-import { fileInputs, readCaptures, type ReadSummary } from '../../pipeline.js';
-import { PacketLinePrinter } from '../../present/packet-lines.js';
-import { SqliteStore, DEFAULT_DB_PATH } from '../../store/sqlite/sqlite-store.js';
+import { fileInputs } from '../../pipeline.js';
 import { formatSummary } from '../../present/summary.js';
-import { stdoutWriter } from '../stdout.js';
-
-interface ReadFlags {
-  db: string | false;
-  quiet?: boolean;
-  count?: number;
-  json?: boolean;
-}
+import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
+import { addOutputOptions, type OutputFlags } from '../args.js';
+import { runPipeline } from '../run-pipeline.js';
 
 export function registerRead(program: Command): void {
-  program
-    .command('read')
-    .description('read pcap/pcapng files (plain or gzip), folders of them, or - for standard input')
-    .argument('<file...>', 'capture files, folders, or - for stdin')
-    .option('--db <path>', 'SQLite database to log into', DEFAULT_DB_PATH)
-    .option('--no-db', 'decode only; store nothing')
-    .option('-q, --quiet', 'no line per packet')
-    .addOption(new Option('-c, --count <n>', 'stop after n packets').argParser(positiveInt))
-    .option('--json', 'print the end summary as one JSON object on stdout (implies -q)')
-    .action(async (files: string[], flags: ReadFlags) => {
-      process.exitCode = await runRead(files, flags);
-    });
+  addOutputOptions(
+    program
+      .command('read')
+      .description('read pcap/pcapng files (plain or gzip), folders of them, or - for standard input')
+      .argument('<file...>', 'capture files, folders, or - for stdin'),
+  ).action(async (files: string[], flags: OutputFlags) => {
+    process.exitCode = await runRead(files, flags);
+  });
 }
 
-async function runRead(files: string[], flags: ReadFlags): Promise<number> {
+async function runRead(files: string[], flags: OutputFlags): Promise<number> {
   const paths = await expandCaptureArgs(files);
   const store = flags.db === false ? undefined : await SqliteStore.open(flags.db);
-  const out = stdoutWriter();
-  const quiet = flags.quiet === true || flags.json === true;
-  const printer = quiet ? undefined : new PacketLinePrinter(out.write);
-  let stopRequested = false;
-  const onSignal = (): void => {
-    if (stopRequested) process.exit(130);
-    stopRequested = true;
-    if (paths.includes('-')) process.stdin.destroy();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  let summary: ReadSummary;
-  try {
-    summary = await readCaptures({
-      inputs: fileInputs(paths),
-      store,
-      maxPackets: flags.count,
-      observer: printer,
-      shouldStop: () => stopRequested || out.closed,
-    });
-  } finally {
-    await store?.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  const { summary, out } = await runPipeline(fileInputs(paths), store, flags, {
+    // Waiting for stdin would not notice the stop: end the stream instead.
+    onSignal: () => {
+      if (paths.includes('-')) process.stdin.destroy();
+    },
+  });
   for (const s of summary.sources) {
     if (s.error !== null)
       process.stderr.write(`nta: ${s.status === 'truncated' ? 'warning: ' : ''}${s.error}\n`);
@@ -68,10 +38,4 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
     process.stderr.write(formatSummary(summary, store?.path));
   }
   return failed > 0 ? 1 : 0;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
-  return n;
 }
