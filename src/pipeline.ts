@@ -142,7 +142,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
         for (let i = 0; i < n; i++) {
           const off = batch.offset[i]!;
           const linkType = batch.linkType[i]!;
-          decoder.decode(data, off, off + batch.caplen[i]!, linkType, decoded);
+          decoder.decode(data, off, off + batch.caplen[i]!, linkType, decoded, batch.wireLen[i]!);
           srcBytes += batch.wireLen[i]!;
           observer?.packet(batch, i, decoded);
           if (linkType !== lastLinkType) {

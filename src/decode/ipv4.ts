@@ -8,60 +8,87 @@ export const IPV4_MIN_HEADER_LEN = 20;
 
 /** IPv4 option numbers that matter for finding the destination. */
 const IPOPT_EOOL = 0;
+const IPOPT_NOP = 1;
 const IPOPT_LSR = 0x83;
 const IPOPT_SSR = 0x89;
-/** How Wireshark's option table describes each option's length: none (1 byte), fixed, or a minimum. */
-const OPT_UNKNOWN = 0;
-const OPT_NO_LENGTH = 1;
-const OPT_FIXED = 2;
-const OPT_VARIABLE = 3;
-const optKind = new Uint8Array(256);
-const optLen = new Uint8Array(256);
-// prettier-ignore
-for (const [opt, kind, len] of [
-  [0x00, OPT_NO_LENGTH, 1], [0x01, OPT_NO_LENGTH, 1], [0x82, OPT_VARIABLE, 3], [0x83, OPT_VARIABLE, 3],
-  [0x44, OPT_VARIABLE, 4], [0x85, OPT_VARIABLE, 3], [0x86, OPT_VARIABLE, 10], [0x07, OPT_VARIABLE, 3],
-  [0x88, OPT_FIXED, 4], [0x89, OPT_VARIABLE, 3], [0x0b, OPT_FIXED, 4], [0x0c, OPT_FIXED, 4],
-  [0x52, OPT_FIXED, 12], [0x94, OPT_FIXED, 4], [0x95, OPT_VARIABLE, 6], [0x19, OPT_FIXED, 8],
-] as const) {
-  optKind[opt] = kind;
-  optLen[opt] = len;
-}
+const ROUTE_ADDR_LEN = 4;
 
 /**
- * With a loose or strict source route option, Wireshark shows the route's last address as the packet's
- * destination (the header holds the next hop). Returns that address's offset from the header's destination
- * field, or 0. The walk follows Wireshark's get_dst_offset and gives up on the same malformed options.
+ * Wireshark's get_dst_offset: whether the first loose or strict source route option has a valid pointer
+ * (4, 8, 12... within the option). It gives up at an end-of-options option, a length under 2 or one past
+ * the options.
  */
-function sourceRouteDstShift(b: Uint8Array, optStart: number, optBytes: number, captureEnd: number): number {
+function hasSourceRoute(b: Uint8Array, optStart: number, optBytes: number, captureEnd: number): boolean {
   let p = optStart;
   let length = optBytes;
   while (length > 0) {
-    if (p >= captureEnd) return 0;
+    if (p >= captureEnd) return false;
     const opt = b[p]!;
-    const kind = optKind[opt]!;
     length--;
-    if (kind !== OPT_NO_LENGTH) {
-      if (length === 0 || p + 1 >= captureEnd) return 0;
-      const len = b[p + 1]!;
-      length--;
-      if (len < 2 || len - 2 > length) return 0;
-      if (kind === OPT_FIXED && len !== optLen[opt]) return 0;
-      if (kind === OPT_VARIABLE && len < optLen[opt]!) return 0;
-      if (kind !== OPT_UNKNOWN && (opt === IPOPT_SSR || opt === IPOPT_LSR)) {
-        if (p + 2 >= captureEnd) return 0;
-        const ptr = b[p + 2]!;
-        if (ptr < 4 || (ptr & 3) !== 0 || ptr > len) return 0;
-        return p - optStart + len;
-      }
-      p += len;
-      length -= len - 2;
-    } else {
+    if (opt === IPOPT_EOOL) return false;
+    if (opt === IPOPT_NOP) {
       p += 1;
+      continue;
     }
-    if (opt === IPOPT_EOOL) return 0;
+    if (length === 0 || p + 1 >= captureEnd) return false;
+    const len = b[p + 1]!;
+    length--;
+    if (len < 2 || len - 2 > length) return false;
+    if (opt === IPOPT_SSR || opt === IPOPT_LSR) {
+      // The first route option decides.
+      return p + 2 < captureEnd && validRoutePointer(b[p + 2]!, len);
+    }
+    p += len;
+    length -= len - 2;
   }
-  return 0;
+  return false;
+}
+
+function validRoutePointer(ptr: number, len: number): boolean {
+  return ptr >= 4 && (ptr & 3) === 0 && ptr <= len;
+}
+
+/**
+ * The destination Wireshark shows when a source route is present: the last address of the first route
+ * option with whole addresses and a valid pointer (the header's destination is then only the next hop). Returns
+ * its offset, or -1 when there is none; Wireshark then shows no destination at all, and we keep the
+ * header's.
+ */
+function sourceRouteDestination(
+  b: Uint8Array,
+  optStart: number,
+  optBytes: number,
+  captureEnd: number,
+): number {
+  if (!hasSourceRoute(b, optStart, optBytes, captureEnd)) return -1;
+  let p = optStart;
+  let length = optBytes;
+  while (length > 0) {
+    const opt = b[p]!;
+    length--;
+    if (opt === IPOPT_EOOL) return -1;
+    if (opt === IPOPT_NOP) {
+      p += 1;
+      continue;
+    }
+    if (length === 0 || p + 1 >= captureEnd) return -1;
+    const len = b[p + 1]!;
+    length--;
+    if (len < 2 || len - 2 > length) return -1;
+    if (
+      (opt === IPOPT_SSR || opt === IPOPT_LSR) &&
+      len >= 3 + ROUTE_ADDR_LEN &&
+      (len - 3) % ROUTE_ADDR_LEN === 0 &&
+      p + 2 < captureEnd &&
+      validRoutePointer(b[p + 2]!, len)
+    ) {
+      const dst = p + len - ROUTE_ADDR_LEN;
+      return dst + ROUTE_ADDR_LEN <= captureEnd ? dst : -1;
+    }
+    p += len;
+    length -= len - 2;
+  }
+  return -1;
 }
 
 /**
@@ -137,8 +164,8 @@ export class Ipv4Layer implements DecodingLayer {
     this.dstOff = off + 16;
     this.headerDstOff = off + 16;
     if (ihl > IPV4_MIN_HEADER_LEN) {
-      const shift = sourceRouteDstShift(b, off + IPV4_MIN_HEADER_LEN, ihl - IPV4_MIN_HEADER_LEN, end);
-      if (shift !== 0 && off + 16 + shift + 4 <= end) this.dstOff = off + 16 + shift;
+      const routeDst = sourceRouteDestination(b, off + IPV4_MIN_HEADER_LEN, ihl - IPV4_MIN_HEADER_LEN, end);
+      if (routeDst >= 0) this.dstOff = routeDst;
     }
 
     if (off + ihl > end) {

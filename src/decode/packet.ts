@@ -38,7 +38,7 @@ export class DecodedPacket {
    */
   payloadOff = 0;
   payloadEnd = 0;
-  /** ARP/RARP operation when network is ARP and the header was complete; -1 otherwise. */
+  /** ARP/RARP operation when network is ARP and its fixed 8-byte header was captured; -1 otherwise. */
   arpOpcode = -1;
   /** Offset of the outer network header (IPv4/IPv6/ARP) in the frame; -1 when there is none. */
   l3Off = -1;
