@@ -80,7 +80,7 @@ export class PcapngWriter {
     try {
       fd = openSync(path, 'w');
     } catch (err) {
-      throw new NtaError('NTA_ERR_IO', describeFsError(path, err), { cause: err });
+      throw new NtaError('NTA_ERR_IO', `${path}: ${describeFsError(err)}`, { cause: err });
     }
     return new PcapngWriter(path, fd, opts);
   }
@@ -134,7 +134,7 @@ export class PcapngWriter {
     try {
       while (off < this.#pos) off += writeSync(this.#fd, this.#buf, off, this.#pos - off);
     } catch (err) {
-      throw new NtaError('NTA_ERR_IO', describeFsError(this.path, err), { cause: err });
+      throw new NtaError('NTA_ERR_IO', `${this.path}: ${describeFsError(err)}`, { cause: err });
     } finally {
       this.#written += off;
       this.#buf.copy(this.#buf, 0, off, this.#pos);
@@ -170,7 +170,6 @@ export class PcapngWriter {
     const dv = this.#dv;
     if (sec < 0 || sec >= TWO_POW_32) {
       const ns = BigInt.asUintN(64, BigInt(sec) * 1_000_000_000n + BigInt(nsec)); // damaged files only
-      dv.setBigUint64(o, ns, true); // (hi, lo) words in little-endian order = one LE u64? no: see below
       dv.setUint32(o, Number(ns >> 32n), true);
       dv.setUint32(o + 4, Number(ns & 0xffffffffn), true);
       return;

@@ -167,6 +167,21 @@ export class PacketDecoder implements DecodeFeedback {
     else this.#sawMalformation = true;
   }
 
+  /** The outer IP header's fields; `srcAt` is where the source address sits in the header. */
+  #collectIp(ip: Ipv4Layer | Ipv6Layer, network: Network, srcAt: number, out: DecodedPacket): void {
+    out.network = network;
+    out.l3Off = ip.srcOff - srcAt;
+    out.srcOff = ip.srcOff;
+    out.dstOff = ip.dstOff;
+    out.ipProto = ip.protocol;
+    out.fragOffset = ip.fragOffset;
+    out.moreFragments = ip.moreFragments;
+    this.fragmented = ip.moreFragments || ip.fragOffset !== 0;
+    out.l4Off = ip.payloadOff < ip.payloadEnd ? ip.payloadOff : -1;
+    out.payloadOff = ip.payloadOff;
+    out.payloadEnd = ip.payloadEnd;
+  }
+
   /** Copies what the pipeline needs from a layer that just decoded into the packet summary. */
   #collect(t: LayerType, out: DecodedPacket): void {
     switch (t) {
@@ -188,36 +203,12 @@ export class PacketDecoder implements DecodeFeedback {
       case LayerType.Dot1Q:
         if (out.vlan < 0) out.vlan = this.dot1q.vlanId;
         break;
-      case LayerType.IPv4: {
-        const ip = this.ipv4;
-        out.network = Network.IPv4;
-        out.l3Off = ip.srcOff - 12;
-        out.srcOff = ip.srcOff;
-        out.dstOff = ip.dstOff;
-        out.ipProto = ip.protocol;
-        out.fragOffset = ip.fragOffset;
-        out.moreFragments = ip.moreFragments;
-        this.fragmented = ip.moreFragments || ip.fragOffset !== 0;
-        out.l4Off = ip.payloadOff < ip.payloadEnd ? ip.payloadOff : -1;
-        out.payloadOff = ip.payloadOff;
-        out.payloadEnd = ip.payloadEnd;
+      case LayerType.IPv4:
+        this.#collectIp(this.ipv4, Network.IPv4, 12, out);
         break;
-      }
-      case LayerType.IPv6: {
-        const ip = this.ipv6;
-        out.network = Network.IPv6;
-        out.l3Off = ip.srcOff - 8;
-        out.srcOff = ip.srcOff;
-        out.dstOff = ip.dstOff;
-        out.ipProto = ip.protocol;
-        out.fragOffset = ip.fragOffset;
-        out.moreFragments = ip.moreFragments;
-        this.fragmented = ip.moreFragments || ip.fragOffset !== 0;
-        out.l4Off = ip.payloadOff < ip.payloadEnd ? ip.payloadOff : -1;
-        out.payloadOff = ip.payloadOff;
-        out.payloadEnd = ip.payloadEnd;
+      case LayerType.IPv6:
+        this.#collectIp(this.ipv6, Network.IPv6, 8, out);
         break;
-      }
       case LayerType.ARP:
         out.network = Network.ARP;
         out.l3Off = this.arp.headerOff;
