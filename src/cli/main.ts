@@ -4,6 +4,7 @@ import { NtaError, exitCodeFor } from '../core/errors.js';
 import { registerRead } from './commands/read.js';
 import { registerInterfaces } from './commands/interfaces.js';
 import { registerCapture } from './commands/capture.js';
+import { registerChart } from './commands/chart.js';
 import { NTA_VERSION } from './version.js';
 
 const program = new Command('nta')
@@ -16,6 +17,7 @@ const program = new Command('nta')
 
 registerRead(program);
 registerCapture(program);
+registerChart(program);
 registerInterfaces(program);
 
 try {

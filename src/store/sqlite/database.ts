@@ -4,11 +4,25 @@ import { MIGRATIONS, SCHEMA_VERSION, NTA_APPLICATION_ID, SEED_TRAFFIC_COLUMNS } 
 
 export type SqliteDb = Database.Database;
 
+/** Raised inside a read-only open when the schema is older than this nta's: migrate first, then read. */
+class NeedsMigration extends Error {}
+
 /**
  * Opens (creating if needed) an nta SQLite database and brings its schema up to date. The seed tool's
  * database (a bare `traffic` table) is migrated in place; any other database is refused with a clear error.
+ * A read-only open of an older schema migrates it through a short writable open first.
  */
 export function openSqlite(path: string, options: { readonly?: boolean } = {}): SqliteDb {
+  try {
+    return openChecked(path, options);
+  } catch (err) {
+    if (!(err instanceof NeedsMigration)) throw err;
+    openChecked(path, {}).close();
+    return openChecked(path, options);
+  }
+}
+
+function openChecked(path: string, options: { readonly?: boolean }): SqliteDb {
   let db: SqliteDb;
   try {
     db = new Database(path, {
@@ -26,14 +40,14 @@ export function openSqlite(path: string, options: { readonly?: boolean } = {}): 
       db.pragma('page_size = 16384');
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
-      // Checkpoint the WAL every ~64 MB rather than every 4 MB: bulk loads run ~30% faster.
+      // Checkpoint the WAL every 16,384 pages (256 MiB) rather than every 1,000: bulk loads run ~30% faster.
       db.pragma('wal_autocheckpoint = 16384');
     }
     migrate(db, path, options.readonly === true);
     return db;
   } catch (err) {
     db.close();
-    if (err instanceof NtaError) throw err;
+    if (err instanceof NtaError || err instanceof NeedsMigration) throw err;
     throw new NtaError('NTA_ERR_STORE', `${path}: ${sqliteReason(err)}`, { cause: err });
   }
 }
@@ -61,12 +75,7 @@ function migrate(db: SqliteDb, path: string, readonly: boolean): void {
     );
   }
   if (version === SCHEMA_VERSION && appId === NTA_APPLICATION_ID) return;
-  if (readonly) {
-    throw new NtaError(
-      'NTA_ERR_STORE_SCHEMA',
-      `${path}: database schema version ${version} needs migrating to ${SCHEMA_VERSION}; open it writable once`,
-    );
-  }
+  if (readonly) throw new NeedsMigration();
   db.transaction(() => {
     for (let v = version; v < SCHEMA_VERSION; v++) MIGRATIONS[v]!(db);
     db.pragma(`application_id = ${NTA_APPLICATION_ID}`);

@@ -1,0 +1,262 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import { NtaError } from '../../core/errors.js';
+import { openSqlite, type SqliteDb } from '../../store/sqlite/database.js';
+import {
+  checkCaptureIds,
+  protocolTotals,
+  seriesOrder,
+  timelineRates,
+  topPorts,
+  topTalkers,
+  trafficTotals,
+  type ChartFilter,
+  type TimelineBuckets,
+  type TrafficTotals,
+} from './query.js';
+import { chartSvg, svgToPng, type Size, type SpecBuilder } from './render.js';
+import {
+  formatBytes,
+  formatCount,
+  portsSpec,
+  protocolsSpec,
+  talkersSpec,
+  timelineSpec,
+  type ChartContext,
+} from './specs.js';
+
+export { parseTimeArg } from './time-arg.js';
+export { svgToPng } from './render.js';
+export type { ChartFilter } from './query.js';
+
+export const CHART_TYPES = ['protocols', 'timeline', 'talkers', 'ports'] as const;
+export type ChartType = (typeof CHART_TYPES)[number];
+export const CHART_FORMATS = ['png', 'svg'] as const;
+export type ChartFormat = (typeof CHART_FORMATS)[number];
+
+export const DEFAULT_CHART_SIZE: Size = { width: 1200, height: 700 };
+/** Bars on the protocols chart before the rest become 'other'; lines on the timeline; bars on the others. */
+export const MAX_PROTOCOL_BARS = 16;
+export const TIMELINE_SERIES = 6;
+export const TOP_HOSTS = 15;
+export const TOP_PORTS = 15;
+/** At most this many time buckets across the timeline (about 4 px each at 1200 px). */
+export const MAX_BUCKETS = 240;
+/** Bucket sizes in seconds, smallest first: the timeline takes the first that fits MAX_BUCKETS. */
+const BUCKET_SIZES = [
+  1,
+  2,
+  5,
+  10,
+  15,
+  30,
+  60,
+  120,
+  300,
+  600,
+  900,
+  1800,
+  3600,
+  7200,
+  10800,
+  21600,
+  43200,
+  86400,
+  7 * 86400,
+  30 * 86400,
+  365 * 86400,
+] as const;
+
+export interface ChartOptions extends ChartFilter {
+  readonly type: ChartType;
+  readonly size?: Size;
+}
+
+export interface RenderedChart {
+  readonly svg: string;
+  /** Bars or lines drawn: protocols, hosts, ports or timeline series. */
+  readonly items: number;
+}
+
+/**
+ * Renders one chart from an open database to SVG. All figures come from GROUP BY queries (query.ts); an
+ * empty database or time range is an error, never an empty picture.
+ */
+export async function renderChart(
+  db: SqliteDb,
+  dbName: string,
+  options: ChartOptions,
+): Promise<RenderedChart> {
+  if (options.captureIds !== undefined) checkCaptureIds(db, options.captureIds);
+  if (options.from !== undefined && options.to !== undefined && options.from > options.to)
+    throw new NtaError('NTA_ERR_USAGE', `--from ${options.from} is after --to ${options.to} (both UTC)`);
+  const totals = trafficTotals(db, options);
+  if (totals.packets === 0 || totals.first === null || totals.last === null)
+    throw new NtaError('NTA_ERR_STORE', `${dbName}: no packets to chart${describeFilter(options)}`);
+  const ctx: ChartContext = { subtitle: subtitle(dbName, options, totals) };
+  const size = options.size ?? DEFAULT_CHART_SIZE;
+  let build: SpecBuilder;
+  let items: number;
+  switch (options.type) {
+    case 'protocols': {
+      const rows = protocolTotals(db, options, MAX_PROTOCOL_BARS);
+      build = protocolsSpec(rows, ctx);
+      items = rows.length;
+      break;
+    }
+    case 'timeline': {
+      const buckets = chooseBuckets(totals.first, totals.last);
+      const rows = timelineRates(db, options, buckets, TIMELINE_SERIES - 1);
+      const series = seriesOrder(rows);
+      build = timelineSpec(
+        rows,
+        series,
+        buckets,
+        bucketLabel(buckets.size),
+        timeZoneLabel(epochOf(totals.first)),
+        ctx,
+      );
+      items = series.length;
+      break;
+    }
+    case 'talkers': {
+      const rows = topTalkers(db, options, TOP_HOSTS);
+      build = talkersSpec(rows, ctx);
+      items = rows.length;
+      break;
+    }
+    case 'ports': {
+      const rows = topPorts(db, options, TOP_PORTS);
+      if (rows.length === 0)
+        throw new NtaError(
+          'NTA_ERR_STORE',
+          `${dbName}: no packets with ports to chart${describeFilter(options)}`,
+        );
+      build = portsSpec(rows, ctx);
+      items = rows.length;
+      break;
+    }
+  }
+  return { svg: await chartSvg(build, size), items };
+}
+
+export interface WriteChartOptions extends ChartFilter {
+  readonly type?: ChartType;
+  /** Output file; its extension (.png or .svg) picks the format. Default: next to the database. */
+  readonly out?: string | undefined;
+  readonly size?: Size;
+}
+
+/** `<folder of db>/<db name without extension>-<type>.png` */
+export function defaultChartPath(dbPath: string, type: ChartType, format: ChartFormat = 'png'): string {
+  const name = basename(dbPath, extname(dbPath));
+  return join(dirname(dbPath), `${name}-${type}.${format}`);
+}
+
+export function chartFormatOf(path: string): ChartFormat {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.png' || ext === '.svg') return ext.slice(1) as ChartFormat;
+  throw new NtaError('NTA_ERR_USAGE', `${path}: the chart file must end in .png or .svg`);
+}
+
+/** Opens the database read-only, renders the chart and writes it; returns the path written. */
+export async function writeChart(dbPath: string, options: WriteChartOptions = {}): Promise<string> {
+  const type = options.type ?? 'protocols';
+  const out = options.out ?? defaultChartPath(dbPath, type);
+  const format = chartFormatOf(out);
+  if (!existsSync(dbPath))
+    throw new NtaError('NTA_ERR_IO', `${dbPath}: no such database (create one with nta read or nta capture)`);
+  const db = openSqlite(dbPath, { readonly: true });
+  let chart: RenderedChart;
+  try {
+    chart = await renderChart(db, dbPath, { ...options, type });
+  } finally {
+    db.close();
+  }
+  try {
+    writeFileSync(out, format === 'svg' ? chart.svg : svgToPng(chart.svg));
+  } catch (err) {
+    throw new NtaError('NTA_ERR_IO', `${out}: cannot write the chart (${(err as Error).message})`, {
+      cause: err,
+    });
+  }
+  return out;
+}
+
+/**
+ * The chart `nta read` and `nta capture` leave behind: packets and bytes per protocol, written as
+ * `<db name>-protocols.png` next to the database (or to `out`). Throws an NtaError when there is nothing to
+ * draw (no packets in those captures).
+ */
+export async function writeProtocolChart(
+  dbPath: string,
+  options: { captureIds?: readonly number[]; out?: string } = {},
+): Promise<string> {
+  return writeChart(dbPath, { type: 'protocols', captureIds: options.captureIds, out: options.out });
+}
+
+// --- time buckets and labels ---
+
+/** Seconds since 1970 of a `traffic.timestamp` text (UTC). */
+function epochOf(ts: string): number {
+  return Date.parse(`${ts.slice(0, 10)}T${ts.slice(11, 19)}Z`) / 1000;
+}
+
+/** The smallest bucket size giving at most MAX_BUCKETS buckets, aligned to local time. */
+export function chooseBuckets(first: string, last: string): TimelineBuckets {
+  const start = epochOf(first);
+  const end = epochOf(last);
+  const size = BUCKET_SIZES.find((s) => (end - start) / s < MAX_BUCKETS) ?? 365 * 86400;
+  // Align bucket edges with the local clock (whole minutes, hours, midnights), at the offset of the start.
+  const offset = -new Date(start * 1000).getTimezoneOffset() * 60;
+  const origin = Math.floor((start + offset) / size) * size - offset;
+  return { origin, size, count: Math.floor((end - origin) / size) + 1 };
+}
+
+export function bucketLabel(seconds: number): string {
+  if (seconds % 86400 === 0) return seconds === 86400 ? '1-day' : `${seconds / 86400}-day`;
+  if (seconds % 3600 === 0) return `${seconds / 3600}-hour`;
+  if (seconds % 60 === 0) return `${seconds / 60}-minute`;
+  return `${seconds}-second`;
+}
+
+function timeZoneLabel(atSeconds: number): string {
+  const minutes = -new Date(atSeconds * 1000).getTimezoneOffset();
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const sign = minutes < 0 ? '−' : '+';
+  const abs = Math.abs(minutes);
+  const offset = `UTC${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  if (minutes === 0 && /^(Etc\/)?(UTC|GMT|Universal|Zulu)$/.test(zone)) return 'UTC';
+  return `${zone}, ${offset}`;
+}
+
+const pad2 = (n: number): string => String(n).padStart(2, '0');
+
+/** A database timestamp in local time, 'YYYY-MM-DD HH:MM:SS'. */
+function localTime(ts: string): string {
+  const d = new Date(epochOf(ts) * 1000);
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(
+    d.getMinutes(),
+  )}:${pad2(d.getSeconds())}`;
+}
+
+function subtitle(dbName: string, f: ChartFilter, t: TrafficTotals): string {
+  const first = localTime(t.first!);
+  const last = localTime(t.last!);
+  const range =
+    first.slice(0, 10) === last.slice(0, 10) ? `${first} – ${last.slice(11)}` : `${first} – ${last}`;
+  const parts = [basename(dbName)];
+  if (f.captureIds !== undefined && f.captureIds.length > 0)
+    parts.push(`capture${f.captureIds.length > 1 ? 's' : ''} ${f.captureIds.join(', ')}`);
+  parts.push(`${range} (${timeZoneLabel(epochOf(t.first!))})`);
+  parts.push(`${formatCount(t.packets)} IP packets, ${formatBytes(t.bytes)}`);
+  return parts.join('  ·  ');
+}
+
+function describeFilter(f: ChartFilter): string {
+  const parts: string[] = [];
+  if (f.captureIds !== undefined && f.captureIds.length > 0) parts.push(`capture ${f.captureIds.join(', ')}`);
+  if (f.from !== undefined) parts.push(`from ${f.from} UTC`);
+  if (f.to !== undefined) parts.push(`to ${f.to} UTC`);
+  return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
+}

@@ -1,0 +1,226 @@
+import { NtaError } from '../../core/errors.js';
+import type { SqliteDb } from '../../store/sqlite/database.js';
+
+/**
+ * Every figure a chart shows is aggregated here, in SQL (GROUP BY over `traffic`); JavaScript only receives
+ * the few rows a chart draws. Filters are bound parameters, never spliced into the SQL text.
+ */
+export interface ChartFilter {
+  /** Only these captures (`captures.id`). */
+  readonly captureIds?: readonly number[] | undefined;
+  /** Inclusive bounds in the database's own text form (UTC `YYYY-MM-DD HH:MM:SS.ffffff`), see parseTimeArg. */
+  readonly from?: string | undefined;
+  readonly to?: string | undefined;
+}
+
+type Params = Record<string, string | number>;
+
+interface Where {
+  readonly sql: string;
+  readonly params: Params;
+}
+
+function whereClause(f: ChartFilter): Where {
+  const terms: string[] = [];
+  const params: Params = {};
+  if (f.captureIds !== undefined && f.captureIds.length > 0) {
+    const names = f.captureIds.map((id, i) => {
+      params[`c${i}`] = id;
+      return `@c${i}`;
+    });
+    terms.push(`capture_id IN (${names.join(', ')})`);
+  }
+  if (f.from !== undefined) {
+    params['from'] = f.from;
+    terms.push('timestamp >= @from');
+  }
+  if (f.to !== undefined) {
+    params['to'] = f.to;
+    terms.push('timestamp <= @to');
+  }
+  return { sql: terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`, params };
+}
+
+/** Seconds since 1970 of a `traffic.timestamp` (whole seconds; the fraction is dropped before parsing). */
+const EPOCH_SQL = 'unixepoch(substr(timestamp, 1, 19))';
+
+export interface TrafficTotals {
+  packets: number;
+  bytes: number;
+  /** `traffic.timestamp` text of the first and last packet; null when there are no packets. */
+  first: string | null;
+  last: string | null;
+}
+
+export function trafficTotals(db: SqliteDb, f: ChartFilter): TrafficTotals {
+  const w = whereClause(f);
+  return db
+    .prepare(
+      `SELECT COUNT(*) AS packets, COALESCE(SUM(length), 0) AS bytes, MIN(timestamp) AS first,
+              MAX(timestamp) AS last FROM traffic ${w.sql}`,
+    )
+    .get(w.params) as TrafficTotals;
+}
+
+/** Refuses capture ids the database does not hold, naming the ones it does. */
+export function checkCaptureIds(db: SqliteDb, ids: readonly number[]): void {
+  const have = new Set((db.prepare('SELECT id FROM captures').pluck().all() as number[]).map(Number));
+  const missing = ids.filter((id) => !have.has(id));
+  if (missing.length === 0) return;
+  const known = [...have].sort((a, b) => a - b);
+  const range =
+    known.length === 0
+      ? 'it holds no captures'
+      : known.length === 1
+        ? `it holds capture ${known[0]}`
+        : `it holds captures ${known[0]}–${known[known.length - 1]}`;
+  throw new NtaError(
+    'NTA_ERR_USAGE',
+    `--capture ${missing.join(', ')}: no such capture in the database (${range})`,
+  );
+}
+
+export interface ProtocolRow {
+  protocol: string;
+  packets: number;
+  bytes: number;
+}
+
+/** Packets and bytes per protocol, largest first; beyond `limit` protocols the rest add up as 'other'. */
+export function protocolTotals(db: SqliteDb, f: ChartFilter, limit: number): ProtocolRow[] {
+  const w = whereClause(f);
+  return db
+    .prepare(
+      `WITH p AS (
+         SELECT COALESCE(protocol, 'unknown') AS protocol, COUNT(*) AS packets, COALESCE(SUM(length), 0) AS bytes
+         FROM traffic ${w.sql} GROUP BY 1),
+       r AS (SELECT *, ROW_NUMBER() OVER (ORDER BY packets DESC, protocol) AS rn FROM p)
+       SELECT CASE WHEN rn <= @limit THEN protocol ELSE 'other' END AS protocol,
+              SUM(packets) AS packets, SUM(bytes) AS bytes
+       FROM r GROUP BY 1 ORDER BY MIN(rn)`,
+    )
+    .all({ ...w.params, limit }) as ProtocolRow[];
+}
+
+export interface TimelineRow {
+  /** Start of the bucket, ms since 1970. */
+  t: number;
+  series: string;
+  packetsPerSec: number;
+  bitsPerSec: number;
+}
+
+export interface TimelineBuckets {
+  /** Bucket start of bucket 0, in seconds since 1970; bucket k starts at origin + k * size. */
+  readonly origin: number;
+  readonly size: number;
+  readonly count: number;
+}
+
+/**
+ * Packet and bit rates per bucket and series (the `top` busiest protocols, the rest as 'other'). Empty
+ * buckets are filled with zeros in SQL (a recursive bucket sequence cross the series), so lines drop to
+ * zero where nothing was sent instead of bridging the gap. Rows come ordered by time, then series (busiest
+ * first, 'other' last).
+ */
+export function timelineRates(db: SqliteDb, f: ChartFilter, b: TimelineBuckets, top: number): TimelineRow[] {
+  const w = whereClause(f);
+  return db
+    .prepare(
+      `WITH raw AS MATERIALIZED (
+         SELECT (${EPOCH_SQL} - @origin) / @size AS k, COALESCE(protocol, 'unknown') AS protocol,
+                COUNT(*) AS n, COALESCE(SUM(length), 0) AS bytes
+         FROM traffic ${w.sql} GROUP BY 1, 2),
+       top AS (SELECT protocol FROM raw GROUP BY protocol ORDER BY SUM(n) DESC, protocol LIMIT @top),
+       s AS MATERIALIZED (
+         SELECT k, CASE WHEN protocol IN (SELECT protocol FROM top) THEN protocol ELSE 'other' END AS series,
+                SUM(n) AS n, SUM(bytes) AS bytes
+         FROM raw GROUP BY 1, 2),
+       ks(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM ks WHERE k + 1 < @count),
+       names AS (SELECT series, SUM(n) AS total FROM s GROUP BY series)
+       SELECT (@origin + ks.k * @size) * 1000 AS t, names.series AS series,
+              COALESCE(s.n, 0) * 1.0 / @size AS packetsPerSec, COALESCE(s.bytes, 0) * 8.0 / @size AS bitsPerSec
+       FROM ks CROSS JOIN names LEFT JOIN s ON s.k = ks.k AND s.series = names.series
+       ORDER BY ks.k, names.series = 'other', names.total DESC, names.series`,
+    )
+    .all({ ...w.params, origin: b.origin, size: b.size, count: b.count, top }) as TimelineRow[];
+}
+
+/** Series names of a timeline, busiest first and 'other' last (for a stable colour order). */
+export function seriesOrder(rows: readonly TimelineRow[]): string[] {
+  const seen = new Set<string>();
+  for (const r of rows) seen.add(r.series);
+  return [...seen];
+}
+
+/** Host classes, as the talkers chart colours them. */
+export const HOST_CLASSES = ['local', 'remote', 'multicast/broadcast'] as const;
+export type HostClass = (typeof HOST_CLASSES)[number];
+
+/**
+ * SQL that classifies the address text in column `c` (as nta writes it: dotted quad, RFC 5952 IPv6):
+ * local = RFC 1918, loopback, link-local (169.254/16, fe80::/10), IPv6 ULA (fc00::/7);
+ * multicast/broadcast = 224/4, 255.255.255.255, ff00::/8; everything else remote.
+ */
+export function hostClassSql(c: string): string {
+  const firstOctet = `CAST(substr(${c}, 1, instr(${c}, '.') - 1) AS INTEGER)`;
+  const secondOctet = `CAST(substr(${c}, 5, instr(substr(${c}, 5), '.') - 1) AS INTEGER)`;
+  const v4 = `instr(${c}, ':') = 0`;
+  return `CASE
+    WHEN ${v4} AND (${c} LIKE '10.%' OR ${c} LIKE '192.168.%' OR ${c} LIKE '127.%' OR ${c} LIKE '169.254.%'
+         OR (${c} LIKE '172.%' AND ${secondOctet} BETWEEN 16 AND 31)) THEN 'local'
+    WHEN ${v4} AND (${firstOctet} BETWEEN 224 AND 239 OR ${c} = '255.255.255.255') THEN 'multicast/broadcast'
+    WHEN ${c} = '::1' OR ${c} GLOB 'fe[89ab][0-9a-f]:*' OR ${c} GLOB 'f[cd][0-9a-f][0-9a-f]:*' THEN 'local'
+    WHEN ${c} GLOB 'ff[0-9a-f][0-9a-f]:*' THEN 'multicast/broadcast'
+    ELSE 'remote' END`;
+}
+
+export interface TalkerRow {
+  host: string;
+  hostClass: HostClass;
+  sent: number;
+  received: number;
+  bytes: number;
+  packets: number;
+}
+
+/** The `limit` hosts that sent plus received the most bytes. */
+export function topTalkers(db: SqliteDb, f: ChartFilter, limit: number): TalkerRow[] {
+  const w = whereClause(f);
+  return db
+    .prepare(
+      `WITH h AS (
+         SELECT src_ip AS host, SUM(length) AS sent, 0 AS received, COUNT(*) AS packets
+         FROM traffic ${w.sql} GROUP BY src_ip
+         UNION ALL
+         SELECT dst_ip, 0, SUM(length), COUNT(*) FROM traffic ${w.sql} GROUP BY dst_ip)
+       SELECT host, ${hostClassSql('host')} AS hostClass, SUM(sent) AS sent, SUM(received) AS received,
+              SUM(sent) + SUM(received) AS bytes, SUM(packets) AS packets
+       FROM h WHERE host IS NOT NULL GROUP BY host ORDER BY bytes DESC, host LIMIT @limit`,
+    )
+    .all({ ...w.params, limit }) as TalkerRow[];
+}
+
+export interface PortRow {
+  protocol: string;
+  port: number;
+  packets: number;
+  bytes: number;
+}
+
+/**
+ * The `limit` busiest service ports. A packet counts for the lower of its two ports: the server's side in
+ * almost all traffic, so both directions of a conversation land on 443/tcp instead of one direction being
+ * spread over the client's ephemeral ports.
+ */
+export function topPorts(db: SqliteDb, f: ChartFilter, limit: number): PortRow[] {
+  const w = whereClause(f);
+  const portTerms = 'src_port IS NOT NULL AND dst_port IS NOT NULL';
+  return db
+    .prepare(
+      `SELECT protocol, MIN(src_port, dst_port) AS port, COUNT(*) AS packets, COALESCE(SUM(length), 0) AS bytes
+       FROM traffic ${w.sql === '' ? `WHERE ${portTerms}` : `${w.sql} AND ${portTerms}`}
+       GROUP BY 1, 2 ORDER BY packets DESC, port LIMIT @limit`,
+    )
+    .all({ ...w.params, limit }) as PortRow[];
+}
