@@ -4,9 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -45,9 +45,10 @@ async function capture(
   return { code, stdout, stderr };
 }
 
-async function sendUdp(port: number, count: number): Promise<void> {
+async function sendUdp(port: number, count: number, size = 32): Promise<void> {
   const s = createSocket('udp4');
-  for (let i = 0; i < count; i++) await new Promise((r) => s.send(Buffer.alloc(32, i), port, '127.0.0.1', r));
+  for (let i = 0; i < count; i++)
+    await new Promise((r) => s.send(Buffer.alloc(size, i), port, '127.0.0.1', r));
   s.close();
 }
 
@@ -120,3 +121,80 @@ test('-a duration:N ends the capture on its own, as complete', { timeout: 30_000
   const [cap] = query<{ status: string }>(db, 'SELECT status FROM captures');
   assert.equal(cap!.status, 'complete');
 });
+
+function tsharkFields(path: string): string[] {
+  const r = spawnSync(
+    'tshark',
+    ['-r', path, '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'frame.len', '-e', 'udp.dstport'],
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim().split('\n');
+}
+
+test(
+  '-w writes the -c packets to pcapng that tshark, capinfos and nta read agree on',
+  { timeout: 30_000 },
+  async () => {
+    const out = join(work, 'lo.pcapng');
+    const db = join(work, 'write.db');
+    const r = await capture(
+      ['-i', 'lo', '-f', 'udp and dst port 47914', '-c', '12', '-q', '-w', out, '--db', db],
+      () => sendUdp(47914, 20),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`12 packets written to ${out}`));
+    const lines = tsharkFields(out);
+    assert.equal(lines.length, 12);
+    for (const l of lines) assert.match(l, /^\d+\.\d{9}\t74\t47914$/); // 14 + 20 + 8 + 32 bytes
+    assert.match(
+      spawnSync('capinfos', ['-c', out], { encoding: 'utf8' }).stdout,
+      /Number of packets:\s+12\n/,
+    );
+    // nta reads back the same frames, at the same times, as were stored while capturing
+    const back = join(work, 'write-back.db');
+    const rr = spawnSync('node', [NTA, 'read', '-q', '--db', back, out], { encoding: 'utf8' });
+    assert.equal(rr.status, 0, rr.stderr);
+    const sql = 'SELECT frame, timestamp, length, dst_port FROM traffic ORDER BY frame';
+    assert.deepEqual(query(back, sql), query(db, sql));
+  },
+);
+
+test(
+  '-b filesize:MB -b files:N rotates files as dumpcap names them and keeps the newest N',
+  { timeout: 30_000 },
+  async () => {
+    const dir = join(work, 'ring');
+    mkdirSync(dir);
+    const r = await capture(
+      [
+        '-i',
+        'lo',
+        '-f',
+        'udp and dst port 47915',
+        '-c',
+        '60',
+        '-q',
+        '--no-db',
+        '-w',
+        join(dir, 'ring.pcapng'),
+        '-b',
+        'filesize:0.002',
+        '-b',
+        'files:3',
+      ],
+      () => sendUdp(47915, 60, 400),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const names = readdirSync(dir).sort();
+    assert.equal(names.length, 3, names.join(' '));
+    for (const n of names) assert.match(n, /^ring_\d{5}_\d{14}\.pcapng$/);
+    // 476-byte EPBs after 116 bytes of headers: the fourth packet reaches 2000 bytes, so 15 files of 4
+    assert.deepEqual(
+      names.map((n) => n.slice(5, 10)),
+      ['00013', '00014', '00015'],
+    );
+    const counts = names.map((n) => tsharkFields(join(dir, n)).length);
+    assert.deepEqual(counts, [4, 4, 4]);
+  },
+);

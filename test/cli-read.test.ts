@@ -7,6 +7,7 @@ import {
   copyFileSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -15,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
-import { PCAPS_DIR, REPO_ROOT } from './support/corpus.js';
+import { PCAPS_DIR, REPO_ROOT, corpusCaptures, referenceRows } from './support/corpus.js';
 
 const NTA = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 const work = mkdtempSync(join(tmpdir(), 'nta-cli-'));
@@ -220,4 +221,57 @@ test('stops quietly when the reader of stdout goes away (nta read | head)', () =
   assert.equal(r.stdout.trim().split('\n').length, 2);
   assert.equal(r.stderr.includes('EPIPE'), false, r.stderr);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
+
+test('-f BPF stores only the matching frames, under their frame numbers in the file', () => {
+  const capture = corpusCaptures().find((c) => c.name === 'mixed-small-lan-tls-http-dns')!;
+  const expected = referenceRows(capture)
+    .filter((r) => r.ip_proto === '17' && (r.src_port === '53' || r.dst_port === '53'))
+    .map((r) => r.frame);
+  assert.ok(expected.length > 0);
+  const db = join(work, 'filter.db');
+  const r = nta(['read', '-q', '--json', '-f', 'udp port 53', '--db', db, capture.path]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal((JSON.parse(r.stdout) as { packets: number }).packets, expected.length);
+  const frames = dbRows<{ frame: number }>(db, 'SELECT frame FROM traffic ORDER BY frame').map(
+    (f) => f.frame,
+  );
+  assert.deepEqual(frames, expected);
+  const [cap] = dbRows<{ packets: number }>(db, 'SELECT packets FROM captures');
+  assert.equal(cap!.packets, expected.length);
+});
+
+test('-f on a pcapng file mixing link types compiles the filter for each', () => {
+  const capture = corpusCaptures().find((c) => c.name === 'pcapng-example-eth-sll')!;
+  const expected = referenceRows(capture).filter((r) => r.ip_proto === '6').length;
+  const r = nta(['read', '-q', '--json', '--no-db', '-f', 'tcp', capture.path]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal((JSON.parse(r.stdout) as { packets: number }).packets, expected);
+});
+
+test('a bad filter is one line on stderr, before any database is created', () => {
+  const dir = join(work, 'bad-filter');
+  mkdirSync(dir);
+  const r = spawnSync('node', [NTA, 'read', '-f', 'udp port', HTTP], { cwd: dir, encoding: 'utf8' });
+  assertOneLineError(r, /^nta: bad capture filter 'udp port': syntax error$/);
+  assert.deepEqual(readdirSync(dir), []);
+});
+
+test('-w writes the filtered packets to pcapng that tshark and nta read alike', () => {
+  const capture = corpusCaptures().find((c) => c.name === 'mixed-small-lan-tls-http-dns')!;
+  const out = join(work, 'dns.pcapng');
+  const r = nta(['read', '-q', '--no-db', '-f', 'udp port 53', '-w', out, capture.path]);
+  assert.equal(r.status, 0, r.stderr);
+  const fields = (path: string, filter: string[]): string =>
+    spawnSync(
+      'tshark',
+      ['-r', path, ...filter, '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'frame.len', '-e', 'ip.src'],
+      { encoding: 'utf8' },
+    ).stdout;
+  const written = fields(out, []);
+  assert.equal(written, fields(capture.path, ['-Y', 'udp.port == 53']));
+  assert.equal(written.trim().split('\n').length, 10);
+  const back = nta(['read', '-q', '--json', '--no-db', out]);
+  assert.equal((JSON.parse(back.stdout) as { packets: number }).packets, 10);
+  assert.match(spawnSync('capinfos', ['-c', out], { encoding: 'utf8' }).stdout, /Number of packets:\s+10\n/);
 });

@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { RingOptions } from '../capture/ring-writer.js';
 import { DEFAULT_DB_PATH } from '../store/sqlite/sqlite-store.js';
 
 export function positiveInt(value: string): number {
@@ -28,4 +29,55 @@ export function addOutputOptions(cmd: Command): Command {
     .option('-q, --quiet', 'no line per packet')
     .addOption(new Option('-c, --count <n>', 'stop after n packets').argParser(positiveInt))
     .option('--json', 'print the end summary as one JSON object on stdout (implies -q)');
+}
+
+/** `-w FILE` and dumpcap's ring buffer conditions, shared by `read` and `capture`. */
+export interface WriteFlags {
+  write?: string;
+  ringBuffer: RingCondition[];
+}
+
+export type RingCondition =
+  | { readonly kind: 'filesize'; readonly bytes: number }
+  | { readonly kind: 'files'; readonly n: number }
+  | { readonly kind: 'duration'; readonly seconds: number };
+
+export function addWriteOptions(cmd: Command): Command {
+  return cmd
+    .option('-w, --write <file>', 'also write the packets (after -f) to this pcapng file')
+    .addOption(
+      new Option(
+        '-b, --ring-buffer <cond>',
+        'with -w: filesize:MB (new file at that size), duration:SECONDS, files:N (keep the newest N); repeatable',
+      )
+        .argParser(collectRing)
+        .default([]),
+    );
+}
+
+/** The ring options of `-b` conditions, or null for a single file. */
+export function ringOptions(conds: readonly RingCondition[]): RingOptions | null {
+  if (conds.length === 0) return null;
+  let fileBytes: number | undefined;
+  let files: number | undefined;
+  let durationSeconds: number | undefined;
+  for (const c of conds) {
+    if (c.kind === 'filesize') fileBytes = c.bytes;
+    else if (c.kind === 'files') files = c.n;
+    else durationSeconds = c.seconds;
+  }
+  return { fileBytes, files, durationSeconds };
+}
+
+function collectRing(value: string, previous: RingCondition[]): RingCondition[] {
+  const m = /^(filesize|files|duration):([0-9]+(?:\.[0-9]+)?)$/.exec(value);
+  if (m === null) throw new InvalidArgumentError('expected filesize:MB, files:N or duration:SECONDS');
+  const n = Number(m[2]);
+  if (!(n > 0)) throw new InvalidArgumentError('expected a positive number');
+  if (m[1] === 'files') {
+    if (!Number.isInteger(n)) throw new InvalidArgumentError('expected a whole number of files');
+    return [...previous, { kind: 'files', n }];
+  }
+  if (m[1] === 'filesize') return [...previous, { kind: 'filesize', bytes: Math.round(n * 1_000_000) }];
+  return [...previous, { kind: 'duration', seconds: n }];
 }

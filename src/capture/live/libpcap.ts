@@ -30,6 +30,8 @@ export const LIVE_ERR = {
 } as const satisfies Record<string, NtaErrorCode>;
 
 const ERRBUF_SIZE = 256; // PCAP_ERRBUF_SIZE
+/** sizeof(struct bpf_insn): u16 code, u8 jt, u8 jf, u32 k. */
+export const BPF_INSN_BYTES = 8;
 export const PCAP_TSTAMP_PRECISION_NANO = 1;
 export const PCAP_NETMASK_UNKNOWN = 0xffffffff;
 
@@ -123,6 +125,8 @@ export interface PcapApi {
   readonly pkthdr: { readonly size: number; readonly caplenOff: number; readonly lenOff: number };
   /** sizeof(struct bpf_program). */
   readonly bpfProgramSize: number;
+  /** The instructions of a compiled struct bpf_program (8 bytes each, host byte order), copied out. */
+  readonly programInstructions: (prog: Buffer) => Uint8Array;
   /** The bits of struct pcap_if / pcap_addr / sockaddr that device listing needs. */
   readonly decodeIf: (ptr: CPointer) => RawPcapIf;
   readonly decodeAddr: (ptr: CPointer) => RawPcapAddr;
@@ -270,6 +274,11 @@ export function libpcap(): PcapApi {
       lenOff: koffi.offsetof(pkthdr, 'len'),
     },
     bpfProgramSize: koffi.sizeof(bpfProgram),
+    programInstructions: (prog) => {
+      const p = koffi.decode(prog, bpfProgram) as { bf_len: number; bf_insns: CPointer | null };
+      if (p.bf_insns === null || p.bf_len === 0) return new Uint8Array(0);
+      return new Uint8Array(koffi.view(p.bf_insns, p.bf_len * BPF_INSN_BYTES).slice(0));
+    },
     decodeIf: (ptr) => koffi.decode(ptr, pcapIf) as RawPcapIf,
     decodeAddr: (ptr) => koffi.decode(ptr, pcapAddr) as RawPcapAddr,
     sockaddrBytes: (ptr, len) => new Uint8Array(koffi.decode(ptr, 'uint8_t', len) as number[]),
@@ -492,6 +501,11 @@ export class OfflineFilter {
     this.#hdr.writeUInt32LE(data.length, this.#api.pkthdr.caplenOff);
     this.#hdr.writeUInt32LE(wireLen, this.#api.pkthdr.lenOff);
     return this.#api.offlineFilter(this.#prog, this.#hdr, data) !== 0;
+  }
+
+  /** The compiled program's instructions (`struct bpf_insn` bytes in host order), copied out of C memory. */
+  instructions(): Uint8Array {
+    return this.#freed ? new Uint8Array(0) : this.#api.programInstructions(this.#prog);
   }
 
   close(): void {

@@ -6,12 +6,24 @@ import {
   openLiveCapture,
   type LiveSource,
 } from '../../capture/live/live-source.js';
+import { TapSource } from '../../capture/live/tap-source.js';
+import { CaptureFileWriter } from '../../capture/ring-writer.js';
+import type { PacketSource } from '../../capture/packet-batch.js';
 import { formatSummary } from '../../present/summary.js';
 import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
-import { addOutputOptions, positiveInt, positiveNumber, type OutputFlags } from '../args.js';
+import {
+  addOutputOptions,
+  addWriteOptions,
+  positiveInt,
+  positiveNumber,
+  ringOptions,
+  type OutputFlags,
+  type WriteFlags,
+} from '../args.js';
 import { runPipeline, type PipelineRun } from '../run-pipeline.js';
+import { NTA_VERSION } from '../version.js';
 
-interface CaptureFlags extends OutputFlags {
+interface CaptureFlags extends OutputFlags, WriteFlags {
   interface?: string;
   filter?: string;
   autostop: AutoStop[];
@@ -50,7 +62,7 @@ export function registerCapture(program: Command): void {
     )
     .option('--no-promisc', 'do not put the interface into promiscuous mode')
     .option('--immediate', 'hand each packet over as soon as it arrives (more CPU at high rates)');
-  addOutputOptions(cmd).action(async (flags: CaptureFlags) => {
+  addWriteOptions(addOutputOptions(cmd)).action(async (flags: CaptureFlags) => {
     process.exitCode = await runCapture(flags);
   });
 }
@@ -74,9 +86,23 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
   });
   if (source.info.warning !== null) process.stderr.write(`nta: warning: ${source.info.warning}\n`);
   let store: SqliteStore | undefined;
+  let writer: CaptureFileWriter | undefined;
+  let input: PacketSource = source;
   try {
+    if (flags.write !== undefined) {
+      writer = new CaptureFileWriter(flags.write, ringOptions(flags.ringBuffer), {
+        application: `nta ${NTA_VERSION}`,
+        ifName: iface,
+        filter: source.info.filter,
+        snaplen: source.info.snaplen,
+      });
+      // The kernel filtered already; the tap writes each batch once and cuts the last one at -c.
+      const limit = maxPackets === undefined ? undefined : { remaining: maxPackets };
+      input = new TapSource(source, { writer, limit });
+    }
     store = flags.db === false ? undefined : await SqliteStore.open(flags.db);
   } catch (err) {
+    writer?.close();
     await source.close();
     throw err;
   }
@@ -89,7 +115,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
   let run: PipelineRun;
   try {
     run = await runPipeline(
-      [{ name: iface, open: () => Promise.resolve(source) }],
+      [{ name: iface, open: () => Promise.resolve(input) }],
       store,
       { ...flags, count: maxPackets },
       {
@@ -98,15 +124,19 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
     );
   } finally {
     await source.close(); // idempotent; the pipeline closed it already unless it threw
+    writer?.close(); // after the source: every batch the pipeline took is in the file
   }
   const { summary, out } = run;
   const result = summary.sources[0];
   if (result?.error !== null && result?.error !== undefined) process.stderr.write(`nta: ${result.error}\n`);
   const live = liveCounters(source);
+  const written = writer === undefined ? null : { packets: writer.packets, files: writer.files };
   if (flags.json === true) {
-    await out.write(JSON.stringify({ ...summary, live, db: store?.path ?? null }) + '\n');
+    await out.write(JSON.stringify({ ...summary, live, db: store?.path ?? null, written }) + '\n');
   } else {
     process.stderr.write(formatSummary(summary, store?.path) + formatLiveCounters(summary.packets, live));
+    if (written !== null)
+      process.stderr.write(`${written.packets} packets written to ${written.files.join(', ')}\n`);
   }
   return result?.status === 'error' ? 1 : 0;
 }

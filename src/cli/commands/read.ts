@@ -1,41 +1,81 @@
 import type { Command } from 'commander';
+import { checkFileFilter } from '../../capture/live/bpf-program.js';
+import { TapSource } from '../../capture/live/tap-source.js';
 import { expandCaptureArgs } from '../../capture/open.js';
-import { fileInputs } from '../../pipeline.js';
+import { CaptureFileWriter } from '../../capture/ring-writer.js';
+import { fileInputs, type CaptureInput } from '../../pipeline.js';
 import { formatSummary } from '../../present/summary.js';
 import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
-import { addOutputOptions, type OutputFlags } from '../args.js';
+import {
+  addOutputOptions,
+  addWriteOptions,
+  ringOptions,
+  type OutputFlags,
+  type WriteFlags,
+} from '../args.js';
 import { runPipeline } from '../run-pipeline.js';
+import { NTA_VERSION } from '../version.js';
+
+interface ReadFlags extends OutputFlags, WriteFlags {
+  filter?: string;
+}
 
 export function registerRead(program: Command): void {
-  addOutputOptions(
-    program
-      .command('read')
-      .description('read pcap/pcapng files (plain or gzip), folders of them, or - for standard input')
-      .argument('<file...>', 'capture files, folders, or - for stdin'),
-  ).action(async (files: string[], flags: OutputFlags) => {
+  const cmd = program
+    .command('read')
+    .description('read pcap/pcapng files (plain or gzip), folders of them, or - for standard input')
+    .argument('<file...>', 'capture files, folders, or - for stdin')
+    .option('-f, --filter <bpf>', "only packets matching this libpcap filter, e.g. 'udp port 53'");
+  addWriteOptions(addOutputOptions(cmd)).action(async (files: string[], flags: ReadFlags) => {
     process.exitCode = await runRead(files, flags);
   });
 }
 
-async function runRead(files: string[], flags: OutputFlags): Promise<number> {
+async function runRead(files: string[], flags: ReadFlags): Promise<number> {
+  const filter = flags.filter?.trim() === '' ? undefined : flags.filter;
+  if (filter !== undefined) checkFileFilter(filter); // a bad filter: one line, before any file or database
   const paths = await expandCaptureArgs(files);
-  const store = flags.db === false ? undefined : await SqliteStore.open(flags.db);
-  const { summary, out } = await runPipeline(fileInputs(paths), store, flags, {
-    // Waiting for stdin would not notice the stop: end the stream instead.
-    onSignal: () => {
-      if (paths.includes('-')) process.stdin.destroy();
-    },
-  });
+  const writer =
+    flags.write === undefined
+      ? undefined
+      : new CaptureFileWriter(flags.write, ringOptions(flags.ringBuffer), {
+          application: `nta ${NTA_VERSION}`,
+        });
+  let inputs: CaptureInput[] = fileInputs(paths);
+  if (filter !== undefined || writer !== undefined) {
+    const limit = writer !== undefined && flags.count !== undefined ? { remaining: flags.count } : undefined;
+    inputs = inputs.map((input) => ({
+      name: input.name,
+      open: async () => new TapSource(await input.open(), { filter, writer, limit }),
+    }));
+  }
+  let store: SqliteStore | undefined;
+  let run: Awaited<ReturnType<typeof runPipeline>>;
+  try {
+    store = flags.db === false ? undefined : await SqliteStore.open(flags.db);
+    run = await runPipeline(inputs, store, flags, {
+      // Waiting for stdin would not notice the stop: end the stream instead.
+      onSignal: () => {
+        if (paths.includes('-')) process.stdin.destroy();
+      },
+    });
+  } finally {
+    writer?.close();
+  }
+  const { summary, out } = run;
   for (const s of summary.sources) {
     if (s.error !== null)
       process.stderr.write(`nta: ${s.status === 'truncated' ? 'warning: ' : ''}${s.error}\n`);
   }
   const failed = summary.sources.filter((s) => s.status === 'error').length;
   if (failed === summary.sources.length && summary.packets === 0) return 1; // nothing read: errors only
+  const written = writer === undefined ? null : { packets: writer.packets, files: writer.files };
   if (flags.json === true) {
-    await out.write(JSON.stringify({ ...summary, db: store?.path ?? null }) + '\n');
+    await out.write(JSON.stringify({ ...summary, db: store?.path ?? null, written }) + '\n');
   } else {
     process.stderr.write(formatSummary(summary, store?.path));
+    if (written !== null)
+      process.stderr.write(`${written.packets} packets written to ${written.files.join(', ')}\n`);
   }
   return failed > 0 ? 1 : 0;
 }
