@@ -56,6 +56,10 @@ test('reads a capture into network_traffic.db by default and prints one line per
   assert.equal(lines[0], '2013-03-07 21:42:06.869344 | TCP | 141.142.228.5:59856 -> 192.150.187.43:80');
   assert.match(r.stderr, /14 packets \(6,087 bytes\) read from 1 capture/);
   assert.match(r.stderr, /TCP\s+14/);
+  // The run ends with the protocol bar chart beside the database, as the seed tool did.
+  const chart = join(dir, 'network_traffic-protocols.png');
+  assert.match(r.stderr, /^Chart: network_traffic-protocols\.png$/m);
+  assert.deepEqual([...readFileSync(chart).subarray(1, 4)], [0x50, 0x4e, 0x47]); // PNG
   const rows = dbRows<{ dst_ip: string; n: number }>(
     join(dir, 'network_traffic.db'),
     'SELECT dst_ip, COUNT(*) AS n FROM traffic GROUP BY dst_ip ORDER BY dst_ip',

@@ -20,6 +20,8 @@ export interface OutputFlags {
   quiet?: boolean;
   count?: number | undefined;
   json?: boolean;
+  chart: boolean;
+  open?: boolean;
 }
 
 export function addOutputOptions(cmd: Command): Command {
@@ -28,7 +30,9 @@ export function addOutputOptions(cmd: Command): Command {
     .option('--no-db', 'decode only; store nothing')
     .option('-q, --quiet', 'no line per packet')
     .addOption(new Option('-c, --count <n>', 'stop after n packets').argParser(positiveInt))
-    .option('--json', 'print the end summary as one JSON object on stdout (implies -q)');
+    .option('--json', 'print the end summary as one JSON object on stdout (implies -q)')
+    .option('--no-chart', 'do not write the protocol chart beside the database at the end')
+    .option('--open', "open the chart with the desktop's image viewer");
 }
 
 /** `-w FILE` and dumpcap's ring buffer conditions, shared by `read` and `capture`. */

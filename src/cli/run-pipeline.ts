@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { NtaError } from '../core/errors.js';
+import { writeProtocolChart } from '../present/charts/index.js';
 import { readCaptures, type CaptureInput, type ReadSummary, type StopReason } from '../pipeline.js';
 import { PacketLinePrinter } from '../present/packet-lines.js';
 import type { Store } from '../store/store.js';
@@ -46,4 +49,37 @@ export async function runPipeline(
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * The run ends as the seed tool did, with the protocol bar chart: written beside the database (after the
+ * store is closed), its path returned, or null when there is nothing to draw or it was not wanted. A chart
+ * that cannot be drawn is a warning: the packets are stored either way.
+ */
+export async function writeEndChart(
+  store: Store | undefined,
+  summary: ReadSummary,
+  flags: OutputFlags,
+): Promise<string | null> {
+  if (store === undefined || !flags.chart || summary.rowsStored === 0) return null;
+  const captureIds = summary.sources.flatMap((s) => (s.captureId === null ? [] : [s.captureId]));
+  let path: string;
+  try {
+    path = await writeProtocolChart(store.path, { captureIds });
+  } catch (err) {
+    if (!(err instanceof NtaError)) throw err;
+    process.stderr.write(`nta: warning: no chart: ${err.message}\n`);
+    return null;
+  }
+  if (flags.open === true) {
+    const viewer = spawn(process.platform === 'darwin' ? 'open' : 'xdg-open', [path], {
+      detached: true,
+      stdio: 'ignore',
+    });
+    viewer.on('error', () =>
+      process.stderr.write(`nta: warning: could not open ${path} (no desktop viewer)\n`),
+    );
+    viewer.unref();
+  }
+  return path;
 }

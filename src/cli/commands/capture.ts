@@ -20,7 +20,7 @@ import {
   type OutputFlags,
   type WriteFlags,
 } from '../args.js';
-import { runPipeline, type PipelineRun } from '../run-pipeline.js';
+import { runPipeline, writeEndChart, type PipelineRun } from '../run-pipeline.js';
 import { NTA_VERSION } from '../version.js';
 
 interface CaptureFlags extends OutputFlags, WriteFlags {
@@ -131,12 +131,14 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
   if (result?.error !== null && result?.error !== undefined) process.stderr.write(`nta: ${result.error}\n`);
   const live = liveCounters(source);
   const written = writer === undefined ? null : { packets: writer.packets, files: writer.files };
+  const chart = await writeEndChart(store, summary, flags);
   if (flags.json === true) {
-    await out.write(JSON.stringify({ ...summary, live, db: store?.path ?? null, written }) + '\n');
+    await out.write(JSON.stringify({ ...summary, live, db: store?.path ?? null, written, chart }) + '\n');
   } else {
     process.stderr.write(formatSummary(summary, store?.path) + formatLiveCounters(summary.packets, live));
     if (written !== null)
       process.stderr.write(`${written.packets} packets written to ${written.files.join(', ')}\n`);
+    if (chart !== null) process.stderr.write(`Chart: ${chart}\n`);
   }
   return result?.status === 'error' ? 1 : 0;
 }

@@ -13,7 +13,7 @@ import {
   type OutputFlags,
   type WriteFlags,
 } from '../args.js';
-import { runPipeline } from '../run-pipeline.js';
+import { runPipeline, writeEndChart } from '../run-pipeline.js';
 import { NTA_VERSION } from '../version.js';
 
 interface ReadFlags extends OutputFlags, WriteFlags {
@@ -70,12 +70,14 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
   const failed = summary.sources.filter((s) => s.status === 'error').length;
   if (failed === summary.sources.length && summary.packets === 0) return 1; // nothing read: errors only
   const written = writer === undefined ? null : { packets: writer.packets, files: writer.files };
+  const chart = await writeEndChart(store, summary, flags);
   if (flags.json === true) {
-    await out.write(JSON.stringify({ ...summary, db: store?.path ?? null, written }) + '\n');
+    await out.write(JSON.stringify({ ...summary, db: store?.path ?? null, written, chart }) + '\n');
   } else {
     process.stderr.write(formatSummary(summary, store?.path));
     if (written !== null)
       process.stderr.write(`${written.packets} packets written to ${written.files.join(', ')}\n`);
+    if (chart !== null) process.stderr.write(`Chart: ${chart}\n`);
   }
   return failed > 0 ? 1 : 0;
 }
