@@ -10,4 +10,4 @@ apt-get install -y -qq --no-install-recommends g++ make python3 sqlite3 tcpdump 
 npm ci --no-audit --no-fund
 npm run build
 npm link --no-audit --no-fund >/dev/null
-echo "nta $(nta --version) is installed: try 'nta read samples/small-lan.pcap'"
+echo "nta $(nta --version) is installed"
