@@ -61,7 +61,11 @@ export async function writeEndChart(
   summary: ReadSummary,
   flags: OutputFlags,
 ): Promise<string | null> {
-  if (store === undefined || !flags.chart || summary.rowsStored === 0) return null;
+  if (store === undefined || !flags.chart) return null;
+  if (summary.rowsStored === 0) {
+    process.stderr.write('nta: no chart: no IP packets were stored\n');
+    return null;
+  }
   const captureIds = summary.sources.flatMap((s) => (s.captureId === null ? [] : [s.captureId]));
   let path: string;
   try {
