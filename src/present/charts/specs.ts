@@ -239,58 +239,97 @@ function fitSpec(make: (size: Size) => Record<string, unknown>): SpecBuilder {
     }) as TopLevelSpec;
 }
 
-/** The hosts that moved the most bytes, coloured local, remote or multicast/broadcast. */
-export function talkersSpec(rows: readonly TalkerRow[], ctx: ChartContext): SpecBuilder {
-  const classes = (['local', 'remote', 'multicast/broadcast'] as const).filter((c) =>
-    rows.some((r) => r.hostClass === c),
-  );
-  const max = Math.max(1, ...rows.map((r) => r.bytes));
-  const values = rows.map((r) => ({
-    ...r,
-    label: `${formatBytes(r.bytes)}  (sent ${formatBytes(r.sent)}, received ${formatBytes(r.received)})`,
-  }));
+/** A ranking: one labelled horizontal bar per row, in the given order, coloured by a category. */
+interface RankedBars {
+  readonly title: ReturnType<typeof title>;
+  readonly values: readonly Record<string, unknown>[];
+  readonly category: { readonly field: string; readonly title: string; readonly order: readonly string[] };
+  /** The field holding each bar's text label. */
+  readonly label: string;
+  readonly quantity: {
+    readonly field: string;
+    readonly title: string;
+    readonly max: number;
+    readonly headroom: number;
+  };
+  readonly colour: {
+    readonly field: string;
+    readonly title: string;
+    readonly domain: readonly string[];
+    readonly range: readonly string[];
+  };
+}
+
+function rankedBarsSpec(r: RankedBars): SpecBuilder {
   return fitSpec((size) => ({
-    title: title(`Top ${rows.length} hosts by bytes`, ctx),
-    data: { values },
+    title: r.title,
+    data: { values: r.values },
     encoding: {
       y: {
-        field: 'host',
+        field: r.category.field,
         type: 'nominal',
-        sort: rows.map((r) => r.host),
-        title: 'Host',
+        sort: r.category.order,
+        title: r.category.title,
         axis: { labelLimit: 260 },
       },
       x: {
-        field: 'bytes',
+        field: r.quantity.field,
         type: 'quantitative',
-        title: 'Bytes sent + received (on the wire)',
-        scale: { domain: [0, max * 1.45], nice: false },
-        axis: quantityAxis(max, 8),
+        title: r.quantity.title,
+        scale: { domain: [0, r.quantity.max * r.quantity.headroom], nice: false },
+        axis: quantityAxis(r.quantity.max, 8),
       },
     },
     layer: [
       {
-        mark: { type: 'bar', height: barHeight(size.height - 140, rows.length) },
+        mark: { type: 'bar', height: barHeight(size.height - 140, r.values.length) },
         encoding: {
           color: {
-            field: 'hostClass',
+            field: r.colour.field,
             type: 'nominal',
-            scale: { domain: classes, range: classes.map((c) => HOST_COLOURS[c]) },
-            legend: { title: 'Address', orient: 'bottom-right' },
+            scale: { domain: r.colour.domain, range: r.colour.range },
+            legend: { title: r.colour.title, orient: 'bottom-right' },
           },
         },
       },
       {
         mark: { type: 'text', align: 'left', baseline: 'middle', dx: 5, fontSize: 12 },
-        encoding: { text: { field: 'label' } },
+        encoding: { text: { field: r.label } },
       },
     ],
   }));
 }
 
+/** The hosts that moved the most bytes, coloured local, remote or multicast/broadcast. */
+export function talkersSpec(rows: readonly TalkerRow[], ctx: ChartContext): SpecBuilder {
+  const classes = (['local', 'remote', 'multicast/broadcast'] as const).filter((c) =>
+    rows.some((r) => r.hostClass === c),
+  );
+  return rankedBarsSpec({
+    title: title(`Top ${rows.length} hosts by bytes`, ctx),
+    values: rows.map((r) => ({
+      ...r,
+      label: `${formatBytes(r.bytes)}  (sent ${formatBytes(r.sent)}, received ${formatBytes(r.received)})`,
+    })),
+    category: { field: 'host', title: 'Host', order: rows.map((r) => r.host) },
+    label: 'label',
+    quantity: {
+      field: 'bytes',
+      title: 'Bytes sent + received (on the wire)',
+      max: Math.max(1, ...rows.map((r) => r.bytes)),
+      headroom: 1.45,
+    },
+    colour: {
+      field: 'hostClass',
+      title: 'Address',
+      domain: classes,
+      range: classes.map((c) => HOST_COLOURS[c]),
+    },
+  });
+}
+
 /** The busiest service ports, named where well known, coloured by transport. */
 export function portsSpec(rows: readonly PortRow[], ctx: ChartContext): SpecBuilder {
-  const max = Math.max(1, ...rows.map((r) => r.packets));
   const values = rows.map((r) => {
     const name = serviceName(r.protocol, r.port);
     return {
@@ -300,41 +339,26 @@ export function portsSpec(rows: readonly PortRow[], ctx: ChartContext): SpecBuil
     };
   });
   const protocols = [...new Set(rows.map((r) => r.protocol))];
-  return fitSpec((size) => ({
+  return rankedBarsSpec({
     title: title(`Top ${rows.length} service ports by packets`, ctx),
-    data: { values },
-    encoding: {
-      y: {
-        field: 'service',
-        type: 'nominal',
-        sort: values.map((v) => v.service),
-        title: 'Port (the lower of source and destination port)',
-        axis: { labelLimit: 260 },
-      },
-      x: {
-        field: 'packets',
-        type: 'quantitative',
-        title: 'Packets (both directions)',
-        scale: { domain: [0, max * 1.3], nice: false },
-        axis: quantityAxis(max, 8),
-      },
+    values,
+    category: {
+      field: 'service',
+      title: 'Port (the lower of source and destination port)',
+      order: values.map((v) => v.service),
     },
-    layer: [
-      {
-        mark: { type: 'bar', height: barHeight(size.height - 140, rows.length) },
-        encoding: {
-          color: {
-            field: 'protocol',
-            type: 'nominal',
-            scale: { domain: protocols, range: protocols.map((_, i) => PALETTE[i % PALETTE.length]!) },
-            legend: { title: 'Transport', orient: 'bottom-right' },
-          },
-        },
-      },
-      {
-        mark: { type: 'text', align: 'left', baseline: 'middle', dx: 5, fontSize: 12 },
-        encoding: { text: { field: 'label' } },
-      },
-    ],
-  }));
+    label: 'label',
+    quantity: {
+      field: 'packets',
+      title: 'Packets (both directions)',
+      max: Math.max(1, ...rows.map((r) => r.packets)),
+      headroom: 1.3,
+    },
+    colour: {
+      field: 'protocol',
+      title: 'Transport',
+      domain: protocols,
+      range: protocols.map((_, i) => PALETTE[i % PALETTE.length]!),
+    },
+  });
 }
