@@ -7,10 +7,15 @@ import { DecodedPacket, Network } from './decode/packet.js';
 import { ADDR_BYTES, TrafficRecords } from './schema/traffic.js';
 import type { CaptureStatus } from './schema/captures.js';
 import type { Store } from './store/store.js';
+import type { ConnLog } from './schema/conn.js';
+import { FlowTable, type FlowState, type FlowTableOptions, type FlowTableStats } from './flow/table.js';
+import { ConnRecorder } from './flow/record.js';
 import { ProtocolCounts } from './present/protocol-counts.js';
 
 /** Rows handed to the store per transaction. */
 const RECORDS_PER_WRITE = 8192;
+/** Finished flows handed to the store at once (checked after each packet batch). */
+const FLOWS_PER_WRITE = 2048;
 
 export interface PacketObserver {
   /** Called for every frame with its decoded outer layers; `i` indexes into `batch`. */
@@ -42,6 +47,10 @@ export interface ReadOptions {
    * set, such as a duration) stops the read; the capture row says `interrupted` or `complete`.
    */
   readonly shouldStop?: () => StopReason | null;
+  /** Flow tracking (on by default): table options, or false to turn it off. */
+  readonly flows?: FlowTableOptions | false;
+  /** Receives every finished flow record (in addition to the store). */
+  readonly onFlow?: (log: ConnLog) => void;
 }
 
 export interface SourceResult {
@@ -63,6 +72,8 @@ export interface ReadSummary {
   readonly anomalies: Record<string, number>;
   readonly protocols: Record<string, number>;
   readonly rowsStored: number;
+  /** Flow table counters; null when flow tracking is off. */
+  readonly flows: FlowTableStats | null;
   readonly elapsedSeconds: number;
   readonly packetsPerSecond: number;
   readonly sources: readonly SourceResult[];
@@ -91,6 +102,26 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
   let rowsStored = 0;
   let interrupted = false;
   let stopped = false;
+  let flowCaptureId: number | undefined;
+  let flowLogs: ConnLog[] = [];
+  const recorder = new ConnRecorder();
+  const onFlow = opts.onFlow;
+  const wantLogs = store !== undefined || onFlow !== undefined;
+  const flows =
+    opts.flows === false
+      ? undefined
+      : new FlowTable((f: FlowState) => {
+          if (!wantLogs) return;
+          const log = recorder.toConnLog(f);
+          onFlow?.(log);
+          if (store !== undefined) flowLogs.push(log);
+        }, opts.flows);
+  const flushFlows = (): void => {
+    if (flowLogs.length > 0 && store !== undefined && flowCaptureId !== undefined) {
+      store.writeFlows(flowLogs, flowCaptureId);
+    }
+    flowLogs = [];
+  };
 
   for (const input of opts.inputs) {
     if (packets >= maxPackets || stopped) break;
@@ -114,6 +145,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
       format: source.info.format,
       startedAt: new Date().toISOString(),
     });
+    flowCaptureId = captureId;
     const linkTypes = new Set<number>();
     let lastLinkType = -1;
     const counts = decoder.counters();
@@ -152,6 +184,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
           if (decoded.network === Network.IPv4 || decoded.network === Network.IPv6) {
             protocols.addIp(decoded.ipProto);
             srcIp++;
+            flows?.packet(data, decoded, batch.tsSec[i]!, batch.tsNsec[i]!, batch.hasTs[i] === 1);
             if (store !== undefined) {
               pushRecord(records, batch, i, decoded);
               if (records.full) await flush();
@@ -168,6 +201,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
           firstTs = time.format(batch.tsSec[0]!, batch.tsNsec[0]!);
         const last = n - 1;
         if (n > 0 && batch.hasTs[last] === 1) lastTs = time.format(batch.tsSec[last]!, batch.tsNsec[last]!);
+        if (flowLogs.length >= FLOWS_PER_WRITE) flushFlows();
         const pending = observer?.batchDone();
         if (pending instanceof Promise) await pending;
         if (packets >= maxPackets) break;
@@ -182,13 +216,17 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
         }
       }
     } catch (err) {
-      if (!(err instanceof NtaError)) throw err;
+      // A damaged capture ends this source; a failing store (disk full, database gone) ends the whole run.
+      if (!(err instanceof NtaError) || err.code.startsWith('NTA_ERR_STORE')) throw err;
       status = err.code === 'NTA_ERR_CAPTURE_TRUNCATED' ? 'truncated' : 'error';
       error = err.message;
     } finally {
       await source.close();
     }
     await flush();
+    // Flows end with their capture: each is stored against the capture it came from.
+    flows?.flush();
+    flushFlows();
     bytes += srcBytes;
     ipPackets += srcIp;
     const after = decoder.counters();
@@ -231,6 +269,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
     anomalies: c.byAnomaly,
     protocols: protocols.toRecord(),
     rowsStored,
+    flows: flows === undefined ? null : { ...flows.stats },
     elapsedSeconds,
     packetsPerSecond: elapsedSeconds > 0 ? packets / elapsedSeconds : 0,
     sources,

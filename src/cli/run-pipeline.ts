@@ -37,6 +37,7 @@ export async function runPipeline(
       inputs,
       store,
       maxPackets: flags.count,
+      ...(flags.flows ? {} : { flows: false as const }),
       observer: quiet ? undefined : new PacketLinePrinter(out.write),
       shouldStop: (): StopReason | null => {
         if (interrupted || out.closed) return 'interrupted';

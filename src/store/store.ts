@@ -1,4 +1,5 @@
 import type { CaptureEnd, CaptureStart } from '../schema/captures.js';
+import type { ConnLog } from '../schema/conn.js';
 import type { TrafficRecords } from '../schema/traffic.js';
 
 /**
@@ -14,6 +15,11 @@ export interface Store {
   startCapture(start: CaptureStart): Promise<number>;
   /** Takes ownership of `records` and returns an empty batch to fill next. */
   writeTraffic(records: TrafficRecords, captureId: number): Promise<TrafficRecords>;
+  /**
+   * Hands finished flows over (the array is owned by the store afterwards); returns at once, the write
+   * happens in order with the traffic batches.
+   */
+  writeFlows(logs: ConnLog[], captureId: number): void;
   /** Finalizes the `captures` row once every row written before it is stored. */
   finishCapture(captureId: number, end: CaptureEnd): Promise<void>;
   close(): Promise<void>;

@@ -62,6 +62,42 @@ export const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
     for (const [name, type] of added)
       if (!have.has(name)) db.exec(`ALTER TABLE traffic ADD COLUMN ${name} ${type}`);
   },
+  // 1 → 2: the `flows` table (schema/conn.ts; Zeek conn.log names). Its columns are spelled out here, frozen
+  // as shipped; a test checks them against the schema definition.
+  (db) => {
+    db.exec(`
+      CREATE TABLE flows (
+        id INTEGER PRIMARY KEY,
+        ts TEXT NOT NULL,
+        ts_us INTEGER NOT NULL,
+        uid TEXT NOT NULL,
+        duration REAL NOT NULL,
+        orig_h TEXT NOT NULL,
+        orig_p INTEGER NOT NULL,
+        resp_h TEXT NOT NULL,
+        resp_p INTEGER NOT NULL,
+        proto TEXT NOT NULL,
+        service TEXT,
+        conn_state TEXT NOT NULL,
+        history TEXT,
+        orig_pkts INTEGER NOT NULL,
+        orig_bytes INTEGER NOT NULL,
+        resp_pkts INTEGER NOT NULL,
+        resp_bytes INTEGER NOT NULL,
+        orig_ip_bytes INTEGER NOT NULL,
+        resp_ip_bytes INTEGER NOT NULL,
+        community_id TEXT NOT NULL,
+        vlan INTEGER,
+        ip_proto INTEGER NOT NULL,
+        capture_id INTEGER REFERENCES captures(id)
+      );
+      -- flows in a time range; top talkers and flows of host X (either side), each by time
+      CREATE INDEX flows_ts ON flows (ts_us);
+      CREATE INDEX flows_orig_h ON flows (orig_h, ts_us);
+      CREATE INDEX flows_resp_h ON flows (resp_h, ts_us);
+      CREATE INDEX flows_uid ON flows (uid);
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

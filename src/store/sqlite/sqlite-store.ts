@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { NtaError } from '../../core/errors.js';
 import type { CaptureEnd, CaptureStart } from '../../schema/captures.js';
+import type { ConnLog } from '../../schema/conn.js';
 import { TrafficRecords } from '../../schema/traffic.js';
 import type { Store } from '../store.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
@@ -62,6 +63,12 @@ export class SqliteStore implements Store {
       [records.buffer],
     );
     return this.#take(records.capacity);
+  }
+
+  /** Posts finished flows to the writer (structured clone: they are plain records, one per flow). */
+  writeFlows(logs: ConnLog[], captureId: number): void {
+    if (this.#failure !== undefined) throw this.#failure;
+    if (logs.length > 0) this.#post({ op: 'flows', logs, captureId });
   }
 
   async finishCapture(captureId: number, end: CaptureEnd): Promise<void> {
@@ -129,7 +136,11 @@ export class SqliteStore implements Store {
   }
 
   #fail(err: NtaError): void {
-    this.#failure ??= err;
+    if (this.#failure === undefined) {
+      this.#failure = err;
+      // The writer is of no more use, and a live worker would keep the process from exiting.
+      void this.#worker.terminate();
+    }
     for (const p of this.#pending.values()) p.reject(this.#failure);
     this.#pending.clear();
     for (const w of this.#waiting) w.reject(this.#failure);

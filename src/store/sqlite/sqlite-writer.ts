@@ -1,19 +1,23 @@
 import type Database from 'better-sqlite3';
 import type { CaptureEnd, CaptureStart } from '../../schema/captures.js';
+import type { ConnLog } from '../../schema/conn.js';
 import type { TrafficRecords } from '../../schema/traffic.js';
 import { openSqlite, type SqliteDb } from './database.js';
+import { FlowsWriter } from './flows-writer.js';
 import { TrafficWriter } from './traffic-writer.js';
 
 /** Synchronous SQLite writing; runs inside the store's worker thread (see sqlite-store.ts). */
 export class SqliteWriter {
   readonly #db: SqliteDb;
   readonly #traffic: TrafficWriter;
+  readonly #flows: FlowsWriter;
   readonly #insertCapture: Database.Statement;
   readonly #finishCapture: Database.Statement;
 
   constructor(path: string) {
     this.#db = openSqlite(path);
     this.#traffic = new TrafficWriter(this.#db);
+    this.#flows = new FlowsWriter(this.#db);
     this.#insertCapture = this.#db.prepare(
       `INSERT INTO captures (source, format, status, started_at) VALUES (@source, @format, 'running', @startedAt)`,
     );
@@ -31,6 +35,10 @@ export class SqliteWriter {
 
   writeTraffic(records: TrafficRecords, captureId: number): void {
     this.#traffic.write(records, captureId);
+  }
+
+  writeFlows(logs: readonly ConnLog[], captureId: number): void {
+    this.#flows.write(logs, captureId);
   }
 
   finishCapture(captureId: number, end: CaptureEnd): void {

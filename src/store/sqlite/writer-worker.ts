@@ -29,10 +29,11 @@ function fail(seq: number | null, err: unknown): void {
 }
 
 port.on('message', (msg: ToWorker) => {
-  const seq = msg.op === 'traffic' ? null : msg.seq;
+  const seq = msg.op === 'traffic' || msg.op === 'flows' ? null : msg.seq;
   if (failed && msg.op !== 'close') {
     if (msg.op === 'traffic')
       send({ op: 'records', buffer: msg.buffer, capacity: msg.capacity }, [msg.buffer]);
+    else if (msg.op === 'flows') return;
     else
       send({
         op: 'error',
@@ -61,6 +62,9 @@ port.on('message', (msg: ToWorker) => {
         }
         break;
       }
+      case 'flows':
+        writer!.writeFlows(msg.logs, msg.captureId);
+        break;
       case 'finishCapture':
         writer!.finishCapture(msg.captureId, msg.end);
         send({ op: 'reply', seq: msg.seq, value: null });

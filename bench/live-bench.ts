@@ -1,0 +1,48 @@
+/**
+ * `npm run bench:live`: the highest packet rate `nta capture` keeps without loss, beside tcpdump in the same
+ * run, on a veth pair between two throw-away namespaces (`../shared/tools/live-capture-harness.sh`, which
+ * replays with tcpreplay and counts sent vs. captured vs. dropped). Needs root, tcpreplay and iproute2.
+ * Usage: node dist/bench/live-bench.js [--rates 100000,200000,400000,top] [--packets 300000]
+ */
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const HARNESS = resolve(ROOT, '..', 'shared', 'tools', 'live-capture-harness.sh');
+const NTA = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+
+const { values } = parseArgs({
+  options: {
+    rates: { type: 'string', default: '100000,200000,300000,400000,top' },
+    packets: { type: 'string', default: '300000' },
+  },
+});
+
+const commands: [string, string][] = [
+  ['tcpdump -B 16384 -w /dev/null', 'tcpdump -i {IFACE} -nn -B 16384 -w /dev/null'],
+  ['nta capture -q --no-db (decode only)', `node ${NTA} capture -q -i {IFACE} --no-db --no-chart`],
+  [
+    'nta capture -q --db FILE (traffic table)',
+    `node ${NTA} capture -q -i {IFACE} --db /tmp/nta-live-bench.db --no-chart`,
+  ],
+];
+
+const rows = commands.map(([name, cmd]) => {
+  spawnSync('rm', [
+    '-f',
+    '/tmp/nta-live-bench.db',
+    '/tmp/nta-live-bench.db-wal',
+    '/tmp/nta-live-bench.db-shm',
+  ]);
+  const r = spawnSync('bash', [HARNESS, '-q', '-r', values.rates, '-n', values.packets, '--', cmd], {
+    encoding: 'utf8',
+  });
+  const out = r.stdout + r.stderr;
+  const results = out.split('\n').filter((l) => l.startsWith('RESULT '));
+  for (const line of results) console.log(`${name}: ${line}`);
+  const max = /MAX_LOSSLESS_PPS=(\S+)/.exec(out)?.[1] ?? `failed (exit ${r.status})`;
+  const lossy = /FIRST_LOSSY_RATE=(\S+)/.exec(out)?.[1] ?? '-';
+  return { tool: name, 'max lossless packets/s': max, 'first lossy rate': lossy, trials: results.length };
+});
+console.table(rows);
