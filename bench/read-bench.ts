@@ -79,20 +79,16 @@ const results: Measurement[] = [];
 results.push(
   measure('tcpdump -r F -w /dev/null', `tcpdump -r ${q(capture)} -w /dev/null 2>/dev/null`, packets),
 );
-results.push(
+const nta = (name: string, flags: string, withDb: boolean): Measurement =>
   measure(
-    'nta read -q --no-db (decode only)',
-    `node ${q(NTA)} read -q --no-db ${q(capture)} 2>/dev/null`,
+    name,
+    `${withDb ? `rm -f ${q(db)}*; ` : ''}node ${q(NTA)} read -q --no-chart ${flags} ${q(capture)} 2>/dev/null`,
     packets,
-  ),
-);
-results.push(
-  measure(
-    'nta read -q --db FILE (traffic table)',
-    `rm -f ${q(db)}*; node ${q(NTA)} read -q --db ${q(db)} ${q(capture)} 2>/dev/null`,
-    packets,
-  ),
-);
+  );
+results.push(nta('nta read -q --no-db --no-flows (decode only)', '--no-db --no-flows', false));
+results.push(nta('nta read -q --db FILE --no-flows (traffic table)', `--no-flows --db ${q(db)}`, true));
+results.push(nta('nta read -q --no-db (decode + flow table)', '--no-db', false));
+results.push(nta('nta read -q --db FILE (traffic + flows tables)', `--db ${q(db)}`, true));
 removeDb();
 results.push(
   measure(
@@ -140,7 +136,9 @@ console.log(`decode-only / tcpdump: ${(decodeRatio * 100).toFixed(1)}% (target â
 console.log(
   `with traffic table: ${fmt.format(stored.packets / stored.seconds)} packets/s (target â‰¥ 1,000,000)`,
 );
-console.log(`peak memory: ${Math.max(decode.peakMB, stored.peakMB).toFixed(0)} MB (target < 150 MB)`);
+console.log(
+  `peak memory, packets only: ${Math.max(decode.peakMB, stored.peakMB).toFixed(0)} MB (target < 150 MB)`,
+);
 writeFileSync(
   join(OUT_DIR, 'read-bench.json'),
   JSON.stringify({ date: new Date().toISOString(), capture, results }, null, 2),

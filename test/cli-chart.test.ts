@@ -15,11 +15,11 @@ import {
   TOP_PORTS,
   chooseBuckets,
   parseTimeArg,
-  svgToPng,
   writeChart,
   writeProtocolChart,
 } from '../src/present/charts/index.js';
 import { hostClassSql } from '../src/present/charts/query.js';
+import { svgToPng } from '../src/present/charts/render.js';
 import { openSqlite } from '../src/store/sqlite/database.js';
 import { PCAPS_DIR, REPO_ROOT } from './support/corpus.js';
 

@@ -14,7 +14,7 @@ import {
   type TimelineBuckets,
   type TrafficTotals,
 } from './query.js';
-import { chartSvg, svgToPng, type Size, type SpecBuilder } from './render.js';
+import type { Size, SpecBuilder } from './render.js';
 import {
   formatBytes,
   formatCount,
@@ -26,7 +26,6 @@ import {
 } from './specs.js';
 
 export { parseTimeArg } from './time-arg.js';
-export { svgToPng } from './render.js';
 export type { ChartFilter } from './query.js';
 
 export const CHART_TYPES = ['protocols', 'timeline', 'talkers', 'ports'] as const;
@@ -137,6 +136,8 @@ export async function renderChart(
       break;
     }
   }
+  // Vega and resvg load on first use: every nta command would otherwise pay their start-up time.
+  const { chartSvg } = await import('./render.js');
   return { svg: await chartSvg(build, size), items };
 }
 
@@ -174,6 +175,7 @@ export async function writeChart(dbPath: string, options: WriteChartOptions = {}
     db.close();
   }
   try {
+    const { svgToPng } = await import('./render.js');
     writeFileSync(out, format === 'svg' ? chart.svg : svgToPng(chart.svg));
   } catch (err) {
     throw new NtaError('NTA_ERR_IO', `${out}: cannot write the chart (${(err as Error).message})`, {
