@@ -6,15 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { REPO_ROOT } from './support/corpus.js';
+import { NTA, dbRows, workDir } from './support/cli.js';
 
-const NTA = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
-const work = mkdtempSync(join(tmpdir(), 'nta-capture-'));
-test.after(() => rmSync(work, { recursive: true, force: true }));
+const work = workDir('nta-capture-');
 
 interface Run {
   code: number | null;
@@ -52,15 +48,6 @@ async function sendUdp(port: number, count: number, size = 32): Promise<void> {
   s.close();
 }
 
-function query<T>(db: string, sql: string): T[] {
-  const conn = new Database(db, { readonly: true });
-  try {
-    return conn.prepare(sql).all() as T[];
-  } finally {
-    conn.close();
-  }
-}
-
 test('captures -c packets matching a BPF filter into the traffic table', { timeout: 30_000 }, async () => {
   assert.equal(process.getuid?.(), 0, 'live capture tests need root');
   const db = join(work, 'count.db');
@@ -71,12 +58,12 @@ test('captures -c packets matching a BPF filter into the traffic table', { timeo
   assert.equal(r.stdout.trim().split('\n').length, 20);
   assert.match(r.stdout, /\| UDP \| 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:47911/);
   assert.match(r.stderr, /20 packets captured/);
-  const rows = query<{ n: number; src: string; port: number }>(
+  const rows = dbRows<{ n: number; src: string; port: number }>(
     db,
     'SELECT COUNT(*) AS n, MIN(src_ip) AS src, MIN(dst_port) AS port FROM traffic',
   );
   assert.deepEqual(rows, [{ n: 20, src: '127.0.0.1', port: 47911 }]);
-  const [cap] = query<{ source: string; status: string; packets: number }>(
+  const [cap] = dbRows<{ source: string; status: string; packets: number }>(
     db,
     'SELECT source, status, packets FROM captures',
   );
@@ -94,9 +81,9 @@ test(
       child.kill('SIGINT');
     });
     assert.equal(r.code, 0, r.stderr);
-    const [{ n }] = query<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM traffic') as [{ n: number }];
+    const [{ n }] = dbRows<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM traffic') as [{ n: number }];
     assert.equal(n, 7);
-    const [cap] = query<{ status: string; packets: number; ended_at: string | null }>(
+    const [cap] = dbRows<{ status: string; packets: number; ended_at: string | null }>(
       db,
       'SELECT status, packets, ended_at FROM captures',
     );
@@ -118,7 +105,7 @@ test('-a duration:N ends the capture on its own, as complete', { timeout: 30_000
   const summary = JSON.parse(r.stdout) as { packets: number; live: { droppedByKernel: number } };
   assert.equal(summary.packets, 3);
   assert.equal(summary.live.droppedByKernel, 0);
-  const [cap] = query<{ status: string }>(db, 'SELECT status FROM captures');
+  const [cap] = dbRows<{ status: string }>(db, 'SELECT status FROM captures');
   assert.equal(cap!.status, 'complete');
 });
 
@@ -156,7 +143,7 @@ test(
     const rr = spawnSync('node', [NTA, 'read', '-q', '--db', back, out], { encoding: 'utf8' });
     assert.equal(rr.status, 0, rr.stderr);
     const sql = 'SELECT frame, timestamp, length, dst_port FROM traffic ORDER BY frame';
-    assert.deepEqual(query(back, sql), query(db, sql));
+    assert.deepEqual(dbRows(back, sql), dbRows(db, sql));
   },
 );
 

@@ -2,8 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import Database from 'better-sqlite3';
@@ -21,11 +20,10 @@ import {
 import { hostClassSql } from '../src/present/charts/query.js';
 import { svgToPng } from '../src/present/charts/render.js';
 import { openSqlite } from '../src/store/sqlite/database.js';
-import { PCAPS_DIR, REPO_ROOT } from './support/corpus.js';
+import { NTA, workDir } from './support/cli.js';
+import { PCAPS_DIR } from './support/corpus.js';
 
-const NTA = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
-const work = mkdtempSync(join(tmpdir(), 'nta-chart-'));
-test.after(() => rmSync(work, { recursive: true, force: true }));
+const work = workDir('nta-chart-');
 
 const CAPTURES = [
   join(PCAPS_DIR, 'mixed-home-browsing-tls-dns.pcap'),

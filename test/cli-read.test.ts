@@ -2,40 +2,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import {
-  chmodSync,
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
+import { NTA, dbRows, workDir } from './support/cli.js';
 import { PCAPS_DIR, REPO_ROOT, corpusCaptures, referenceRows } from './support/corpus.js';
 
-const NTA = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
-const work = mkdtempSync(join(tmpdir(), 'nta-cli-'));
-test.after(() => rmSync(work, { recursive: true, force: true }));
+const work = workDir('nta-cli-');
 
 const HTTP = join(PCAPS_DIR, 'http-get-simple.pcap'); // 14 TCP frames
 const SMALL_LAN = join(REPO_ROOT, 'samples', 'small-lan.pcap');
 
 function nta(args: string[], input?: Buffer): SpawnSyncReturns<string> {
   return spawnSync('node', [NTA, ...args], { cwd: work, encoding: 'utf8', ...(input ? { input } : {}) });
-}
-
-function dbRows<T>(db: string, sql: string): T[] {
-  const conn = new Database(db, { readonly: true });
-  try {
-    return conn.prepare(sql).all() as T[];
-  } finally {
-    conn.close();
-  }
 }
 
 function assertOneLineError(r: SpawnSyncReturns<string>, pattern: RegExp): void {
