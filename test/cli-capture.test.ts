@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { createConnection, createServer } from 'node:net';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { NTA, dbRows, workDir } from './support/cli.js';
@@ -39,6 +40,25 @@ async function capture(
   await during(child);
   const code = await exited;
   return { code, stdout, stderr };
+}
+
+/** One TCP connection to a listener on 127.0.0.1: handshake, 5 bytes each way, and close. */
+async function tcpExchange(port: number): Promise<void> {
+  const server = createServer((sock) => sock.end('world'));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    const c = createConnection(port, '127.0.0.1', () => c.write('hello'));
+    c.on('data', () => c.end());
+    c.on('close', () => resolve());
+    c.on('error', reject);
+  });
+  server.close();
+}
+
+async function sendUdp6(port: number, count: number): Promise<void> {
+  const s = createSocket('udp6');
+  for (let i = 0; i < count; i++) await new Promise((r) => s.send(Buffer.alloc(16, i), port, '::1', r));
+  s.close();
 }
 
 async function sendUdp(port: number, count: number, size = 32): Promise<void> {
@@ -183,5 +203,39 @@ test(
     );
     const counts = names.map((n) => tsharkFields(join(dir, n)).length);
     assert.deepEqual(counts, [4, 4, 4]);
+  },
+);
+
+test(
+  'TCP over IPv4 and UDP over IPv6 on lo: protocols, addresses, ports and one SF flow',
+  { timeout: 30_000 },
+  async () => {
+    const db = join(work, 'tcp-ipv6.db');
+    const r = await capture(
+      ['-i', 'lo', '-f', 'tcp port 47914 or udp port 47915', '-q', '-a', 'duration:2', '--db', db],
+      async () => {
+        await tcpExchange(47914);
+        await sendUdp6(47915, 4);
+      },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const rows = dbRows<{ protocol: string; src_ip: string; dst_ip: string; n: number }>(
+      db,
+      `SELECT protocol, src_ip, dst_ip, COUNT(*) AS n FROM traffic
+     WHERE dst_port IN (47914, 47915) GROUP BY protocol, src_ip, dst_ip ORDER BY protocol`,
+    );
+    assert.equal(rows.length, 2, JSON.stringify(rows));
+    assert.equal(rows[0]!.protocol, 'TCP');
+    assert.equal(rows[0]!.src_ip, '127.0.0.1');
+    assert.ok(rows[0]!.n >= 4, 'SYN, ACK, data and FIN towards the listener');
+    assert.deepEqual(rows[1], { protocol: 'UDP', src_ip: '::1', dst_ip: '::1', n: 4 });
+    const flows = dbRows<{ proto: string; conn_state: string; resp_p: number }>(
+      db,
+      `SELECT proto, conn_state, resp_p FROM flows WHERE resp_p IN (47914, 47915) ORDER BY proto`,
+    );
+    assert.deepEqual(flows, [
+      { proto: 'tcp', conn_state: 'SF', resp_p: 47914 },
+      { proto: 'udp', conn_state: 'S0', resp_p: 47915 },
+    ]);
   },
 );
