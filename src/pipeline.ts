@@ -102,7 +102,6 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
   let rowsStored = 0;
   let interrupted = false;
   let stopped = false;
-  let flowCaptureId: number | undefined;
   let flowLogs: ConnLog[] = [];
   const recorder = new ConnRecorder();
   const onFlow = opts.onFlow;
@@ -116,10 +115,9 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
           onFlow?.(log);
           if (store !== undefined) flowLogs.push(log);
         }, opts.flows);
-  const flushFlows = (): void => {
-    if (flowLogs.length > 0 && store !== undefined && flowCaptureId !== undefined) {
-      store.writeFlows(flowLogs, flowCaptureId);
-    }
+  const flushFlows = (captureId: number | undefined): void => {
+    if (flowLogs.length > 0 && store !== undefined && captureId !== undefined)
+      store.writeFlows(flowLogs, captureId);
     flowLogs = [];
   };
 
@@ -145,15 +143,9 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
       format: source.info.format,
       startedAt: new Date().toISOString(),
     });
-    flowCaptureId = captureId;
     const linkTypes = new Set<number>();
     let lastLinkType = -1;
-    const counts = decoder.counters();
-    const before = {
-      malformed: counts.malformed,
-      truncated: counts.truncated,
-      unknown: counts.unknownLinkType,
-    };
+    const before = decoder.counters();
     let srcPackets = 0;
     let srcBytes = 0;
     let srcIp = 0;
@@ -201,7 +193,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
           firstTs = time.format(batch.tsSec[0]!, batch.tsNsec[0]!);
         const last = n - 1;
         if (n > 0 && batch.hasTs[last] === 1) lastTs = time.format(batch.tsSec[last]!, batch.tsNsec[last]!);
-        if (flowLogs.length >= FLOWS_PER_WRITE) flushFlows();
+        if (flowLogs.length >= FLOWS_PER_WRITE) flushFlows(captureId);
         const pending = observer?.batchDone();
         if (pending instanceof Promise) await pending;
         if (packets >= maxPackets) break;
@@ -226,7 +218,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
     await flush();
     // Flows end with their capture: each is stored against the capture it came from.
     flows?.flush();
-    flushFlows();
+    flushFlows(captureId);
     bytes += srcBytes;
     ipPackets += srcIp;
     const after = decoder.counters();
@@ -242,7 +234,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
         ipPackets: srcIp,
         malformed: after.malformed - before.malformed,
         truncated: after.truncated - before.truncated,
-        unknownLinkType: after.unknownLinkType - before.unknown,
+        unknownLinkType: after.unknownLinkType - before.unknownLinkType,
         dropped: source.stats.dropped,
         ifDropped: source.stats.ifDropped,
         linkTypes: [...linkTypes].sort((a, b) => a - b).join(','),

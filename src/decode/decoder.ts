@@ -182,6 +182,14 @@ export class PacketDecoder implements DecodeFeedback {
     out.payloadEnd = ip.payloadEnd;
   }
 
+  /** The outer TCP or UDP ports and the payload they carry. */
+  #collectPorts(l4: TcpLayer | UdpLayer, out: DecodedPacket): void {
+    out.srcPort = l4.srcPort;
+    out.dstPort = l4.dstPort;
+    out.payloadOff = l4.payloadOff;
+    out.payloadEnd = l4.payloadEnd;
+  }
+
   /** Copies what the pipeline needs from a layer that just decoded into the packet summary. */
   #collect(t: LayerType, out: DecodedPacket): void {
     switch (t) {
@@ -214,23 +222,13 @@ export class PacketDecoder implements DecodeFeedback {
         out.l3Off = this.arp.headerOff;
         out.arpOpcode = this.arp.opcode;
         break;
-      case LayerType.TCP: {
-        const tcp = this.tcp;
-        out.srcPort = tcp.srcPort;
-        out.dstPort = tcp.dstPort;
-        out.tcpFlags = tcp.flags;
-        out.payloadOff = tcp.payloadOff;
-        out.payloadEnd = tcp.payloadEnd;
+      case LayerType.TCP:
+        out.tcpFlags = this.tcp.flags;
+        this.#collectPorts(this.tcp, out);
         break;
-      }
-      case LayerType.UDP: {
-        const udp = this.udp;
-        out.srcPort = udp.srcPort;
-        out.dstPort = udp.dstPort;
-        out.payloadOff = udp.payloadOff;
-        out.payloadEnd = udp.payloadEnd;
+      case LayerType.UDP:
+        this.#collectPorts(this.udp, out);
         break;
-      }
       case LayerType.ICMPv4:
       case LayerType.ICMPv6: {
         const icmp = t === LayerType.ICMPv4 ? this.icmpv4 : this.icmpv6;
