@@ -10,8 +10,10 @@ export interface StdoutWriter {
 export function stdoutWriter(): StdoutWriter {
   const state = { closed: false };
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') state.closed = true;
-    else throw err;
+    // A reader that went away (EPIPE) is normal; anything else is said once. Either way reading stops
+    // cleanly, so what was stored is committed.
+    if (err.code !== 'EPIPE' && !state.closed) process.stderr.write(`nta: standard output: ${err.message}\n`);
+    state.closed = true;
   });
   const write = (text: string): boolean | Promise<void> => {
     if (state.closed) return true;
