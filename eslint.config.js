@@ -8,6 +8,9 @@ const layerRules = [
   { folder: 'decode', forbidden: ['capture', 'flow', 'app', 'detect', 'store', 'cli'] },
   { folder: 'capture', forbidden: ['decode', 'flow', 'app', 'detect', 'store', 'cli'] },
   { folder: 'store', forbidden: ['capture', 'decode', 'flow', 'app', 'detect', 'cli'] },
+  { folder: 'flow', forbidden: ['capture', 'app', 'detect', 'store', 'cli'] },
+  { folder: 'app', forbidden: ['capture', 'detect', 'store', 'cli'] },
+  { folder: 'schema', forbidden: ['capture', 'decode', 'flow', 'app', 'detect', 'store', 'cli'] },
 ];
 
 export default tseslint.config(

@@ -8,14 +8,17 @@ import { ADDR_BYTES, TrafficRecords } from './schema/traffic.js';
 import type { CaptureStatus } from './schema/captures.js';
 import type { Store } from './store/store.js';
 import type { ConnLog } from './schema/conn.js';
+import type { LogOf, LogStream } from './schema/streams.js';
 import { FlowTable, type FlowState, type FlowTableOptions, type FlowTableStats } from './flow/table.js';
-import { ConnRecorder } from './flow/record.js';
+import { ConnRecorder, EndpointText } from './flow/record.js';
+import { AppDispatcher, type AppStats } from './app/dispatch.js';
+import type { AppLogSink } from './app/context.js';
 import { ProtocolCounts } from './present/protocol-counts.js';
 
 /** Rows handed to the store per transaction. */
 const RECORDS_PER_WRITE = 8192;
-/** Finished flows handed to the store at once (checked after each packet batch). */
-const FLOWS_PER_WRITE = 2048;
+/** Finished records of a log stream (flows, dns…) handed to the store at once (checked after each batch). */
+const LOGS_PER_WRITE = 2048;
 
 export interface PacketObserver {
   /** Called for every frame with its decoded outer layers; `i` indexes into `batch`. */
@@ -47,10 +50,12 @@ export interface ReadOptions {
    * set, such as a duration) stops the read; the capture row says `interrupted` or `complete`.
    */
   readonly shouldStop?: () => StopReason | null;
-  /** Flow tracking (on by default): table options, or false to turn it off. */
+  /** Flow tracking and application metadata (on by default): table options, or false to turn both off. */
   readonly flows?: FlowTableOptions | false;
   /** Receives every finished flow record (in addition to the store). */
   readonly onFlow?: (log: ConnLog) => void;
+  /** Receives every dns/tls/http record (in addition to the store). */
+  readonly onAppLog?: AppLogSink;
 }
 
 export interface SourceResult {
@@ -74,6 +79,8 @@ export interface ReadSummary {
   readonly rowsStored: number;
   /** Flow table counters; null when flow tracking is off. */
   readonly flows: FlowTableStats | null;
+  /** dns/tls/http records made; null when flow tracking (and with it the metadata) is off. */
+  readonly app: AppStats | null;
   readonly elapsedSeconds: number;
   readonly packetsPerSecond: number;
   readonly sources: readonly SourceResult[];
@@ -102,23 +109,36 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
   let rowsStored = 0;
   let interrupted = false;
   let stopped = false;
-  let flowLogs: ConnLog[] = [];
-  const recorder = new ConnRecorder();
+  const pending: { [S in LogStream]: LogOf<S>[] } = { flows: [], dns: [], tls: [], http: [] };
+  const endpoints = new EndpointText();
+  const recorder = new ConnRecorder(endpoints);
   const onFlow = opts.onFlow;
+  const onAppLog = opts.onAppLog;
   const wantLogs = store !== undefined || onFlow !== undefined;
+  const app =
+    opts.flows === false
+      ? undefined
+      : new AppDispatcher((stream, log) => {
+          onAppLog?.(stream, log);
+          if (store !== undefined) pending[stream].push(log);
+        }, endpoints);
   const flows =
     opts.flows === false
       ? undefined
       : new FlowTable((f: FlowState) => {
+          app?.flowEnded(f);
           if (!wantLogs) return;
           const log = recorder.toConnLog(f);
           onFlow?.(log);
-          if (store !== undefined) flowLogs.push(log);
+          if (store !== undefined) pending.flows.push(log);
         }, opts.flows);
-  const flushFlows = (captureId: number | undefined): void => {
-    if (flowLogs.length > 0 && store !== undefined && captureId !== undefined)
-      store.writeFlows(flowLogs, captureId);
-    flowLogs = [];
+  const flushLogs = (captureId: number | undefined, min: number): void => {
+    for (const stream of ['flows', 'dns', 'tls', 'http'] as const) {
+      const logs = pending[stream];
+      if (logs.length < Math.max(min, 1)) continue;
+      if (store !== undefined && captureId !== undefined) store.writeLogs(stream, logs, captureId);
+      pending[stream] = [];
+    }
   };
 
   for (const input of opts.inputs) {
@@ -176,7 +196,15 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
           if (decoded.network === Network.IPv4 || decoded.network === Network.IPv6) {
             protocols.addIp(decoded.ipProto);
             srcIp++;
-            flows?.packet(data, decoded, batch.tsSec[i]!, batch.tsNsec[i]!, batch.hasTs[i] === 1);
+            const flow = flows?.packet(
+              data,
+              decoded,
+              batch.tsSec[i]!,
+              batch.tsNsec[i]!,
+              batch.hasTs[i] === 1,
+            );
+            if (flow !== undefined && flow !== null)
+              app!.packet(data, decoded, flow, flows!.isOrig, batch.tsSec[i]!, batch.tsNsec[i]!);
             if (store !== undefined) {
               pushRecord(records, batch, i, decoded);
               if (records.full) await flush();
@@ -193,7 +221,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
           firstTs = time.format(batch.tsSec[0]!, batch.tsNsec[0]!);
         const last = n - 1;
         if (n > 0 && batch.hasTs[last] === 1) lastTs = time.format(batch.tsSec[last]!, batch.tsNsec[last]!);
-        if (flowLogs.length >= FLOWS_PER_WRITE) flushFlows(captureId);
+        flushLogs(captureId, LOGS_PER_WRITE);
         const pending = observer?.batchDone();
         if (pending instanceof Promise) await pending;
         if (packets >= maxPackets) break;
@@ -218,7 +246,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
     await flush();
     // Flows end with their capture: each is stored against the capture it came from.
     flows?.flush();
-    flushFlows(captureId);
+    flushLogs(captureId, 0);
     bytes += srcBytes;
     ipPackets += srcIp;
     const after = decoder.counters();
@@ -258,10 +286,11 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
     malformed: c.malformed,
     truncated: c.truncated,
     unknownLinkType: c.unknownLinkType,
-    anomalies: c.byAnomaly,
+    anomalies: { ...c.byAnomaly, ...app?.anomalies() },
     protocols: protocols.toRecord(),
     rowsStored,
     flows: flows === undefined ? null : { ...flows.stats },
+    app: app === undefined ? null : { ...app.stats },
     elapsedSeconds,
     packetsPerSecond: elapsedSeconds > 0 ? packets / elapsedSeconds : 0,
     sources,
