@@ -39,6 +39,8 @@ export class DnsFlow implements FlowParser {
   readonly #s: DnsShared;
   readonly #proto: 'udp' | 'tcp';
   readonly #pending: DnsQuery[] = [];
+  /** mDNS or LLMNR: responses to multicast queries arrive on flows of their own. */
+  readonly #multicastDns: boolean;
   #origFrame: TcpFrame | null = null;
   #respFrame: TcpFrame | null = null;
 
@@ -46,6 +48,8 @@ export class DnsFlow implements FlowParser {
     this.#flow = flow;
     this.#s = shared;
     this.#proto = flow.proto === IPPROTO_TCP ? 'tcp' : 'udp';
+    const { origPort: a, respPort: b } = flow;
+    this.#multicastDns = a === 5353 || b === 5353 || a === 5355 || b === 5355;
   }
 
   data(b: Uint8Array, off: number, end: number, isOrig: boolean, tsUs: number): void {
@@ -130,8 +134,7 @@ export class DnsFlow implements FlowParser {
       }
     }
     // mDNS announcements and LLMNR/mDNS responses to multicast queries are answers with no query here.
-    if (this.#flow.respPort !== 5353 && this.#flow.respPort !== 5355)
-      this.#s.anomalies.add(DnsAnomaly.UnmatchedResponse);
+    if (!this.#multicastDns) this.#s.anomalies.add(DnsAnomaly.UnmatchedResponse);
     this.#emit(null, m, tsUs);
   }
 

@@ -7,6 +7,7 @@ export const HttpAnomaly = {
   TooManyPending: 4,
   BadContentLength: 5,
   StreamGap: 6,
+  IncompleteHead: 7,
 } as const;
 export type HttpAnomaly = (typeof HttpAnomaly)[keyof typeof HttpAnomaly];
 
@@ -18,4 +19,5 @@ export const HTTP_ANOMALY_NAMES: readonly string[] = [
   'http.too_many_pending',
   'http.bad_content_length',
   'http.stream_gap',
+  'http.incomplete_head',
 ];

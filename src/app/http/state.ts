@@ -49,6 +49,8 @@ class Direction {
   chunkDigits = 0;
   buf: Uint8Array | null = null;
   have = 0;
+  /** Time of the last segment with head bytes (for a head finished by `end` or `gap`). */
+  tsUs = 0;
 }
 
 export class HttpFlow implements FlowParser {
@@ -85,6 +87,7 @@ export class HttpFlow implements FlowParser {
     const d = isOrig ? this.#req : this.#res;
     if (d.mode === Mode.Opaque) return;
     this.#s.anomalies.add(HttpAnomaly.StreamGap);
+    this.#partialHead(d, isOrig);
     if (!isOrig && d.mode === Mode.UntilClose) {
       this.#responseDone(); // the body's length is unknown now; the transaction is over anyway
     }
@@ -94,13 +97,29 @@ export class HttpFlow implements FlowParser {
   }
 
   end(): void {
+    this.#partialHead(this.#req, true);
+    this.#partialHead(this.#res, false);
     if (this.#current !== null) this.#responseDone();
     for (const tx of this.#pending) this.#emit(tx);
     this.#pending.length = 0;
   }
 
+  /**
+   * A head whose end never came (its last segments were not captured): what it holds is still logged, as
+   * tshark does for a single segment.
+   */
+  #partialHead(d: Direction, isOrig: boolean): void {
+    if (d.mode !== Mode.Head || d.have === 0) return;
+    const have = d.have;
+    d.have = 0;
+    this.#s.anomalies.add(HttpAnomaly.IncompleteHead);
+    this.#parsed(d, d.buf!, 0, have, isOrig, d.tsUs);
+    d.mode = Mode.Lost;
+  }
+
   /** Reads head bytes from p; returns where the head ended in b (end if it did not). */
   #head(d: Direction, b: Uint8Array, p: number, end: number, isOrig: boolean, tsUs: number): number {
+    d.tsUs = tsUs;
     if (d.have === 0) {
       // Skip the empty lines some clients send between messages (RFC 9112 §2.2).
       while (p < end && (b[p] === CR || b[p] === LF)) p++;
