@@ -153,7 +153,7 @@ export class AppDispatcher {
     }
     if (flow.proto !== IPPROTO_TCP) return null;
     if (end - off >= 3 && b[off] === 0x16 && b[off + 1] === 3 && b[off + 2]! <= 4)
-      return new AppSession(new TlsFlow(flow, this.#tls), !isOrig && b[off + 5] === 1);
+      return new AppSession(new TlsFlow(flow, this.#tls), !isOrig && end - off > 5 && b[off + 5] === 1);
     if (looksLikeRequest(b, off, end)) return new AppSession(new HttpFlow(flow, this.#http), !isOrig);
     if (looksLikeResponse(b, off, end)) return new AppSession(new HttpFlow(flow, this.#http), isOrig);
     if (op === PORT_DNS || rp === PORT_DNS)
