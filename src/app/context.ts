@@ -1,11 +1,10 @@
 /**
  * What every per-flow application parser shares: the contract with the dispatcher (FlowParser) and the
- * per-pipeline context (where records go, endpoint text, anomaly counters).
+ * per-pipeline context (where records go, endpoint text, service confirmation).
  */
 import type { EndpointText } from '../flow/record.js';
 import type { FlowState } from '../flow/table.js';
 import type { LogOf } from '../schema/streams.js';
-import type { AnomalyCounts } from './anomaly-counts.js';
 
 export type AppStream = 'dns' | 'tls' | 'http';
 /** Receives every finished application record. */
@@ -29,5 +28,3 @@ export interface AppContext {
   /** Marks the flow's protocol as confirmed (Zeek sets conn.log service on analyzer confirmation). */
   confirm(flow: FlowState, service: string): void;
 }
-
-export type { AnomalyCounts };

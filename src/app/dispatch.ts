@@ -16,7 +16,7 @@ import type { EndpointText } from '../flow/record.js';
 import type { FlowState } from '../flow/table.js';
 import { TcpFlag } from '../flow/tcp.js';
 import { AnomalyCounts } from './anomaly-counts.js';
-import type { AppContext, AppLogSink, AppStream, FlowParser } from './context.js';
+import type { AppContext, AppLogSink, FlowParser } from './context.js';
 import { DNS_ANOMALY_NAMES } from './dns/anomalies.js';
 import { DnsFlow, DnsShared } from './dns/state.js';
 import { HTTP_ANOMALY_NAMES } from './http/anomalies.js';
@@ -161,5 +161,3 @@ export class AppDispatcher {
     return null;
   }
 }
-
-export type { AppStream };

@@ -107,3 +107,15 @@ test('oversized heads are bounded; garbage after the first probe never throws', 
     g.end();
   }
 });
+
+test('after CONNECT 200 or 101 Switching Protocols the connection is no longer parsed as HTTP', () => {
+  const h = new AppHarness(3128);
+  h.handshake();
+  h.tcp(true, ascii('CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n'));
+  h.tcp(false, ascii('HTTP/1.1 200 Connection established\r\n\r\n'));
+  h.tcp(true, new Uint8Array([22, 3, 1, 0, 5, 1, 0, 0, 1, 0]));
+  h.tcp(false, ascii('HTTP/1.1 200 OK\r\n\r\n')); // tunnelled bytes, whatever they look like
+  h.end();
+  assert.deepEqual(pick(h), [[1, 'CONNECT', 'a.example:443', 'a.example:443', 200, 0]]);
+  assert.deepEqual(h.app.anomalies(), {});
+});

@@ -168,8 +168,7 @@ export class HttpFlow implements FlowParser {
       const tx = new HttpTx(tsUs, ++this.#depth);
       tx.request(h);
       this.#pending.push(tx);
-      if (h.method === 'CONNECT') d.mode = Mode.Opaque;
-      else this.#bodyMode(d, h, false);
+      this.#bodyMode(d, h, false);
       return;
     }
     if (h.status >= 100 && h.status < 200 && h.status !== 101) return; // interim: the real one follows
