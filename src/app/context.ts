@@ -20,6 +20,8 @@ export interface FlowParser {
   gap(isOrig: boolean): void;
   /** The flow ended: pending transactions become records. */
   end(): void;
+  /** Nothing more to learn from this flow (its records are out): the dispatcher stops calling. */
+  readonly finished: boolean;
 }
 
 export interface AppContext {

@@ -121,6 +121,7 @@ export class AppDispatcher {
       else s.respNext = after;
     }
     s.parser.data(b, off, end, dir, tsUs);
+    if (s.parser.finished) flow.app = NO_PARSER; // e.g. TLS after both hellos: the rest costs nothing
   }
 
   /** The flow ended: its parser logs what is pending. Call before the flow's own record is made. */

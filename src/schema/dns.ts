@@ -20,7 +20,11 @@ export const dnsLog = {
     optional: true,
     doc: 'Query name as sent (not lower-cased); bytes outside printable ASCII as \\xHH; the root is ""',
   },
-  qclass: { type: 'count', optional: true, doc: 'Query class (the mDNS unicast-response bit removed)' },
+  qclass: {
+    type: 'count',
+    optional: true,
+    doc: 'Query class as sent (mDNS sets its top bit to ask for a unicast response)',
+  },
   qtype: { type: 'count', optional: true, doc: 'Query type' },
   qtype_name: { type: 'string', optional: true, doc: 'Query type name (A, AAAA, PTR…), else the number' },
   rcode: { type: 'count', optional: true, doc: 'Response code; null when no response was seen' },

@@ -35,6 +35,7 @@ class TcpFrame {
 }
 
 export class DnsFlow implements FlowParser {
+  readonly finished = false;
   readonly #flow: FlowState;
   readonly #s: DnsShared;
   readonly #proto: 'udp' | 'tcp';

@@ -54,6 +54,7 @@ class Direction {
 }
 
 export class HttpFlow implements FlowParser {
+  readonly finished = false;
   readonly #flow: FlowState;
   readonly #s: HttpShared;
   readonly #req = new Direction();

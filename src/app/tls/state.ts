@@ -52,7 +52,7 @@ export class TlsFlow implements FlowParser {
   readonly #orig = new Direction();
   readonly #resp = new Direction();
   readonly #hs = new TlsHandshake();
-  #logged = false;
+  finished = false;
 
   constructor(flow: FlowState, shared: TlsShared) {
     this.#flow = flow;
@@ -76,8 +76,9 @@ export class TlsFlow implements FlowParser {
   }
 
   end(): void {
-    if (!this.#logged && this.#hs.tsUs >= 0) {
-      this.#logged = true;
+    if (this.finished) return;
+    this.finished = true;
+    if (this.#hs.tsUs >= 0) {
       const ctx = this.#s.ctx;
       ctx.emit('tls', toTlsLog(this.#flow, ctx.endpoints, this.#hs));
     }
