@@ -239,3 +239,39 @@ test(
     ]);
   },
 );
+
+test(
+  'ICMP and ICMPv6 on lo: the port-unreachable errors the kernel sends back are ICMP rows without ports',
+  { timeout: 30_000 },
+  async () => {
+    const db = join(work, 'icmp.db');
+    // Nothing listens on these ports, so the kernel answers every datagram with a port unreachable
+    // (loopback is exempt from ICMP rate limiting). The quoted UDP header must not lend its ports.
+    const r = await capture(
+      ['-i', 'lo', '-f', 'icmp or icmp6', '-q', '-a', 'duration:2', '--db', db],
+      async () => {
+        await sendUdp(47916, 3);
+        await sendUdp6(47917, 3);
+      },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const rows = dbRows<{ protocol: string; src_ip: string; ip_proto: number; ports: number; n: number }>(
+      db,
+      `SELECT protocol, src_ip, ip_proto, COUNT(src_port) + COUNT(dst_port) AS ports, COUNT(*) AS n
+         FROM traffic GROUP BY protocol ORDER BY protocol`,
+    );
+    assert.deepEqual(rows, [
+      { protocol: 'ICMP', src_ip: '127.0.0.1', ip_proto: 1, ports: 0, n: 3 },
+      { protocol: 'ICMPv6', src_ip: '::1', ip_proto: 58, ports: 0, n: 3 },
+    ]);
+    const flows = dbRows<{ proto: string; orig_p: number; resp_p: number; orig_pkts: number }>(
+      db,
+      `SELECT proto, orig_p, resp_p, orig_pkts FROM flows ORDER BY ip_proto`,
+    );
+    // Zeek's ICMP flows: orig_p is the type, resp_p the code for messages without a counterpart.
+    assert.deepEqual(flows, [
+      { proto: 'icmp', orig_p: 3, resp_p: 3, orig_pkts: 3 },
+      { proto: 'icmp', orig_p: 1, resp_p: 4, orig_pkts: 3 },
+    ]);
+  },
+);
