@@ -124,7 +124,14 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
     );
   } finally {
     await source.close(); // idempotent; the pipeline closed it already unless it threw
-    writer?.close(); // after the source: every batch the pipeline took is in the file
+    // After the source: every batch the pipeline took is in the file, and its counters are final.
+    writer?.close({
+      startedMs: started,
+      endedMs: Date.now(),
+      received: source.stats.received,
+      ifDropped: source.stats.ifDropped,
+      osDropped: source.stats.dropped,
+    });
   }
   const { summary, out } = run;
   const result = summary.sources[0];
