@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createConnection, createServer } from 'node:net';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NTA, dbRows, workDir } from './support/cli.js';
 
@@ -276,5 +276,49 @@ test(
       { proto: 'icmp', orig_p: 3, resp_p: 3, orig_pkts: 3 },
       { proto: 'icmp', orig_p: 1, resp_p: 4, orig_pkts: 3 },
     ]);
+  },
+);
+
+test(
+  '-Z nobody: the capture goes on as nobody once the device, database and -w file are open',
+  { timeout: 30_000 },
+  async () => {
+    const dir = join(work, 'drop-root');
+    mkdirSync(dir);
+    chmodSync(dir, 0o777); // the chart is written after the switch
+    const db = join(dir, 'dropped.db');
+    let status = '';
+    const r = await capture(
+      [
+        '-i',
+        'lo',
+        '-f',
+        'udp port 47918',
+        '-c',
+        '3',
+        '-q',
+        '-Z',
+        'nobody',
+        '--db',
+        db,
+        '-w',
+        join(dir, 'x.pcapng'),
+      ],
+      async (child) => {
+        status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+        await sendUdp(47918, 3);
+      },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const nobody = spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim();
+    assert.match(status, new RegExp(`^Uid:\\t${nobody}\\t${nobody}\\t${nobody}\\t${nobody}$`, 'm'));
+    assert.match(status, /^Groups:\t\d+ ?$/m, "root's supplementary groups are gone");
+    assert.equal(dbRows<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM traffic')[0]!.n, 3);
+    const bad = spawnSync('node', [NTA, 'capture', '-i', 'lo', '-Z', 'no-such-user-here', '-c', '1'], {
+      cwd: work,
+      encoding: 'utf8',
+    });
+    assert.equal(bad.status, 2);
+    assert.equal(bad.stderr, 'nta: --user no-such-user-here: no such user\n');
   },
 );
