@@ -172,3 +172,86 @@ test('a database another process holds locked: one line after the busy timeout, 
   }
   assert.equal(checkDatabase(db), 10);
 });
+
+/** Runs `ip` with the given arguments; throws on failure. */
+function ip(...args: string[]): void {
+  const r = spawnSync('ip', args, { encoding: 'utf8' });
+  assert.equal(r.status, 0, `ip ${args.join(' ')}: ${r.stderr}`);
+}
+
+/** UDP datagrams from namespace `ns` to 10.77.0.2:47932, through `ip netns exec` and bash's /dev/udp. */
+function sendFrom(ns: string, count: number): void {
+  const script = `for i in $(seq ${count}); do echo x > /dev/udp/10.77.0.2/47932; done`;
+  const r = spawnSync('ip', ['netns', 'exec', ns, 'bash', '-c', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+}
+
+test(
+  'the interface going down and up: capture goes on; the interface removed: one line and a finalized row',
+  { timeout: 30_000 },
+  async () => {
+    // Two throw-away namespaces joined by a veth pair: nothing leaves this machine.
+    const tx = `nta-tx-${process.pid}`;
+    const rx = `nta-rx-${process.pid}`;
+    ip('netns', 'add', tx);
+    ip('netns', 'add', rx);
+    try {
+      ip('link', 'add', 'ntatx', 'netns', tx, 'type', 'veth', 'peer', 'name', 'ntarx', 'netns', rx);
+      ip('-n', tx, 'addr', 'add', '10.77.0.1/24', 'dev', 'ntatx');
+      ip('-n', rx, 'addr', 'add', '10.77.0.2/24', 'dev', 'ntarx');
+      ip('-n', tx, 'link', 'set', 'ntatx', 'up');
+      ip('-n', rx, 'link', 'set', 'ntarx', 'up');
+      const db = join(work, 'iface.db');
+      const child = spawn(
+        'ip',
+        [
+          'netns',
+          'exec',
+          rx,
+          'node',
+          NTA,
+          'capture',
+          '-i',
+          'ntarx',
+          '-f',
+          'udp port 47932',
+          '-q',
+          '--db',
+          db,
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      let stderr = '';
+      const started = new Promise<void>((resolve, reject) => {
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+          if (stderr.includes('capturing on')) resolve();
+        });
+        child.on('exit', () => reject(new Error(`nta capture exited early: ${stderr}`)));
+      });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      await started;
+      sendFrom(tx, 3);
+      await sleep(300);
+      ip('-n', rx, 'link', 'set', 'ntarx', 'down');
+      await sleep(1000);
+      ip('-n', rx, 'link', 'set', 'ntarx', 'up');
+      await sleep(1500); // the veth carrier comes back
+      sendFrom(tx, 4);
+      await sleep(500);
+      ip('-n', tx, 'link', 'del', 'ntatx'); // takes its peer with it
+      assert.equal(await exited, 1);
+      assert.match(stderr, /^nta: ntarx: The interface disappeared$/m);
+      assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+      assert.equal(checkDatabase(db), 7, 'packets from before the down and after the up');
+      const [cap] = dbRows<{ status: string; error: string; packets: number }>(
+        db,
+        'SELECT status, error, packets FROM captures',
+      );
+      assert.deepEqual(cap, { status: 'error', error: 'ntarx: The interface disappeared', packets: 7 });
+    } finally {
+      spawnSync('ip', ['netns', 'del', tx]);
+      spawnSync('ip', ['netns', 'del', rx]);
+    }
+  },
+);
