@@ -19,6 +19,11 @@ import { ProtocolCounts } from './present/protocol-counts.js';
 const RECORDS_PER_WRITE = 8192;
 /** Finished records of a log stream (flows, dns…) handed to the store at once (checked after each batch). */
 const LOGS_PER_WRITE = 2048;
+/**
+ * Rows and finished records are handed to the store at least this often, full batch or not: a quiet live
+ * capture still commits what it saw, and a crash (kill -9) loses at most about this much.
+ */
+export const STORE_FLUSH_MS = 1000;
 
 export interface PacketObserver {
   /** Called for every frame with its decoded outer layers; `i` indexes into `batch`. */
@@ -109,7 +114,8 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
   let rowsStored = 0;
   let interrupted = false;
   let stopped = false;
-  const pending: { [S in LogStream]: LogOf<S>[] } = { flows: [], dns: [], tls: [], http: [] };
+  const unstored: { [S in LogStream]: LogOf<S>[] } = { flows: [], dns: [], tls: [], http: [] };
+  let lastFlush = performance.now();
   const endpoints = new EndpointText();
   const recorder = new ConnRecorder(endpoints);
   const onFlow = opts.onFlow;
@@ -120,7 +126,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
       ? undefined
       : new AppDispatcher((stream, log) => {
           onAppLog?.(stream, log);
-          if (store !== undefined) pending[stream].push(log);
+          if (store !== undefined) unstored[stream].push(log);
         }, endpoints);
   const flows =
     opts.flows === false
@@ -130,14 +136,14 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
           if (!wantLogs) return;
           const log = recorder.toConnLog(f);
           onFlow?.(log);
-          if (store !== undefined) pending.flows.push(log);
+          if (store !== undefined) unstored.flows.push(log);
         }, opts.flows);
   const flushLogs = (captureId: number | undefined, min: number): void => {
     for (const stream of ['flows', 'dns', 'tls', 'http'] as const) {
-      const logs = pending[stream];
+      const logs = unstored[stream];
       if (logs.length < Math.max(min, 1)) continue;
       if (store !== undefined && captureId !== undefined) store.writeLogs(stream, logs, captureId);
-      pending[stream] = [];
+      unstored[stream] = [];
     }
   };
 
@@ -174,6 +180,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
     let status: CaptureStatus = 'complete';
     let error: string | null = null;
     const flush = async (): Promise<void> => {
+      lastFlush = performance.now();
       if (records.count > 0 && store !== undefined && captureId !== undefined) {
         rowsStored += records.count;
         records = await store.writeTraffic(records, captureId);
@@ -221,7 +228,12 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
           firstTs = time.format(batch.tsSec[0]!, batch.tsNsec[0]!);
         const last = n - 1;
         if (n > 0 && batch.hasTs[last] === 1) lastTs = time.format(batch.tsSec[last]!, batch.tsNsec[last]!);
-        flushLogs(captureId, LOGS_PER_WRITE);
+        if (performance.now() - lastFlush >= STORE_FLUSH_MS) {
+          await flush();
+          flushLogs(captureId, 0);
+        } else {
+          flushLogs(captureId, LOGS_PER_WRITE);
+        }
         const pending = observer?.batchDone();
         if (pending instanceof Promise) await pending;
         if (packets >= maxPackets) break;
