@@ -20,7 +20,7 @@ import type { AppContext, AppLogSink, FlowParser } from './context.js';
 import { DNS_ANOMALY_NAMES } from './dns/anomalies.js';
 import { DnsFlow, DnsShared } from './dns/state.js';
 import { HTTP_ANOMALY_NAMES } from './http/anomalies.js';
-import { looksLikeRequest, looksLikeResponse } from './http/parser.js';
+import { mayStartRequest, mayStartResponse } from './http/parser.js';
 import { HttpFlow, HttpShared } from './http/state.js';
 import { TLS_ANOMALY_NAMES } from './tls/anomalies.js';
 import { TlsFlow, TlsShared } from './tls/state.js';
@@ -153,10 +153,12 @@ export class AppDispatcher {
       return dns ? new AppSession(new DnsFlow(flow, this.#dns), false) : null;
     }
     if (flow.proto !== IPPROTO_TCP) return null;
-    if (end - off >= 3 && b[off] === 0x16 && b[off + 1] === 3 && b[off + 2]! <= 4)
-      return new AppSession(new TlsFlow(flow, this.#tls), !isOrig && end - off > 5 && b[off + 5] === 1);
-    if (looksLikeRequest(b, off, end)) return new AppSession(new HttpFlow(flow, this.#http), !isOrig);
-    if (looksLikeResponse(b, off, end)) return new AppSession(new HttpFlow(flow, this.#http), isOrig);
+    // A TLS handshake record header (content type 22, version 3.0–3.4), or a shorter segment that starts so.
+    const n = end - off;
+    if (b[off] === 0x16 && (n < 2 || b[off + 1] === 3) && (n < 3 || b[off + 2]! <= 4))
+      return new AppSession(new TlsFlow(flow, this.#tls), !isOrig && n > 5 && b[off + 5] === 1);
+    if (mayStartRequest(b, off, end)) return new AppSession(new HttpFlow(flow, this.#http), !isOrig);
+    if (mayStartResponse(b, off, end)) return new AppSession(new HttpFlow(flow, this.#http), isOrig);
     if (op === PORT_DNS || rp === PORT_DNS)
       return new AppSession(new DnsFlow(flow, this.#dns), rp !== PORT_DNS);
     return null;

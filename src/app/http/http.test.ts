@@ -119,3 +119,19 @@ test('after CONNECT 200 or 101 Switching Protocols the connection is no longer p
   assert.deepEqual(pick(h), [[1, 'CONNECT', 'a.example:443', 'a.example:443', 200, 0]]);
   assert.deepEqual(h.app.anomalies(), {});
 });
+
+test('text protocols are not taken for HTTP; a request cut after its first byte still is', () => {
+  const smtp = new AppHarness(25);
+  smtp.handshake();
+  smtp.tcp(false, ascii('220 mail.example ESMTP\r\n'));
+  smtp.tcp(true, ascii('EHLO client.example\r\n'));
+  smtp.tcp(true, ascii('MAIL FROM:<a@b>\r\n'));
+  smtp.end();
+  assert.deepEqual([smtp.http.length, smtp.services, smtp.app.anomalies()], [0, [null], {}]);
+  const cut = new AppHarness(80);
+  cut.handshake();
+  cut.tcp(true, ascii('G'));
+  cut.tcp(true, ascii('ET / HTTP/1.1\r\nHost: f\r\n\r\n'));
+  cut.end();
+  assert.deepEqual(pick(cut), [[1, 'GET', 'f', '/', null, 0]]);
+});

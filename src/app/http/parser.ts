@@ -53,6 +53,54 @@ export function looksLikeRequest(b: Uint8Array, off: number, end: number): boole
   return i - off >= 3 && i < end && b[i] === SP;
 }
 
+/** Methods taken on their own when the request line does not end in the first segment. */
+const METHODS = new Set([
+  'GET',
+  'POST',
+  'HEAD',
+  'PUT',
+  'DELETE',
+  'OPTIONS',
+  'CONNECT',
+  'TRACE',
+  'PATCH',
+  'PROPFIND',
+  'PROPPATCH',
+  'MKCOL',
+  'COPY',
+  'MOVE',
+  'LOCK',
+  'UNLOCK',
+  'SEARCH',
+  'REPORT',
+]);
+
+/**
+ * Whether a flow's payload may start an HTTP request (protocol probing, once per payload packet until
+ * decided): a first line `TOKEN target HTTP/1.x`, or a known method when the line goes on in a later
+ * segment, or a segment too short to tell (1–16 upper-case letters: the start of a method). Text lines of
+ * other protocols (`EHLO x`, `USER x`) do not match.
+ */
+export function mayStartRequest(b: Uint8Array, off: number, end: number): boolean {
+  let i = off;
+  while (i < end && i - off < 17 && (isUpper(b[i]!) || b[i] === 0x2d)) i++;
+  if (i === end) return i > off && i - off <= 16;
+  if (i - off < 3 || b[i] !== SP) return false;
+  const eol = lineEnd(b, i, end);
+  if (eol === end) return METHODS.has(String.fromCharCode(...b.subarray(off, i)));
+  const stop = b[eol - 1] === CR ? eol - 1 : eol;
+  return stop - i >= 10 && looksLikeResponse(b, stop - 8, stop);
+}
+
+/** Whether a payload may start a status line: `HTTP/1.`, or a segment shorter than that which begins so. */
+export function mayStartResponse(b: Uint8Array, off: number, end: number): boolean {
+  const n = Math.min(end - off, HTTP1.length);
+  for (let i = 0; i < n; i++) if (b[off + i] !== HTTP1[i]) return false;
+  return n > 0;
+}
+
+const HTTP1 = [0x48, 0x54, 0x54, 0x50, 0x2f, 0x31, 0x2e];
+
 /** A status line's start: `HTTP/1.`. */
 export function looksLikeResponse(b: Uint8Array, off: number, end: number): boolean {
   return (
