@@ -21,6 +21,7 @@ import { EpState, TcpFlag } from '../flow/tcp.js';
 import { AnomalyCounts } from './anomaly-counts.js';
 import type { AppContext, AppLogSink, FlowParser } from './context.js';
 import { DNS_ANOMALY_NAMES } from './dns/anomalies.js';
+import { PORT_DNS, PORT_LLMNR, PORT_MDNS } from './dns/parser.js';
 import { DnsFlow, DnsShared } from './dns/state.js';
 import { HTTP_ANOMALY_NAMES } from './http/anomalies.js';
 import { mayStartRequest, mayStartResponse } from './http/parser.js';
@@ -31,9 +32,19 @@ import { TlsFlow, TlsShared } from './tls/state.js';
 /** Payload packets probed per TCP flow before giving up (a SOCKS or proxy preamble may come first). */
 export const MAX_PROBES = 8;
 
-export const PORT_DNS = 53;
-export const PORT_MDNS = 5353;
-export const PORT_LLMNR = 5355;
+const TWO_32 = 4294967296;
+
+/** Bytes of one early TCP segment held back per direction, waiting for the hole before it. */
+export const MAX_HELD_SEGMENT = 16 * 1024;
+
+/** One direction of a TCP flow as its parser is fed. */
+class StreamDirection {
+  /** Next sequence number to deliver; -1 before the first segment. */
+  next = -1;
+  /** A segment that came before the bytes preceding it, and its sequence number. */
+  held: Uint8Array | null = null;
+  heldSeq = 0;
+}
 
 /** A flow with a parser: the parser and the TCP positions it has been fed up to. */
 class AppSession {
@@ -48,20 +59,6 @@ class AppSession {
     this.parser = parser;
     this.flip = flip;
   }
-}
-
-const TWO_32 = 4294967296;
-
-/** Bytes of one early TCP segment held back per direction, waiting for the hole before it. */
-export const MAX_HELD_SEGMENT = 16 * 1024;
-
-/** One direction of a TCP flow as its parser is fed. */
-class StreamDirection {
-  /** Next sequence number to deliver; -1 before the first segment. */
-  next = -1;
-  /** A segment that came before the bytes preceding it, and its sequence number. */
-  held: Uint8Array | null = null;
-  heldSeq = 0;
 }
 
 /** The state of flows with no parser. */

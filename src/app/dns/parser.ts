@@ -8,6 +8,11 @@ import { u16be, u32be } from '../../core/bytes.js';
 import { bytesText } from '../text.js';
 import { DnsAnomaly } from './anomalies.js';
 
+/** DNS, multicast DNS (RFC 6762) and LLMNR (RFC 4795) ports. */
+export const PORT_DNS = 53;
+export const PORT_MDNS = 5353;
+export const PORT_LLMNR = 5355;
+
 export const DNS_HEADER_LEN = 12;
 /** RFC 1035 §2.3.4: 255 bytes per name (wire form), so at most 127 labels. */
 export const MAX_DNS_NAME = 255;

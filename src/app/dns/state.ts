@@ -7,7 +7,7 @@ import type { FlowState } from '../../flow/table.js';
 import type { AnomalyCounts } from '../anomaly-counts.js';
 import type { AppContext, FlowParser } from '../context.js';
 import { DnsAnomaly } from './anomalies.js';
-import { DnsMessage, parseDnsMessage } from './parser.js';
+import { DnsMessage, PORT_LLMNR, PORT_MDNS, parseDnsMessage } from './parser.js';
 import { queryOf, toDnsLog, type DnsQuery } from './record.js';
 
 /** Queries awaiting a response per flow; beyond it the oldest is logged unanswered. */
@@ -50,7 +50,7 @@ export class DnsFlow implements FlowParser {
     this.#s = shared;
     this.#proto = flow.proto === IPPROTO_TCP ? 'tcp' : 'udp';
     const { origPort: a, respPort: b } = flow;
-    this.#multicastDns = a === 5353 || b === 5353 || a === 5355 || b === 5355;
+    this.#multicastDns = a === PORT_MDNS || b === PORT_MDNS || a === PORT_LLMNR || b === PORT_LLMNR;
   }
 
   data(b: Uint8Array, off: number, end: number, isOrig: boolean, tsUs: number): void {
