@@ -8,6 +8,7 @@ const layerRules = [
   { folder: 'decode', forbidden: ['capture', 'flow', 'app', 'detect', 'store', 'cli'] },
   { folder: 'capture', forbidden: ['decode', 'flow', 'app', 'detect', 'store', 'cli'] },
   { folder: 'store', forbidden: ['capture', 'decode', 'flow', 'app', 'detect', 'cli'] },
+  { folder: 'present', forbidden: ['cli'] },
 ];
 
 export default tseslint.config(

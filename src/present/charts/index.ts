@@ -199,8 +199,8 @@ export async function writeProtocolChart(
 
 // --- time buckets and labels ---
 
-/** Seconds since 1970 of a `traffic.timestamp` text (UTC). */
-function epochOf(ts: string): number {
+/** Seconds since 1970 of a `traffic.timestamp` text (UTC; ISO 8601 with a `T` works too). */
+export function epochOf(ts: string): number {
   return Date.parse(`${ts.slice(0, 10)}T${ts.slice(11, 19)}Z`) / 1000;
 }
 
@@ -222,7 +222,8 @@ export function bucketLabel(seconds: number): string {
   return `${seconds}-second`;
 }
 
-function timeZoneLabel(atSeconds: number): string {
+/** The local time zone as the charts name it: 'UTC' or 'Europe/Berlin, UTC+01:00' (offset at that time). */
+export function timeZoneLabel(atSeconds: number): string {
   const minutes = -new Date(atSeconds * 1000).getTimezoneOffset();
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const sign = minutes < 0 ? '−' : '+';
@@ -235,7 +236,7 @@ function timeZoneLabel(atSeconds: number): string {
 const pad2 = (n: number): string => String(n).padStart(2, '0');
 
 /** A database timestamp in local time, 'YYYY-MM-DD HH:MM:SS'. */
-function localTime(ts: string): string {
+export function localTime(ts: string): string {
   const d = new Date(epochOf(ts) * 1000);
   return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(
     d.getMinutes(),
