@@ -24,6 +24,7 @@ export interface OutputFlags {
   chart: boolean;
   open?: boolean;
   flows: boolean;
+  status: boolean;
 }
 
 export function addOutputOptions(cmd: Command): Command {
@@ -34,6 +35,7 @@ export function addOutputOptions(cmd: Command): Command {
     .addOption(new Option('-c, --count <n>', 'stop after n packets').argParser(positiveInt))
     .option('--json', 'print the end summary as one JSON object on stdout (implies -q)')
     .option('--no-flows', 'log packets only: no flow tracking, no flows table rows')
+    .option('--no-status', 'no live status area on the terminal (shown with -q, or when stdout is not it)')
     .option('--no-chart', 'do not write the protocol chart beside the database at the end')
     .option('--open', "open the chart with the desktop's image viewer");
 }
