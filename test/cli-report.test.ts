@@ -267,7 +267,7 @@ test('a report with domains and alerts: row counts from SQL, hostile text shown 
   assert.ok(file.includes(escapeHtml(HOSTILE_SCRIPT)));
 });
 
-test('--capture narrows the report; a missing database or capture is one line on stderr', async () => {
+test('--capture and --from narrow the report; a missing database or capture is one line on stderr', async () => {
   const out = join(work, 'one.html');
   const r = nta(['report', '--db', FULL_DB, '--capture', '2', '-o', out]);
   assert.equal(r.status, 0, r.stderr);
@@ -293,6 +293,26 @@ test('--capture narrows the report; a missing database or capture is one line on
     );
   } finally {
     await opened.page.close();
+  }
+  const since = '2022-03-17 00:00:00.000000';
+  const fromOut = join(work, 'since.html');
+  const r2 = nta(['report', '--db', PLAIN_DB, '--from', '2022-03-17T00:00:00Z', '-o', fromOut]);
+  assert.equal(r2.status, 0, r2.stderr);
+  const since2022 = await openReport(fromOut);
+  try {
+    assertClean(since2022, fromOut);
+    assert.equal(
+      await rowCount(since2022.page, '#captures'),
+      count(PLAIN_DB, `SELECT COUNT(*) FROM captures WHERE last_packet >= '${since}'`),
+    );
+    const packets = count(PLAIN_DB, `SELECT COUNT(*) FROM traffic WHERE timestamp >= '${since}'`);
+    assert.ok(packets < count(PLAIN_DB, 'SELECT COUNT(*) FROM traffic'), 'the range leaves packets out');
+    assert.match(
+      (await since2022.page.locator('#summary .figures').textContent()) ?? '',
+      new RegExp(packets.toLocaleString('en-US')),
+    );
+  } finally {
+    await since2022.page.close();
   }
   const missing = nta(['report', '--db', join(work, 'none.db')]);
   assert.equal(missing.status, 1);
