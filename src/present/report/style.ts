@@ -33,7 +33,7 @@ th, td { text-align: left; padding: 5px 10px; border-bottom: 1px solid var(--lin
 thead th { background: var(--panel); font-weight: 600; white-space: nowrap; }
 tbody tr:nth-child(even) { background: var(--panel); }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.name { overflow-wrap: anywhere; font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace;
+.name { overflow-wrap: break-word; font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace;
   font-size: 13px; }
 .time { white-space: nowrap; }
 #captures .name { min-width: 16em; }
