@@ -52,7 +52,7 @@ test('on a terminal with -q: a status block with a progress bar over both files,
   const drawn = frames(r.output);
   assert.ok(drawn.length >= 1, `a status block was drawn:\n${r.output}`);
   for (const f of drawn) {
-    assert.match(f, /packets\/s .* bit\/s/, 'rates');
+    assert.match(f, /^[\d,]+ packets\/s {2}[\d.]+ [kMGT]?bit\/s/m, 'rates');
     assert.match(
       f,
       new RegExp(`[█░]{30} +\\d+%  .* of ${formatBytes(total).replace('.', '\\.')}  ETA`),
@@ -121,4 +121,34 @@ test('through pipes (no terminal): plain lines only, not one ANSI control', () =
     assert.match(r.stderr, /^3,152 packets/);
     assert.equal(r.stdout.split('\n').filter((l) => l.includes(' | ')).length, quiet.length === 0 ? 3152 : 0);
   }
+});
+
+test('nta capture on a terminal: the status names the interface and counts what arrives (root, loopback)', () => {
+  const port = 47913;
+  const database = db();
+  // bash sends ten UDP datagrams once the database exists (the capture is open by then), each from a new
+  // socket (a connected one would fail every other send on the ICMP port unreachable): ten flows.
+  const sender =
+    `(while [ ! -e ${quote(database)} ]; do sleep 0.05; done; ` +
+    `for i in 1 2 3 4 5 6 7 8 9 10; do printf x > /dev/udp/127.0.0.1/${port}; sleep 0.02; done) &`;
+  const args = [
+    'capture',
+    '-i',
+    'lo',
+    '-f',
+    `udp and dst port ${port}`,
+    '-a',
+    'duration:2',
+    '-q',
+    '--no-chart',
+  ];
+  const r = onTerminal(`${sender} ${ntaLine([...args, '--db', database])}`);
+  assert.equal(r.status, 0, r.output);
+  const live = frames(r.output).filter((f) => /^Capturing on lo$/m.test(f));
+  assert.ok(live.length >= 1, `status frames while capturing:\n${r.output}`);
+  const last = live.at(-1)!;
+  assert.match(last, /^UDP 10$/m, 'all ten datagrams counted');
+  assert.match(last, /^Flows 10 open, 0 ended {2}· {2}Dropped 0$/m);
+  assert.ok(!last.includes('█'), 'no progress bar for an interface');
+  assert.match(r.output.split(REDRAW).at(-1)!, /^10 packets \(/);
 });
