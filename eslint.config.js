@@ -11,6 +11,7 @@ const layerRules = [
   { folder: 'flow', forbidden: ['capture', 'app', 'detect', 'store', 'cli'] },
   { folder: 'app', forbidden: ['capture', 'detect', 'store', 'cli'] },
   { folder: 'schema', forbidden: ['capture', 'decode', 'flow', 'app', 'detect', 'store', 'cli'] },
+  { folder: 'present', forbidden: ['cli'] },
 ];
 
 export default tseslint.config(
