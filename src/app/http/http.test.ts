@@ -135,3 +135,27 @@ test('text protocols are not taken for HTTP; a request cut after its first byte 
   cut.end();
   assert.deepEqual(pick(cut), [[1, 'GET', 'f', '/', null, 0]]);
 });
+
+test('a request head cut by the snaplen is paired with the response that follows it', () => {
+  const h = new AppHarness(80);
+  h.handshake();
+  h.tcp(true, ascii('GET /index.html HTTP/1.1\r\nHost: g.example\r\nAcc'));
+  h.tcp(false, ascii('HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nabc'));
+  h.end();
+  assert.deepEqual(pick(h), [[1, 'GET', 'g.example', '/index.html', 200, 3]]);
+});
+
+test('a pipelined request still arriving when an earlier response comes is not cut short', () => {
+  const h = new AppHarness(80);
+  h.handshake();
+  h.tcp(true, ascii('GET /1 HTTP/1.1\r\nHost: h.example\r\n\r\nGET /2 HTTP/1.1\r\n'));
+  h.tcp(false, ascii('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));
+  h.tcp(true, ascii('Host: i.example\r\n\r\n'));
+  h.tcp(false, ascii('HTTP/1.1 204 No Content\r\n\r\n'));
+  h.end();
+  assert.deepEqual(pick(h), [
+    [1, 'GET', 'h.example', '/1', 200, 0],
+    [2, 'GET', 'i.example', '/2', 204, 0],
+  ]);
+  assert.deepEqual(h.app.anomalies(), {});
+});

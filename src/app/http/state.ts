@@ -153,6 +153,9 @@ export class HttpFlow implements FlowParser {
 
   /** A complete head: start its transaction (or fill in the response) and decide how the body ends. */
   #parsed(d: Direction, b: Uint8Array, off: number, end: number, isOrig: boolean, tsUs: number): void {
+    // A response with no request waiting answers the one whose head is still incomplete: its end was never
+    // captured (snaplen). Done first, as it parses into the same shared head.
+    if (!isOrig && this.#pending.length === 0) this.#partialHead(this.#req, true);
     const h = this.#s.head;
     if (!parseHttpHead(b, off, end, isOrig, h)) {
       this.#s.anomalies.add(isOrig ? HttpAnomaly.BadRequestLine : HttpAnomaly.BadStatusLine);
