@@ -9,6 +9,8 @@ const layerRules = [
   { folder: 'capture', forbidden: ['decode', 'flow', 'app', 'detect', 'store', 'cli'] },
   { folder: 'store', forbidden: ['capture', 'decode', 'flow', 'app', 'detect', 'cli'] },
   { folder: 'present', forbidden: ['cli'] },
+  // Exporters see records (schema) and protocol tables of flow/, as the store does, never the packet path.
+  { folder: 'export', forbidden: ['capture', 'decode', 'app', 'detect', 'store', 'present', 'cli'] },
 ];
 
 export default tseslint.config(

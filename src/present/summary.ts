@@ -1,3 +1,4 @@
+import type { IpfixExportStats } from '../export/ipfix/exporter.js';
 import type { ReadSummary } from '../pipeline.js';
 
 const num = new Intl.NumberFormat('en-US');
@@ -29,4 +30,13 @@ export function formatSummary(s: ReadSummary, dbPath: string | undefined): strin
     lines.push(`Stored ${num.format(s.rowsStored)} traffic rows in ${dbPath}${captures}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** The IPFIX line of the end summary: what reached the socket, and what did not. */
+export function formatIpfixSummary(s: IpfixExportStats): string {
+  const skipped = s.skipped > 0 ? `, ${num.format(s.skipped)} skipped` : '';
+  return (
+    `IPFIX: ${num.format(s.flows)} flows in ${num.format(s.messages)} messages to ${s.collector}, ` +
+    `${num.format(s.sendErrors)} send errors${skipped}\n`
+  );
 }
