@@ -34,9 +34,10 @@ export function formatSummary(s: ReadSummary, dbPath: string | undefined): strin
 
 /** The IPFIX line of the end summary: what reached the socket, and what did not. */
 export function formatIpfixSummary(s: IpfixExportStats): string {
-  const skipped = s.skipped > 0 ? `, ${num.format(s.skipped)} skipped` : '';
+  const count = (n: number, what: string): string => `${num.format(n)} ${what}${n === 1 ? '' : 's'}`;
+  const skipped = s.skipped > 0 ? `, ${count(s.skipped, 'flow')} skipped` : '';
   return (
-    `IPFIX: ${num.format(s.flows)} flows in ${num.format(s.messages)} messages to ${s.collector}, ` +
-    `${num.format(s.sendErrors)} send errors${skipped}\n`
+    `IPFIX: ${count(s.flows, 'flow')} in ${count(s.messages, 'message')} to ${s.collector}, ` +
+    `${count(s.sendErrors, 'send error')}${skipped}\n`
   );
 }

@@ -7,7 +7,7 @@
  * path MTU. Over UDP the collector may have missed or forgotten the templates, so they are sent again in the
  * first message after every `templateEveryMessages` messages or `templateEverySeconds` seconds (§8.4).
  */
-import { IPV4_TEMPLATE, IPV6_TEMPLATE, REVERSE_PEN, type Template } from './information-elements.js';
+import { IPV6_TEMPLATE, REVERSE_PEN, TEMPLATES, templateOf, type Template } from './information-elements.js';
 import type { IpfixFlow } from './flow-record.js';
 
 export const IPFIX_VERSION = 10;
@@ -30,9 +30,7 @@ export interface IpfixEncoderOptions {
   readonly now?: () => number;
 }
 
-const TEMPLATES = [IPV4_TEMPLATE, IPV6_TEMPLATE] as const;
-
-/** The template set: both templates, as one set. */
+/** The template set: all templates, as one set. */
 function templateSet(): Uint8Array {
   let length = SET_HEADER_BYTES;
   for (const t of TEMPLATES) {
@@ -103,7 +101,7 @@ export class IpfixEncoder {
   }
 
   add(flow: IpfixFlow): void {
-    const template = flow.v6 ? IPV6_TEMPLATE : IPV4_TEMPLATE;
+    const template = templateOf(flow.v6, flow.icmp);
     const need = template.recordLength + (template === this.#setTemplate ? 0 : SET_HEADER_BYTES);
     if (this.#len > 0 && this.#len + need > this.#max) this.#finish();
     if (this.#len === 0) this.#open();
@@ -178,16 +176,24 @@ function writeRecord(v: DataView, b: Uint8Array, o: number, f: IpfixFlow): numbe
   o += addrLen;
   for (let i = 0; i < addrLen; i++) b[o + i] = f.dst[i]!;
   o += addrLen;
-  v.setUint16(o, f.srcPort);
-  v.setUint16(o + 2, f.dstPort);
-  v.setUint8(o + 4, f.proto);
-  v.setUint16(o + 5, f.icmpTypeCode);
-  v.setUint16(o + 7, f.vlan);
-  setUint64(v, o + 9, f.packets);
-  setUint64(v, o + 17, f.octets);
-  v.setUint16(o + 25, f.tcpFlags);
-  setUint64(v, o + 27, f.reversePackets);
-  setUint64(v, o + 35, f.reverseOctets);
-  v.setUint16(o + 43, f.reverseTcpFlags);
-  return o + 45;
+  if (f.icmp) {
+    v.setUint16(o, f.icmpTypeCode);
+    o += 2;
+  } else {
+    v.setUint16(o, f.srcPort);
+    v.setUint16(o + 2, f.dstPort);
+    o += 4;
+  }
+  v.setUint8(o, f.proto);
+  v.setUint16(o + 1, f.vlan);
+  setUint64(v, o + 3, f.packets);
+  setUint64(v, o + 11, f.octets);
+  o += 19;
+  if (!f.icmp) {
+    v.setUint16(o, f.tcpFlags);
+    o += 2;
+  }
+  setUint64(v, o, f.reversePackets);
+  setUint64(v, o + 8, f.reverseOctets);
+  return o + 16;
 }

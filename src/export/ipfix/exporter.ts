@@ -23,10 +23,13 @@ export interface IpfixTarget {
 export interface IpfixExportStats {
   /** The collector, as HOST:PORT. */
   readonly collector: string;
-  /** Flow records in messages the socket accepted. */
+  /** Flow records in messages the socket accepted (handed to the network, not known to be received). */
   readonly flows: number;
   readonly messages: number;
-  /** Datagrams that could not be sent (collector unreachable, buffer full); their flows are lost. */
+  /**
+   * Datagrams the socket refused, plus refusals it reported afterwards (ICMP port unreachable: nothing
+   * listens at the collector). Either way flows were lost; UDP gives no other sign of loss.
+   */
   readonly sendErrors: number;
   /** Flows not exported because an address was unreadable. */
   readonly skipped: number;

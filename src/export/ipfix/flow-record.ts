@@ -15,11 +15,13 @@ export class IpfixFlow {
   /** Addresses: 4 bytes (IPv4) or 16 (IPv6) used. */
   readonly src = new Uint8Array(16);
   readonly dst = new Uint8Array(16);
-  /** Transport ports; 0 for ICMP, whose type and code go in icmpTypeCode. */
+  /** ICMP or ICMPv6: written with icmpTypeCode instead of ports and TCP flags. */
+  icmp = false;
+  /** Transport ports (not for ICMP). */
   srcPort = 0;
   dstPort = 0;
   proto = 0;
-  /** ICMP type << 8 | code (icmpTypeCodeIPv4/IPv6); 0 for other protocols. */
+  /** ICMP type << 8 | code (icmpTypeCodeIPv4/IPv6). */
   icmpTypeCode = 0;
   /** Milliseconds since the epoch (flowStartMilliseconds / flowEndMilliseconds). */
   startMs = 0;
@@ -29,10 +31,10 @@ export class IpfixFlow {
   packets = 0;
   /** IP-level bytes (IP total length), as NetFlow/IPFIX octetDeltaCount counts them. */
   octets = 0;
+  /** The originator's TCP flags (union over its packets, as far as Zeek's history letters tell). */
   tcpFlags = 0;
   reversePackets = 0;
   reverseOctets = 0;
-  reverseTcpFlags = 0;
 }
 
 /** TCP header flag bits, as tcpControlBits carries them (RFC 9293 §3.1). */
@@ -65,7 +67,8 @@ export function toIpfixFlow(log: ConnLog, out: IpfixFlow): boolean {
   if (srcLen === 0 || srcLen !== dstLen) return false;
   out.v6 = srcLen === 16;
   out.proto = log.ip_proto;
-  if (log.ip_proto === IPPROTO_ICMP || log.ip_proto === IPPROTO_ICMPV6) {
+  out.icmp = log.ip_proto === IPPROTO_ICMP || log.ip_proto === IPPROTO_ICMPV6;
+  if (out.icmp) {
     // conn.log keeps the type in orig_p and, in resp_p, the counterpart type of a request/reply pair
     // (whose code is then not kept: 0, as it nearly always is) or else the code.
     const counterpart = (log.ip_proto === IPPROTO_ICMP ? ICMP4_COUNTERPART : ICMP6_COUNTERPART)[
@@ -88,13 +91,10 @@ export function toIpfixFlow(log: ConnLog, out: IpfixFlow): boolean {
   out.reversePackets = log.resp_pkts;
   out.reverseOctets = log.resp_ip_bytes;
   out.tcpFlags = 0;
-  out.reverseTcpFlags = 0;
   if (log.ip_proto === IPPROTO_TCP && log.history !== null) {
+    // Upper-case letters are the originator's.
     for (const letter of log.history) {
-      const lower = letter.toLowerCase();
-      const flags = FLAGS_BY_LETTER[lower] ?? 0;
-      if (letter === lower) out.reverseTcpFlags |= flags;
-      else out.tcpFlags |= flags;
+      if (letter !== letter.toLowerCase()) out.tcpFlags |= FLAGS_BY_LETTER[letter.toLowerCase()] ?? 0;
     }
   }
   return true;
