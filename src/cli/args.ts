@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { RingOptions } from '../capture/ring-writer.js';
+import { parseIpfixTarget, type IpfixTarget } from '../export/ipfix/exporter.js';
 import { parseTimeArg, type ChartFilter } from '../present/charts/index.js';
 import { DEFAULT_DB_PATH } from '../store/sqlite/sqlite-store.js';
 
@@ -25,6 +26,7 @@ export interface OutputFlags {
   open?: boolean;
   flows: boolean;
   status: boolean;
+  ipfix?: IpfixTarget;
 }
 
 export function addOutputOptions(cmd: Command): Command {
@@ -37,7 +39,20 @@ export function addOutputOptions(cmd: Command): Command {
     .option('--no-flows', 'log packets only: no flow tracking, no flows, dns, tls or http rows')
     .option('--no-status', 'no live status area on the terminal (shown with -q, or when stdout is not it)')
     .option('--no-chart', 'do not write the protocol chart beside the database at the end')
-    .option('--open', "open the chart with the desktop's image viewer");
+    .option('--open', "open the chart with the desktop's image viewer")
+    .addOption(
+      new Option(
+        '--ipfix <host:port>',
+        'export every finished flow as IPFIX over UDP to this collector',
+      ).argParser(ipfixTarget),
+    );
+}
+
+function ipfixTarget(value: string): IpfixTarget {
+  const target = parseIpfixTarget(value);
+  if (target === null)
+    throw new InvalidArgumentError('expected HOST:PORT, such as 127.0.0.1:4739 or [::1]:4739');
+  return target;
 }
 
 /** `-w FILE` and dumpcap's ring buffer conditions, shared by `read` and `capture`. */

@@ -7,12 +7,26 @@ import { combineObservers } from '../present/observers.js';
 import { PacketLinePrinter } from '../present/packet-lines.js';
 import { StatusArea, wantStatusArea } from '../present/status-area.js';
 import type { Store } from '../store/store.js';
+import { IpfixExporter, type IpfixExportStats } from '../export/ipfix/exporter.js';
 import type { OutputFlags } from './args.js';
 import { stdoutWriter, type StdoutWriter } from './stdout.js';
 
 export interface PipelineRun {
   readonly summary: ReadSummary;
   readonly out: StdoutWriter;
+  /** IPFIX export counters, null without --ipfix. */
+  readonly ipfix: IpfixExportStats | null;
+}
+
+/**
+ * The IPFIX exporter of `--ipfix`, opened before the store so a bad collector fails first; runPipeline
+ * closes it. IPFIX records are flows, so it needs flow tracking.
+ */
+export async function openIpfix(flags: OutputFlags): Promise<IpfixExporter | undefined> {
+  if (flags.ipfix === undefined) return undefined;
+  if (!flags.flows)
+    throw new NtaError('NTA_ERR_USAGE', '--ipfix exports flows: it cannot be used with --no-flows');
+  return IpfixExporter.open(flags.ipfix);
 }
 
 /**
@@ -29,6 +43,8 @@ export async function runPipeline(
     limitReached?: () => boolean;
     /** Size of all input files together, when known: the status shows a progress bar and ETA. */
     inputBytes?: number | undefined;
+    /** Receives every finished flow (see openIpfix); closed at the end, whatever happens. */
+    ipfix?: IpfixExporter | undefined;
   } = {},
 ): Promise<PipelineRun> {
   const out = stdoutWriter();
@@ -59,21 +75,24 @@ export async function runPipeline(
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   area?.start();
+  const ipfix = options.ipfix;
   try {
     const summary = await readCaptures({
       inputs: sources,
       store,
       maxPackets: flags.count,
       ...(flags.flows ? {} : { flows: false as const }),
+      ...(ipfix === undefined ? {} : { onFlow: ipfix.add }),
       observer: combineObservers([quiet ? undefined : new PacketLinePrinter(out.write), status]),
       shouldStop: (): StopReason | null => {
         if (interrupted || out.closed) return 'interrupted';
         return options.limitReached?.() === true ? 'limit' : null;
       },
     });
-    return { summary, out };
+    return { summary, out, ipfix: (await ipfix?.close()) ?? null };
   } finally {
     area?.stop();
+    await ipfix?.close();
     await store?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
