@@ -173,11 +173,18 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
       });
       continue;
     }
-    const captureId = await store?.startCapture({
-      source: source.info.name,
-      format: source.info.format,
-      startedAt: new Date().toISOString(),
-    });
+    let captureId: number | undefined;
+    try {
+      captureId = await store?.startCapture({
+        source: source.info.name,
+        format: source.info.format,
+        startedAt: new Date().toISOString(),
+      });
+    } catch (err) {
+      // A store that fails here (a locked database) ends the run; the open source is closed first.
+      await source.close();
+      throw err;
+    }
     const linkTypes = new Set<number>();
     let lastLinkType = -1;
     const before = decoder.counters();
