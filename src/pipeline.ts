@@ -63,6 +63,8 @@ export interface ReadOptions {
    * set, such as a duration) stops the read; the capture row says `interrupted` or `complete`.
    */
   readonly shouldStop?: () => StopReason | null;
+  /** Per-packet `traffic` rows (on by default); false stores flows and metadata only. */
+  readonly packets?: boolean;
   /** Flow tracking and application metadata (on by default): table options, or false to turn both off. */
   readonly flows?: FlowTableOptions | false;
   /** Receives every finished flow record (in addition to the store). */
@@ -129,6 +131,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
   const onFlow = opts.onFlow;
   const onAppLog = opts.onAppLog;
   const wantLogs = store !== undefined || onFlow !== undefined;
+  const logPackets = store !== undefined && opts.packets !== false;
   const app =
     opts.flows === false
       ? undefined
@@ -228,7 +231,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
             );
             if (flow !== undefined && flow !== null)
               app!.packet(data, decoded, flow, flows!.isOrig, batch.tsSec[i]!, batch.tsNsec[i]!);
-            if (store !== undefined) {
+            if (logPackets) {
               pushRecord(records, batch, i, decoded);
               if (records.full) await flush();
             }

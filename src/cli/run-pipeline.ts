@@ -82,6 +82,7 @@ export async function runPipeline(
       store,
       maxPackets: flags.count,
       ...(flags.flows ? {} : { flows: false as const }),
+      ...(flags.packets ? {} : { packets: false }),
       ...(ipfix === undefined ? {} : { onFlow: ipfix.add }),
       observer: combineObservers([quiet ? undefined : new PacketLinePrinter(out.write), status]),
       shouldStop: (): StopReason | null => {
