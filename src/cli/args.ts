@@ -23,18 +23,35 @@ export interface OutputFlags {
   chart: boolean;
   open?: boolean;
   flows: boolean;
+  sensor?: string;
+  retention?: number;
 }
 
 export function addOutputOptions(cmd: Command): Command {
   return cmd
-    .option('--db <path>', 'SQLite database to log into', DEFAULT_DB_PATH)
+    .option('--db <path>', 'SQLite database file, or postgres://user@host/db, to log into', DEFAULT_DB_PATH)
     .option('--no-db', 'decode only; store nothing')
     .option('-q, --quiet', 'no line per packet')
     .addOption(new Option('-c, --count <n>', 'stop after n packets').argParser(positiveInt))
     .option('--json', 'print the end summary as one JSON object on stdout (implies -q)')
     .option('--no-flows', 'log packets only: no flow tracking, no flows table rows')
     .option('--no-chart', 'do not write the protocol chart beside the database at the end')
-    .option('--open', "open the chart with the desktop's image viewer");
+    .option('--open', "open the chart with the desktop's image viewer")
+    .option('--sensor <name>', 'PostgreSQL: the sensor name stored with every row (default: the host name)')
+    .addOption(
+      new Option(
+        '--retention <days>',
+        'PostgreSQL: drop daily partitions older than this, e.g. 30d',
+      ).argParser(retentionDays),
+    );
+}
+
+/** `30d` (or `30`): days of partitions to keep. */
+export function retentionDays(value: string): number {
+  const m = /^([0-9]+)d?$/.exec(value.trim());
+  const n = m === null ? NaN : Number(m[1]);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a number of days, e.g. 30d');
+  return n;
 }
 
 /** `-w FILE` and dumpcap's ring buffer conditions, shared by `read` and `capture`. */

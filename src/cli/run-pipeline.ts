@@ -3,6 +3,7 @@ import { NtaError } from '../core/errors.js';
 import { writeProtocolChart } from '../present/charts/index.js';
 import { readCaptures, type CaptureInput, type ReadSummary, type StopReason } from '../pipeline.js';
 import { PacketLinePrinter } from '../present/packet-lines.js';
+import { isPostgresUrl } from '../store/postgres/connect.js';
 import type { Store } from '../store/store.js';
 import type { OutputFlags } from './args.js';
 import { stdoutWriter, type StdoutWriter } from './stdout.js';
@@ -63,6 +64,10 @@ export async function writeEndChart(
   flags: OutputFlags,
 ): Promise<string | null> {
   if (store === undefined || !flags.chart) return null;
+  if (isPostgresUrl(store.path)) {
+    process.stderr.write('nta: no chart: charts are drawn from SQLite databases only (use --no-chart)\n');
+    return null;
+  }
   if (summary.rowsStored === 0) {
     process.stderr.write('nta: no chart: no IP packets were stored\n');
     return null;

@@ -11,7 +11,8 @@ import { TapSource } from '../../capture/live/tap-source.js';
 import { CaptureFileWriter } from '../../capture/ring-writer.js';
 import type { PacketSource } from '../../capture/packet-batch.js';
 import { formatSummary } from '../../present/summary.js';
-import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
+import { openStore } from '../../store/open-store.js';
+import type { Store } from '../../store/store.js';
 import {
   addOutputOptions,
   addWriteOptions,
@@ -92,7 +93,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
     immediate: flags.immediate === true,
   });
   if (source.info.warning !== null) process.stderr.write(`nta: warning: ${source.info.warning}\n`);
-  let store: SqliteStore | undefined;
+  let store: Store | undefined;
   let writer: CaptureFileWriter | undefined;
   let input: PacketSource = source;
   try {
@@ -107,7 +108,10 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
       const limit = maxPackets === undefined ? undefined : { remaining: maxPackets };
       input = new TapSource(source, { writer, limit });
     }
-    store = flags.db === false ? undefined : await SqliteStore.open(flags.db);
+    store =
+      flags.db === false
+        ? undefined
+        : await openStore(flags.db, { sensor: flags.sensor, retentionDays: flags.retention });
     if (user !== null) dropPrivileges(user);
   } catch (err) {
     await store?.close();

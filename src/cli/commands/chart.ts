@@ -1,5 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CHART_TYPES, type ChartType, parseTimeArg, writeChart } from '../../present/charts/index.js';
+import { NtaError } from '../../core/errors.js';
+import { isPostgresUrl } from '../../store/postgres/connect.js';
 import { DEFAULT_DB_PATH } from '../../store/sqlite/sqlite-store.js';
 
 interface ChartFlags {
@@ -42,6 +44,11 @@ export function registerChart(program: Command): void {
       'chart file, .png or .svg (default: <db name>-<type>.png beside the database)',
     )
     .action(async (flags: ChartFlags) => {
+      if (isPostgresUrl(flags.db))
+        throw new NtaError(
+          'NTA_ERR_USAGE',
+          'charts are drawn from SQLite databases only, not PostgreSQL yet',
+        );
       const path = await writeChart(flags.db, {
         type: flags.type,
         captureIds: flags.capture,

@@ -5,7 +5,8 @@ import { expandCaptureArgs } from '../../capture/open.js';
 import { CaptureFileWriter } from '../../capture/ring-writer.js';
 import { fileInputs, type CaptureInput } from '../../pipeline.js';
 import { formatSummary } from '../../present/summary.js';
-import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
+import { openStore } from '../../store/open-store.js';
+import type { Store } from '../../store/store.js';
 import {
   addOutputOptions,
   addWriteOptions,
@@ -49,10 +50,13 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
       open: async () => new TapSource(await input.open(), { filter, writer, limit }),
     }));
   }
-  let store: SqliteStore | undefined;
+  let store: Store | undefined;
   let run: Awaited<ReturnType<typeof runPipeline>>;
   try {
-    store = flags.db === false ? undefined : await SqliteStore.open(flags.db);
+    store =
+      flags.db === false
+        ? undefined
+        : await openStore(flags.db, { sensor: flags.sensor, retentionDays: flags.retention });
     run = await runPipeline(inputs, store, flags, {
       // Waiting for stdin would not notice the stop: end the stream instead.
       onSignal: () => {
