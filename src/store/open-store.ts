@@ -10,6 +10,8 @@ export interface StoreOptions {
   readonly sensor?: string | undefined;
   /** Days of daily partitions to keep. */
   readonly retentionDays?: number | undefined;
+  /** PostgreSQL outage and spool messages (one line each). */
+  readonly onStatus?: ((message: string) => void) | undefined;
 }
 
 /** Opens the store `--db` names: a `postgres://` URL is a PostgreSQL database, anything else a SQLite file. */
@@ -18,6 +20,7 @@ export async function openStore(db: string, options: StoreOptions = {}): Promise
     return PostgresStore.open(db, {
       sensor: options.sensor ?? hostname(),
       retentionDays: options.retentionDays ?? null,
+      onStatus: options.onStatus,
     });
   if (options.sensor !== undefined || options.retentionDays !== undefined)
     throw new NtaError('NTA_ERR_USAGE', '--sensor and --retention need a PostgreSQL --db (postgres://…)');

@@ -111,7 +111,11 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
     store =
       flags.db === false
         ? undefined
-        : await openStore(flags.db, { sensor: flags.sensor, retentionDays: flags.retention });
+        : await openStore(flags.db, {
+            sensor: flags.sensor,
+            retentionDays: flags.retention,
+            onStatus: (message) => process.stderr.write(`nta: warning: ${message}\n`),
+          });
     if (user !== null) dropPrivileges(user);
   } catch (err) {
     await store?.close();

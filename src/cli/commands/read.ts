@@ -56,7 +56,11 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
     store =
       flags.db === false
         ? undefined
-        : await openStore(flags.db, { sensor: flags.sensor, retentionDays: flags.retention });
+        : await openStore(flags.db, {
+            sensor: flags.sensor,
+            retentionDays: flags.retention,
+            onStatus: (message) => process.stderr.write(`nta: warning: ${message}\n`),
+          });
     run = await runPipeline(inputs, store, flags, {
       // Waiting for stdin would not notice the stop: end the stream instead.
       onSignal: () => {

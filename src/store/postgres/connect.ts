@@ -129,3 +129,14 @@ async function migrate(client: pg.Client, shown: string): Promise<void> {
     throw err;
   }
 }
+
+/** Errors that mean the server or the connection went away (as opposed to a rejected statement). */
+export function isConnectionLoss(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (code.startsWith('08') || ['57P01', '57P02', '57P03'].includes(code)) return true;
+  if (['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code))
+    return true;
+  const message = typeof e.message === 'string' ? e.message : '';
+  return /Connection terminated|not queryable|connection error|Client was closed/i.test(message);
+}

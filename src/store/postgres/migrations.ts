@@ -8,6 +8,8 @@ import type { Field, FieldType } from '../../schema/log-schema.js';
  * Same tables and meanings as SQLite (src/store/sqlite/migrations.ts), plus `sensor` on every table.
  * traffic and flows are partitioned by day on their time (traffic.ts, flows.ts_us); see partitions.ts.
  * Rows without a time (a pcapng packet with no timestamp) land in the DEFAULT partition.
+ * Capture ids are reserved from the identity's sequence ahead of use, so a capture can start while the
+ * server is away (postgres-store.ts).
  */
 export const MIGRATIONS: readonly string[] = [
   `
@@ -82,6 +84,15 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX flows_resp_h ON flows (resp_h, ts_us);
   CREATE INDEX flows_uid ON flows (uid);
   CREATE INDEX traffic_capture ON traffic (capture_id);
+  -- Batches already copied, by writer (one store instance) and sequence number: replaying a spooled batch
+  -- whose COMMIT may or may not have arrived before an outage stores it once (see spool.ts).
+  CREATE TABLE ingest_batches (
+    writer text NOT NULL,
+    seq bigint NOT NULL,
+    rows integer NOT NULL,
+    at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (writer, seq)
+  );
   `,
 ];
 

@@ -40,11 +40,12 @@ function bound(table: PartitionedTable, day: number): string {
  * so a batch costs a lookup per distinct day, and a round trip only on the first row of a new day.
  */
 export class Partitions {
-  readonly #client: pg.Client;
+  readonly #client: () => pg.Client;
   readonly #retentionDays: number | null;
   readonly #known = new Map<PartitionedTable, Set<number>>();
 
-  constructor(client: pg.Client, retentionDays: number | null) {
+  /** `client` gives the current connection (a new one after a reconnect). */
+  constructor(client: () => pg.Client, retentionDays: number | null) {
     this.#client = client;
     this.#retentionDays = retentionDays;
   }
@@ -60,7 +61,7 @@ export class Partitions {
     await this.applyRetention();
     await this.#locked(async () => {
       for (const day of missing) {
-        await this.#client.query(
+        await this.#client().query(
           `CREATE TABLE IF NOT EXISTS ${partitionName(table, day)} PARTITION OF ${table.name}
            FOR VALUES FROM (${bound(table, day)}) TO (${bound(table, day + 1)})`,
         );
@@ -76,7 +77,7 @@ export class Partitions {
     const dropped: string[] = [];
     await this.#locked(async () => {
       for (const table of Object.values(PARTITIONED_TABLES)) {
-        const res = await this.#client.query<{ name: string }>(
+        const res = await this.#client().query<{ name: string }>(
           `SELECT c.relname AS name FROM pg_inherits i
              JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
            WHERE p.relname = $1 AND c.relname ~ '_p[0-9]{8}$'`,
@@ -87,23 +88,29 @@ export class Partitions {
           const day = dayOfSeconds(Date.UTC(+ymd.slice(0, 4), +ymd.slice(4, 6) - 1, +ymd.slice(6)) / 1000);
           // A partition covers [day, day + 1): it is past the retention once day + 1 <= firstKept.
           if (day + 1 > firstKept) continue;
-          await this.#client.query(`DROP TABLE ${name}`);
+          await this.#client().query(`DROP TABLE ${name}`);
           this.#known.get(table)?.delete(day);
           dropped.push(name);
         }
       }
+      // Replay marks older than the retention guard nothing any more: their rows are gone.
+      await this.#client().query(`DELETE FROM ingest_batches WHERE at < now() - make_interval(days => $1)`, [
+        this.#retentionDays,
+      ]);
     });
     return dropped;
   }
 
   async #locked(work: () => Promise<void>): Promise<void> {
-    await this.#client.query('BEGIN');
+    await this.#client().query('BEGIN');
     try {
-      await this.#client.query('SELECT pg_advisory_xact_lock($1)', [NTA_LOCK_KEY]);
+      await this.#client().query('SELECT pg_advisory_xact_lock($1)', [NTA_LOCK_KEY]);
       await work();
-      await this.#client.query('COMMIT');
+      await this.#client().query('COMMIT');
     } catch (err) {
-      await this.#client.query('ROLLBACK').catch(() => undefined);
+      await this.#client()
+        .query('ROLLBACK')
+        .catch(() => undefined);
       throw err;
     }
   }
