@@ -56,7 +56,7 @@ function read(db: string, store: string): Result {
 
 const url = new URL(PG_URL);
 url.pathname = `/${BENCH_DB}`;
-await admin(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`);
+await admin(`DROP DATABASE IF EXISTS ${BENCH_DB}`);
 await admin(`CREATE DATABASE ${BENCH_DB}`);
 const results: Result[] = [];
 try {
@@ -70,11 +70,11 @@ try {
     }
   }
 } finally {
-  await admin(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`);
+  console.log(`capture: ${capture}`);
+  for (const r of results)
+    console.log(
+      `${r.store.padEnd(10)} ${r.rows.toLocaleString('en-US')} traffic rows in ${r.seconds.toFixed(1)} s: ` +
+        `${Math.round(r.rows / r.seconds).toLocaleString('en-US')} rows/s sustained (process start to last commit)`,
+    );
+  await admin(`DROP DATABASE IF EXISTS ${BENCH_DB}`);
 }
-console.log(`capture: ${capture}`);
-for (const r of results)
-  console.log(
-    `${r.store.padEnd(10)} ${r.rows.toLocaleString('en-US')} traffic rows in ${r.seconds.toFixed(1)} s: ` +
-      `${Math.round(r.rows / r.seconds).toLocaleString('en-US')} rows/s sustained (process start to last commit)`,
-  );

@@ -36,7 +36,8 @@ async function admin<T>(work: (c: pg.Client) => Promise<T>): Promise<T> {
 export async function scratchDatabase(): Promise<string> {
   const name = `nta_t_${randomBytes(6).toString('hex')}`;
   await admin((c) => c.query(`CREATE DATABASE ${name}`));
-  after(() => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)));
+  // Our connections are closed by then; FORCE would need the right to end other roles' sessions.
+  after(() => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name}`)));
   return withDatabase(PG_URL, name);
 }
 
