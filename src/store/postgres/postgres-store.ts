@@ -41,8 +41,11 @@ export interface SpoolStatus {
 
 /** Record batches alive at once (being filled, queued, being copied): bounds the memory in flight. */
 const MAX_RECORD_BATCHES = 4;
-/** Capture ids taken from the sequence ahead of use, so a capture can start while the server is away. */
-const RESERVED_CAPTURE_IDS = 4;
+/**
+ * Capture ids taken from the sequence ahead of use, so this many captures can start while the server is
+ * away; the next one waits for it.
+ */
+const RESERVED_CAPTURE_IDS = 8;
 const DEFAULT_SPOOL_BYTES = 1 << 30;
 const DEFAULT_CLOSE_GRACE_MS = 5_000;
 const RECONNECT_MIN_MS = 200;
@@ -148,6 +151,8 @@ export class PostgresStore implements Store {
   async startCapture(start: CaptureStart): Promise<number> {
     if (this.#captureIds.length === 0) await this.#whenConnected(() => this.#reserveCaptureIds());
     const id = this.#captureIds.shift()!;
+    // Top up while the server is there, so captures can go on starting through an outage.
+    if (this.#client !== null) this.#reserveCaptureIds().catch(() => undefined);
     await this.#submit({ kind: 'start', id, sensor: this.#options.sensor, start });
     return id;
   }
@@ -414,9 +419,11 @@ export class PostgresStore implements Store {
   }
 
   async #reserveCaptureIds(): Promise<void> {
+    const missing = RESERVED_CAPTURE_IDS - this.#captureIds.length;
+    if (missing <= 0) return;
     const res = await this.#client!.query<{ id: number }>(
       `SELECT nextval(pg_get_serial_sequence('captures', 'id')) AS id FROM generate_series(1, $1)`,
-      [RESERVED_CAPTURE_IDS],
+      [missing],
     );
     this.#captureIds.push(...res.rows.map((r) => r.id));
   }
