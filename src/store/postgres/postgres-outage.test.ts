@@ -97,7 +97,7 @@ test('batches written while the server is away are spooled and replayed once, in
   assert.ok(readdirSync(spoolDir).length > 0);
 
   await proxy.restore();
-  rec = await store.writeTraffic(fill(rec, 100), second);
+  await store.writeTraffic(fill(rec, 100), second);
   await store.finishCapture(second, END);
   await store.close();
 
