@@ -383,10 +383,7 @@ export class PostgresStore implements Store {
 
   async #reconnect(): Promise<void> {
     let delay = RECONNECT_MIN_MS;
-    while (
-      this.#failure === undefined &&
-      !(this.#closing && !this.#pumping && this.#pending.length === 0 && this.#spool.entries === 0)
-    ) {
+    while (this.#failure === undefined && !this.#closed) {
       await new Promise((r) => setTimeout(r, delay));
       try {
         const client = await connectPostgres(this.#url);
