@@ -9,7 +9,7 @@ import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { sqlColumns } from '../src/schema/log-schema.js';
-import { connLog } from '../src/schema/conn.js';
+import { LOG_STREAMS } from '../src/schema/streams.js';
 import { NTA, dbRows, workDir } from './support/cli.js';
 import { PCAPS_DIR } from './support/corpus.js';
 import { PG_URL, pgRows, scratchDatabase, withDatabase } from './support/postgres.js';
@@ -26,18 +26,23 @@ const CAPTURES = [
   'icmpv6-errors-quoting-udp.pcap',
   'malformed-dns-corrupt.pcap',
   'truncated-icmp-payload.pcap',
+  'mixed-home-browsing-tls-dns.pcap',
 ].map((f) => join(PCAPS_DIR, f));
 
 const TRAFFIC = `c.source, t.frame, t.timestamp, t.src_ip, t.dst_ip, t.protocol, t.src_port, t.dst_port, t.ip_proto, t.length`;
 const trafficSql = (where = ''): string =>
   `SELECT ${TRAFFIC} FROM traffic t JOIN captures c ON c.id = t.capture_id ${where} ORDER BY c.source, t.frame`;
 /** Every flow column but uid, which is random per run (as Zeek's). */
-const FLOWS = sqlColumns(connLog)
-  .filter((c) => c !== 'uid')
-  .map((c) => `f.${c}`)
-  .join(', ');
-const flowsSql = (where = ''): string =>
-  `SELECT c.source, ${FLOWS} FROM flows f JOIN captures c ON c.id = f.capture_id ${where} ORDER BY c.source, f.ts_us, f.community_id, f.id`;
+const logColumns = (table: keyof typeof LOG_STREAMS): string =>
+  sqlColumns(LOG_STREAMS[table])
+    .filter((c) => c !== 'uid')
+    .map((c) => `f.${c} AS ${c.toLowerCase()}`)
+    .join(', ');
+/** A log table's rows in an order both databases agree on (uid aside, which is random per run). */
+const logSql = (table: keyof typeof LOG_STREAMS, where = ''): string =>
+  `SELECT c.source, ${logColumns(table)} FROM ${table} f JOIN captures c ON c.id = f.capture_id ${where}
+   ORDER BY c.source, f.ts_us, f.id`;
+const flowsSql = (where = ''): string => logSql('flows', where);
 
 function readSync(db: string, files: string[], extra: string[] = []): void {
   const r = spawnSync('node', [NTA, 'read', '-q', '--no-chart', '--db', db, ...extra, ...files], {
@@ -76,6 +81,15 @@ test('PostgreSQL holds exactly the traffic and flow rows SQLite holds, frame by 
   const gotFlows = await pgRows<Record<string, unknown>>(pg, flowsSql());
   assert.ok(wantFlows.length > 50, `${wantFlows.length} flows`);
   assert.deepEqual(gotFlows, wantFlows);
+  for (const table of ['dns', 'tls', 'http'] as const) {
+    // Sorted here: the databases order NULLs and text differently.
+    const wantLogs = dbRows<Record<string, unknown>>(sqlite, logSql(table))
+      .map((r) => JSON.stringify(r))
+      .sort();
+    assert.ok(wantLogs.length > 0, `${table}: no rows`);
+    const gotLogs = (await pgRows(pg, logSql(table))).map((r) => JSON.stringify(r)).sort();
+    assert.deepEqual(gotLogs, wantLogs, table);
+  }
   const captures =
     'SELECT source, format, status, error, packets, bytes, ip_packets, malformed, truncated, link_types FROM captures ORDER BY id';
   assert.deepEqual(await pgRows(pg, captures), dbRows(sqlite, captures));

@@ -1,5 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { RingOptions } from '../capture/ring-writer.js';
+import { parseIpfixTarget, type IpfixTarget } from '../export/ipfix/exporter.js';
+import { parseTimeArg, type ChartFilter } from '../present/charts/index.js';
 import { DEFAULT_DB_PATH } from '../store/sqlite/sqlite-store.js';
 
 export function positiveInt(value: string): number {
@@ -25,6 +27,8 @@ export interface OutputFlags {
   flows: boolean;
   sensor?: string;
   retention?: number;
+  status: boolean;
+  ipfix?: IpfixTarget;
 }
 
 export function addOutputOptions(cmd: Command): Command {
@@ -34,9 +38,16 @@ export function addOutputOptions(cmd: Command): Command {
     .option('-q, --quiet', 'no line per packet')
     .addOption(new Option('-c, --count <n>', 'stop after n packets').argParser(positiveInt))
     .option('--json', 'print the end summary as one JSON object on stdout (implies -q)')
-    .option('--no-flows', 'log packets only: no flow tracking, no flows table rows')
+    .option('--no-flows', 'log packets only: no flow tracking, no flows, dns, tls or http rows')
+    .option('--no-status', 'no live status area on the terminal (shown with -q, or when stdout is not it)')
     .option('--no-chart', 'do not write the protocol chart beside the database at the end')
     .option('--open', "open the chart with the desktop's image viewer")
+    .addOption(
+      new Option(
+        '--ipfix <host:port>',
+        'export every finished flow as IPFIX over UDP to this collector',
+      ).argParser(ipfixTarget),
+    )
     .option('--sensor <name>', 'PostgreSQL: the sensor name stored with every row (default: the host name)')
     .addOption(
       new Option(
@@ -52,6 +63,13 @@ export function retentionDays(value: string): number {
   const n = m === null ? NaN : Number(m[1]);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a number of days, e.g. 30d');
   return n;
+}
+
+function ipfixTarget(value: string): IpfixTarget {
+  const target = parseIpfixTarget(value);
+  if (target === null)
+    throw new InvalidArgumentError('expected HOST:PORT, such as 127.0.0.1:4739 or [::1]:4739');
+  return target;
 }
 
 /** `-w FILE` and dumpcap's ring buffer conditions, shared by `read` and `capture`. */
@@ -103,4 +121,41 @@ function collectRing(value: string, previous: RingCondition[]): RingCondition[] 
   }
   if (m[1] === 'filesize') return [...previous, { kind: 'filesize', bytes: Math.round(n * 1_000_000) }];
   return [...previous, { kind: 'duration', seconds: n }];
+}
+
+/** The database and what part of it to show: shared by `chart` and `report`. */
+export interface RangeFlags {
+  db: string;
+  capture?: number[];
+  from?: string;
+  to?: string;
+}
+
+export function addRangeOptions(cmd: Command): Command {
+  return cmd
+    .option('--db <path>', 'SQLite database to read', DEFAULT_DB_PATH)
+    .addOption(
+      new Option('--capture <id>', 'only these captures (repeat or comma-separate)').argParser(captureIds),
+    )
+    .option('--from <time>', "packets at or after this time: 'YYYY-MM-DD HH:MM[:SS]' (local) or ISO 8601")
+    .option('--to <time>', "packets at or before this time: 'YYYY-MM-DD HH:MM[:SS]' (local) or ISO 8601");
+}
+
+export function rangeFilter(flags: RangeFlags): ChartFilter {
+  return {
+    captureIds: flags.capture,
+    from: flags.from === undefined ? undefined : parseTimeArg(flags.from, '--from'),
+    to: flags.to === undefined ? undefined : parseTimeArg(flags.to, '--to'),
+  };
+}
+
+/** `--capture 3 --capture 4` and `--capture 3,4` both collect [3, 4]. */
+function captureIds(value: string, previous: number[] | undefined): number[] {
+  const ids = value.split(',').map((v) => {
+    const n = Number(v.trim());
+    if (!Number.isInteger(n) || n <= 0)
+      throw new InvalidArgumentError('expected capture ids such as 3 or 3,4');
+    return n;
+  });
+  return [...(previous ?? []), ...ids];
 }

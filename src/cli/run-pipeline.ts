@@ -2,29 +2,71 @@ import { spawn } from 'node:child_process';
 import { NtaError } from '../core/errors.js';
 import { writeProtocolChart } from '../present/charts/index.js';
 import { readCaptures, type CaptureInput, type ReadSummary, type StopReason } from '../pipeline.js';
+import { LiveStatus } from '../present/live-status.js';
+import { combineObservers } from '../present/observers.js';
 import { PacketLinePrinter } from '../present/packet-lines.js';
+import { StatusArea, wantStatusArea } from '../present/status-area.js';
 import { isPostgresUrl } from '../store/postgres/connect.js';
 import type { Store } from '../store/store.js';
+import { IpfixExporter, type IpfixExportStats } from '../export/ipfix/exporter.js';
 import type { OutputFlags } from './args.js';
 import { stdoutWriter, type StdoutWriter } from './stdout.js';
 
 export interface PipelineRun {
   readonly summary: ReadSummary;
   readonly out: StdoutWriter;
+  /** IPFIX export counters, null without --ipfix. */
+  readonly ipfix: IpfixExportStats | null;
 }
 
 /**
- * What `read` and `capture` share: packet lines unless quiet, Ctrl-C/SIGTERM ask for a clean stop (a second
- * one exits at once), and the store is closed whatever happens, so every batch handed over is committed.
+ * The IPFIX exporter of `--ipfix`, opened before the store so a bad collector fails first; runPipeline
+ * closes it. IPFIX records are flows, so it needs flow tracking.
+ */
+export async function openIpfix(flags: OutputFlags): Promise<IpfixExporter | undefined> {
+  if (flags.ipfix === undefined) return undefined;
+  if (!flags.flows)
+    throw new NtaError('NTA_ERR_USAGE', '--ipfix exports flows: it cannot be used with --no-flows');
+  return IpfixExporter.open(flags.ipfix);
+}
+
+/**
+ * What `read` and `capture` share: packet lines unless quiet, the live status on a terminal (see
+ * wantStatusArea), Ctrl-C/SIGTERM ask for a clean stop (a second one exits at once), and the store is closed
+ * whatever happens, so every batch handed over is committed.
  */
 export async function runPipeline(
   inputs: readonly CaptureInput[],
   store: Store | undefined,
   flags: OutputFlags,
-  options: { onSignal?: () => void; limitReached?: () => boolean } = {},
+  options: {
+    onSignal?: () => void;
+    limitReached?: () => boolean;
+    /** Size of all input files together, when known: the status shows a progress bar and ETA. */
+    inputBytes?: number | undefined;
+    /** Receives every finished flow (see openIpfix); closed at the end, whatever happens. */
+    ipfix?: IpfixExporter | undefined;
+  } = {},
 ): Promise<PipelineRun> {
   const out = stdoutWriter();
   const quiet = flags.quiet === true || flags.json === true;
+  const status =
+    flags.status && flags.json !== true && wantStatusArea(!quiet)
+      ? new LiveStatus({ inputs: inputs.length, totalBytes: options.inputBytes })
+      : undefined;
+  const area =
+    status === undefined ? undefined : new StatusArea(process.stderr, (w) => status.lines(Date.now(), w));
+  const sources =
+    status === undefined
+      ? inputs
+      : inputs.map((input) => ({
+          name: input.name,
+          open: async () => {
+            const source = await input.open();
+            status.sourceOpened(source);
+            return source;
+          },
+        }));
   let interrupted = false;
   const onSignal = (): void => {
     if (interrupted) process.exit(130);
@@ -33,20 +75,25 @@ export async function runPipeline(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  area?.start();
+  const ipfix = options.ipfix;
   try {
     const summary = await readCaptures({
-      inputs,
+      inputs: sources,
       store,
       maxPackets: flags.count,
       ...(flags.flows ? {} : { flows: false as const }),
-      observer: quiet ? undefined : new PacketLinePrinter(out.write),
+      ...(ipfix === undefined ? {} : { onFlow: ipfix.add }),
+      observer: combineObservers([quiet ? undefined : new PacketLinePrinter(out.write), status]),
       shouldStop: (): StopReason | null => {
         if (interrupted || out.closed) return 'interrupted';
         return options.limitReached?.() === true ? 'limit' : null;
       },
     });
-    return { summary, out };
+    return { summary, out, ipfix: (await ipfix?.close()) ?? null };
   } finally {
+    area?.stop();
+    await ipfix?.close();
     await store?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -313,7 +313,7 @@ export function storeConformance(name: string, adapter: StoreAdapter): void {
       const db = await adapter.create();
       const store = await db.open();
       const id = await store.startCapture(START);
-      store.writeFlows([...logs, odd], id);
+      store.writeLogs('flows', [...logs, odd], id);
       await store.finishCapture(id, end());
       await store.close();
       const rows = await db.rows<Record<string, unknown>>(
@@ -339,7 +339,7 @@ export function storeConformance(name: string, adapter: StoreAdapter): void {
         const rec = await store.records(8);
         for (const row of SAMPLE.slice(first, first + 2)) push(rec, row);
         await store.writeTraffic(rec, captureId);
-        store.writeFlows(logs.slice(first, first + 2), captureId);
+        store.writeLogs('flows', logs.slice(first, first + 2), captureId);
       }
       await store.finishCapture(a, end());
       await store.finishCapture(b, end());

@@ -10,7 +10,7 @@ import { dropPrivileges, lookupUser } from '../../capture/live/privileges.js';
 import { TapSource } from '../../capture/live/tap-source.js';
 import { CaptureFileWriter } from '../../capture/ring-writer.js';
 import type { PacketSource } from '../../capture/packet-batch.js';
-import { formatSummary } from '../../present/summary.js';
+import { formatIpfixSummary, formatSummary } from '../../present/summary.js';
 import { openStore } from '../../store/open-store.js';
 import type { Store } from '../../store/store.js';
 import {
@@ -22,7 +22,8 @@ import {
   type OutputFlags,
   type WriteFlags,
 } from '../args.js';
-import { runPipeline, writeEndChart, type PipelineRun } from '../run-pipeline.js';
+import { openIpfix, runPipeline, writeEndChart, type PipelineRun } from '../run-pipeline.js';
+import type { IpfixExporter } from '../../export/ipfix/exporter.js';
 import { NTA_VERSION } from '../version.js';
 
 interface CaptureFlags extends OutputFlags, WriteFlags {
@@ -95,8 +96,10 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
   if (source.info.warning !== null) process.stderr.write(`nta: warning: ${source.info.warning}\n`);
   let store: Store | undefined;
   let writer: CaptureFileWriter | undefined;
+  let ipfix: IpfixExporter | undefined;
   let input: PacketSource = source;
   try {
+    ipfix = await openIpfix(flags);
     if (flags.write !== undefined) {
       writer = new CaptureFileWriter(flags.write, ringOptions(flags.ringBuffer), {
         application: `nta ${NTA_VERSION}`,
@@ -118,6 +121,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
           });
     if (user !== null) dropPrivileges(user);
   } catch (err) {
+    await ipfix?.close();
     await store?.close();
     writer?.close();
     await source.close();
@@ -137,6 +141,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
       { ...flags, count: maxPackets },
       {
         limitReached: () => Date.now() - started >= deadline,
+        ipfix,
       },
     );
   } finally {
@@ -150,16 +155,19 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
       osDropped: source.stats.dropped,
     });
   }
-  const { summary, out } = run;
+  const { summary, out, ipfix: exported } = run;
   const result = summary.sources[0];
   if (result?.error !== null && result?.error !== undefined) process.stderr.write(`nta: ${result.error}\n`);
   const live = liveCounters(source);
   const written = writer === undefined ? null : { packets: writer.packets, files: writer.files };
   const chart = await writeEndChart(store, summary, flags);
   if (flags.json === true) {
-    await out.write(JSON.stringify({ ...summary, live, db: store?.path ?? null, written, chart }) + '\n');
+    await out.write(
+      JSON.stringify({ ...summary, live, db: store?.path ?? null, written, chart, ipfix: exported }) + '\n',
+    );
   } else {
     process.stderr.write(formatSummary(summary, store?.path) + formatLiveCounters(summary.packets, live));
+    if (exported !== null) process.stderr.write(formatIpfixSummary(exported));
     if (written !== null)
       process.stderr.write(`${written.packets} packets written to ${written.files.join(', ')}\n`);
     if (chart !== null) process.stderr.write(`Chart: ${chart}\n`);

@@ -1,10 +1,11 @@
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { checkFileFilter } from '../../capture/live/bpf-program.js';
 import { TapSource } from '../../capture/live/tap-source.js';
 import { expandCaptureArgs } from '../../capture/open.js';
 import { CaptureFileWriter } from '../../capture/ring-writer.js';
 import { fileInputs, type CaptureInput } from '../../pipeline.js';
-import { formatSummary } from '../../present/summary.js';
+import { formatIpfixSummary, formatSummary } from '../../present/summary.js';
 import { openStore } from '../../store/open-store.js';
 import type { Store } from '../../store/store.js';
 import {
@@ -14,7 +15,7 @@ import {
   type OutputFlags,
   type WriteFlags,
 } from '../args.js';
-import { runPipeline, writeEndChart } from '../run-pipeline.js';
+import { openIpfix, runPipeline, writeEndChart } from '../run-pipeline.js';
 import { NTA_VERSION } from '../version.js';
 
 interface ReadFlags extends OutputFlags, WriteFlags {
@@ -52,16 +53,24 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
   }
   let store: Store | undefined;
   let run: Awaited<ReturnType<typeof runPipeline>>;
+  const ipfix = await openIpfix(flags);
   try {
-    store =
-      flags.db === false
-        ? undefined
-        : await openStore(flags.db, {
-            sensor: flags.sensor,
-            retentionDays: flags.retention,
-            onStatus: (message) => process.stderr.write(`nta: warning: ${message}\n`),
-          });
+    try {
+      store =
+        flags.db === false
+          ? undefined
+          : await openStore(flags.db, {
+              sensor: flags.sensor,
+              retentionDays: flags.retention,
+              onStatus: (message) => process.stderr.write(`nta: warning: ${message}\n`),
+            });
+    } catch (err) {
+      await ipfix?.close();
+      throw err;
+    }
     run = await runPipeline(inputs, store, flags, {
+      inputBytes: totalFileBytes(paths),
+      ipfix,
       // Waiting for stdin would not notice the stop: end the stream instead.
       onSignal: () => {
         if (paths.includes('-')) process.stdin.destroy();
@@ -70,7 +79,7 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
   } finally {
     writer?.close();
   }
-  const { summary, out } = run;
+  const { summary, out, ipfix: exported } = run;
   for (const s of summary.sources) {
     if (s.error !== null)
       process.stderr.write(`nta: ${s.status === 'truncated' ? 'warning: ' : ''}${s.error}\n`);
@@ -80,12 +89,31 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
   const written = writer === undefined ? null : { packets: writer.packets, files: writer.files };
   const chart = await writeEndChart(store, summary, flags);
   if (flags.json === true) {
-    await out.write(JSON.stringify({ ...summary, db: store?.path ?? null, written, chart }) + '\n');
+    await out.write(
+      JSON.stringify({ ...summary, db: store?.path ?? null, written, chart, ipfix: exported }) + '\n',
+    );
   } else {
     process.stderr.write(formatSummary(summary, store?.path));
+    if (exported !== null) process.stderr.write(formatIpfixSummary(exported));
     if (written !== null)
       process.stderr.write(`${written.packets} packets written to ${written.files.join(', ')}\n`);
     if (chart !== null) process.stderr.write(`Chart: ${chart}\n`);
   }
   return failed > 0 ? 1 : 0;
+}
+
+/** The size of all inputs together, or undefined when one is not a regular file (stdin, a pipe). */
+function totalFileBytes(paths: readonly string[]): number | undefined {
+  let total = 0;
+  for (const path of paths) {
+    if (path === '-') return undefined;
+    try {
+      const st = statSync(path);
+      if (!st.isFile()) return undefined;
+      total += st.size;
+    } catch {
+      return undefined; // reading it will say why
+    }
+  }
+  return total;
 }

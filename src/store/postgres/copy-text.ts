@@ -94,8 +94,7 @@ export class TrafficCopyFormatter {
 }
 
 /**
- * Turns records of any log stream defined in src/schema (conn today; dns, tls, http alike) into COPY
- * text, in the column order of `sqlColumns(schema)` followed by capture_id and sensor. The day of the
+ * Turns records of any log stream defined in src/schema (flows, dns, tls, http) into COPY text, in the column order of `sqlColumns(schema)` followed by capture_id and sensor. The day of the
  * first `time` field decides the partition.
  */
 export class LogCopyFormatter<R extends object> {
@@ -131,6 +130,10 @@ export class LogCopyFormatter<R extends object> {
           if (name === this.#partitionField) days.add(dayOfMicros(us));
         } else if (type === 'string' || type === 'addr') {
           text += copyText(v as string) + '\t';
+        } else if (type === 'bool') {
+          text += v === true ? '1\t' : '0\t';
+        } else if (type === 'strings' || type === 'intervals') {
+          text += copyText(JSON.stringify(v)) + '\t';
         } else {
           text += `${v as number}\t`;
         }

@@ -16,6 +16,9 @@ export interface PartitionedTable {
 export const PARTITIONED_TABLES = {
   traffic: { name: 'traffic', key: 'timestamptz' },
   flows: { name: 'flows', key: 'micros' },
+  dns: { name: 'dns', key: 'micros' },
+  tls: { name: 'tls', key: 'micros' },
+  http: { name: 'http', key: 'micros' },
 } as const satisfies Record<string, PartitionedTable>;
 
 /** Serializes schema changes (migrations, partitions, retention) between sensors sharing a database. */

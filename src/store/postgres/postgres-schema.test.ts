@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NtaError } from '../../core/errors.js';
-import { connLog } from '../../schema/conn.js';
+import { LOG_STREAMS } from '../../schema/streams.js';
 import { PG_URL, pgRows, scratchDatabase, withDatabase } from '../../../test/support/postgres.js';
 import { pgColumnTypes } from './migrations.js';
 import { PostgresStore } from './postgres-store.js';
@@ -34,7 +34,8 @@ async function writeDays(
     rec.frame[r] = r + 1;
   }
   await store.writeTraffic(rec, id);
-  store.writeFlows(
+  store.writeLogs(
+    'flows',
     seconds.map((sec, i) => ({
       ts: sec * 1e6,
       uid: `C${i}`,
@@ -70,17 +71,27 @@ const partitions = (url: string, table: string): Promise<string[]> =>
     [table],
   ).then((rows) => rows.map((r) => r.name));
 
-test('the shipped flows table has the columns of schema/conn.ts, plus capture_id and sensor', async () => {
+test('the shipped log tables have the columns of their schema/*.ts definitions, plus capture_id and sensor', async () => {
   const url = await scratchDatabase();
   await (await PostgresStore.open(url, { sensor: 's', retentionDays: null })).close();
-  const cols = await pgRows<{ column_name: string; data_type: string }>(
-    url,
-    `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'flows' ORDER BY ordinal_position`,
-  );
-  assert.deepEqual(
-    cols.map((c) => [c.column_name, c.data_type]),
-    [['id', 'bigint'], ...pgColumnTypes(connLog), ['capture_id', 'bigint'], ['sensor', 'text']],
-  );
+  for (const [table, schema] of Object.entries(LOG_STREAMS)) {
+    const cols = await pgRows<{ column_name: string; data_type: string; is_nullable: string }>(
+      url,
+      `SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = $1
+       ORDER BY ordinal_position`,
+      [table],
+    );
+    assert.deepEqual(
+      cols.map((c) => [c.column_name, c.data_type, c.is_nullable === 'NO']),
+      [
+        ['id', 'bigint', true],
+        ...pgColumnTypes(schema).map(([name, type, notNull]) => [name.toLowerCase(), type, notNull]),
+        ['capture_id', 'bigint', false],
+        ['sensor', 'text', true],
+      ],
+      table,
+    );
+  }
   const traffic = await pgRows<{ column_name: string }>(
     url,
     `SELECT column_name FROM information_schema.columns WHERE table_name = 'traffic' ORDER BY ordinal_position`,

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { NtaError } from '../../core/errors.js';
 import type { CaptureEnd, CaptureStart } from '../../schema/captures.js';
-import { connLog, type ConnLog } from '../../schema/conn.js';
+import { LOG_STREAMS, type LogOf, type LogStream } from '../../schema/streams.js';
 import { TrafficRecords } from '../../schema/traffic.js';
 import type { Store } from '../store.js';
 import { connectPostgres, isConnectionLoss, pgReason, redactUrl } from './connect.js';
@@ -78,7 +78,7 @@ export class PostgresStore implements Store {
   readonly #writer = randomUUID();
   readonly #partitions: Partitions;
   readonly #traffic: TrafficCopyFormatter;
-  readonly #flows: LogCopyFormatter<ConnLog>;
+  readonly #logs: { readonly [S in LogStream]: LogCopyFormatter<LogOf<S>> };
   readonly #spool: Spool;
   readonly #pending: Pending[] = [];
   readonly #spare: TrafficRecords[] = [];
@@ -102,7 +102,12 @@ export class PostgresStore implements Store {
     this.#options = options;
     this.#partitions = new Partitions(() => this.#client!, options.retentionDays);
     this.#traffic = new TrafficCopyFormatter(options.sensor);
-    this.#flows = new LogCopyFormatter<ConnLog>(connLog, options.sensor);
+    this.#logs = {
+      flows: new LogCopyFormatter(LOG_STREAMS.flows, options.sensor),
+      dns: new LogCopyFormatter(LOG_STREAMS.dns, options.sensor),
+      tls: new LogCopyFormatter(LOG_STREAMS.tls, options.sensor),
+      http: new LogCopyFormatter(LOG_STREAMS.http, options.sensor),
+    };
     this.#spool = new Spool(
       PostgresStore.spoolRoot(options),
       this.path,
@@ -167,11 +172,12 @@ export class PostgresStore implements Store {
     return this.#take(records.capacity);
   }
 
-  writeFlows(logs: ConnLog[], captureId: number): void {
+  writeLogs<S extends LogStream>(stream: S, logs: LogOf<S>[], captureId: number): void {
     if (this.#failure !== undefined) throw this.#failure;
     if (logs.length === 0) return;
-    const batch = this.#flows.format(logs, captureId);
-    this.#submit(this.#copyEntry('flows', this.#flows.columns, batch)).catch(() => undefined);
+    const formatter = this.#logs[stream] as LogCopyFormatter<LogOf<S>>;
+    const batch = formatter.format(logs, captureId);
+    this.#submit(this.#copyEntry(stream, formatter.columns, batch)).catch(() => undefined);
   }
 
   /** Resolves once the capture row and everything before it are in the database or in the spool. */
@@ -211,7 +217,7 @@ export class PostgresStore implements Store {
     if (this.#failure !== undefined) throw this.#failure;
   }
 
-  #copyEntry(table: 'traffic' | 'flows', columns: readonly string[], batch: CopyBatch): SpoolEntry {
+  #copyEntry(table: 'traffic' | LogStream, columns: readonly string[], batch: CopyBatch): SpoolEntry {
     return {
       kind: 'copy',
       writer: this.#writer,

@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync }
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CaptureEnd, CaptureStart } from '../../schema/captures.js';
+import type { LogStream } from '../../schema/streams.js';
 
 /**
  * One write to the database. Copies carry their writer and sequence number, which the database records in
@@ -15,7 +16,7 @@ export type SpoolEntry =
       readonly kind: 'copy';
       readonly writer: string;
       readonly seq: number;
-      readonly table: 'traffic' | 'flows';
+      readonly table: 'traffic' | LogStream;
       readonly columns: readonly string[];
       readonly text: string;
       readonly rows: number;
