@@ -1,3 +1,5 @@
+import { NtaError } from '../core/errors.js';
+import { isPostgresUrl } from '../store/postgres/connect.js';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { RingOptions } from '../capture/ring-writer.js';
 import { parseIpfixTarget, type IpfixTarget } from '../export/ipfix/exporter.js';
@@ -158,4 +160,10 @@ function captureIds(value: string, previous: number[] | undefined): number[] {
     return n;
   });
   return [...(previous ?? []), ...ids];
+}
+
+/** Charts and reports query SQLite only for now: a postgres:// --db gets one clear line. */
+export function requireSqlite(db: string, what: string): void {
+  if (isPostgresUrl(db))
+    throw new NtaError('NTA_ERR_USAGE', `${what} are made from SQLite databases only, not PostgreSQL yet`);
 }

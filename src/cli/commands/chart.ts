@@ -1,8 +1,6 @@
 import { type Command, Option } from 'commander';
 import { CHART_TYPES, type ChartType, writeChart } from '../../present/charts/index.js';
-import { addRangeOptions, rangeFilter, type RangeFlags } from '../args.js';
-import { NtaError } from '../../core/errors.js';
-import { isPostgresUrl } from '../../store/postgres/connect.js';
+import { addRangeOptions, rangeFilter, requireSqlite, type RangeFlags } from '../args.js';
 
 interface ChartFlags extends RangeFlags {
   type: ChartType;
@@ -24,11 +22,7 @@ export function registerChart(program: Command): void {
       'chart file, .png or .svg (default: <db name>-<type>.png beside the database)',
     )
     .action(async (flags: ChartFlags) => {
-      if (isPostgresUrl(flags.db))
-        throw new NtaError(
-          'NTA_ERR_USAGE',
-          'charts are drawn from SQLite databases only, not PostgreSQL yet',
-        );
+      requireSqlite(flags.db, 'charts');
       const path = await writeChart(flags.db, {
         ...rangeFilter(flags),
         type: flags.type,
