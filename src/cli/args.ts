@@ -1,8 +1,9 @@
+import { NtaError } from '../core/errors.js';
+import { isPostgresUrl } from '../store/postgres/connect.js';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { RingOptions } from '../capture/ring-writer.js';
 import { parseIpfixTarget, type IpfixTarget } from '../export/ipfix/exporter.js';
 import { parseTimeArg, type ChartFilter } from '../present/charts/index.js';
-import { NtaError } from '../core/errors.js';
 import { DEFAULT_DB_PATH } from '../store/sqlite/sqlite-store.js';
 
 export function positiveInt(value: string): number {
@@ -27,6 +28,8 @@ export interface OutputFlags {
   open?: boolean;
   flows: boolean;
   packets: boolean;
+  sensor?: string;
+  retention?: number;
   status: boolean;
   ipfix?: IpfixTarget;
 }
@@ -43,7 +46,7 @@ export function checkOutputFlags(flags: OutputFlags): void {
 
 export function addOutputOptions(cmd: Command): Command {
   return cmd
-    .option('--db <path>', 'SQLite database to log into', DEFAULT_DB_PATH)
+    .option('--db <path>', 'SQLite database file, or postgres://user@host/db, to log into', DEFAULT_DB_PATH)
     .option('--no-db', 'decode only; store nothing')
     .option('-q, --quiet', 'no line per packet')
     .addOption(new Option('-c, --count <n>', 'stop after n packets').argParser(positiveInt))
@@ -58,7 +61,22 @@ export function addOutputOptions(cmd: Command): Command {
         '--ipfix <host:port>',
         'export every finished flow as IPFIX over UDP to this collector',
       ).argParser(ipfixTarget),
+    )
+    .option('--sensor <name>', 'PostgreSQL: the sensor name stored with every row (default: the host name)')
+    .addOption(
+      new Option(
+        '--retention <days>',
+        'PostgreSQL: drop daily partitions older than this, e.g. 30d',
+      ).argParser(retentionDays),
     );
+}
+
+/** `30d` (or `30`): days of partitions to keep. */
+export function retentionDays(value: string): number {
+  const m = /^([0-9]+)d?$/.exec(value.trim());
+  const n = m === null ? NaN : Number(m[1]);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a number of days, e.g. 30d');
+  return n;
 }
 
 function ipfixTarget(value: string): IpfixTarget {
@@ -154,4 +172,10 @@ function captureIds(value: string, previous: number[] | undefined): number[] {
     return n;
   });
   return [...(previous ?? []), ...ids];
+}
+
+/** Charts and reports query SQLite only for now: a postgres:// --db gets one clear line. */
+export function requireSqlite(db: string, what: string): void {
+  if (isPostgresUrl(db))
+    throw new NtaError('NTA_ERR_USAGE', `${what} are made from SQLite databases only, not PostgreSQL yet`);
 }

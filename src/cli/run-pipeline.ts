@@ -6,6 +6,7 @@ import { LiveStatus } from '../present/live-status.js';
 import { combineObservers } from '../present/observers.js';
 import { PacketLinePrinter } from '../present/packet-lines.js';
 import { StatusArea, wantStatusArea } from '../present/status-area.js';
+import { isPostgresUrl } from '../store/postgres/connect.js';
 import type { Store } from '../store/store.js';
 import { IpfixExporter, type IpfixExportStats } from '../export/ipfix/exporter.js';
 import type { OutputFlags } from './args.js';
@@ -111,6 +112,10 @@ export async function writeEndChart(
   flags: OutputFlags,
 ): Promise<string | null> {
   if (store === undefined || !flags.chart) return null;
+  if (isPostgresUrl(store.path)) {
+    process.stderr.write('nta: no chart: charts are drawn from SQLite databases only (use --no-chart)\n');
+    return null;
+  }
   if (summary.rowsStored === 0) {
     process.stderr.write('nta: no chart: no IP packets were stored\n');
     return null;

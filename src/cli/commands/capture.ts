@@ -11,7 +11,8 @@ import { TapSource } from '../../capture/live/tap-source.js';
 import { CaptureFileWriter } from '../../capture/ring-writer.js';
 import type { PacketSource } from '../../capture/packet-batch.js';
 import { formatIpfixSummary, formatSummary } from '../../present/summary.js';
-import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
+import { openStore } from '../../store/open-store.js';
+import type { Store } from '../../store/store.js';
 import {
   addOutputOptions,
   checkOutputFlags,
@@ -95,7 +96,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
     immediate: flags.immediate === true,
   });
   if (source.info.warning !== null) process.stderr.write(`nta: warning: ${source.info.warning}\n`);
-  let store: SqliteStore | undefined;
+  let store: Store | undefined;
   let writer: CaptureFileWriter | undefined;
   let ipfix: IpfixExporter | undefined;
   let input: PacketSource = source;
@@ -112,7 +113,14 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
       const limit = maxPackets === undefined ? undefined : { remaining: maxPackets };
       input = new TapSource(source, { writer, limit });
     }
-    store = flags.db === false ? undefined : await SqliteStore.open(flags.db);
+    store =
+      flags.db === false
+        ? undefined
+        : await openStore(flags.db, {
+            sensor: flags.sensor,
+            retentionDays: flags.retention,
+            onStatus: (message) => process.stderr.write(`nta: warning: ${message}\n`),
+          });
     if (user !== null) dropPrivileges(user);
   } catch (err) {
     await ipfix?.close();

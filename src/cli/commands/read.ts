@@ -6,7 +6,8 @@ import { expandCaptureArgs } from '../../capture/open.js';
 import { CaptureFileWriter } from '../../capture/ring-writer.js';
 import { fileInputs, type CaptureInput } from '../../pipeline.js';
 import { formatIpfixSummary, formatSummary } from '../../present/summary.js';
-import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
+import { openStore } from '../../store/open-store.js';
+import type { Store } from '../../store/store.js';
 import {
   addOutputOptions,
   checkOutputFlags,
@@ -52,12 +53,19 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
       open: async () => new TapSource(await input.open(), { filter, writer, limit }),
     }));
   }
-  let store: SqliteStore | undefined;
+  let store: Store | undefined;
   let run: Awaited<ReturnType<typeof runPipeline>>;
   const ipfix = await openIpfix(flags);
   try {
     try {
-      store = flags.db === false ? undefined : await SqliteStore.open(flags.db);
+      store =
+        flags.db === false
+          ? undefined
+          : await openStore(flags.db, {
+              sensor: flags.sensor,
+              retentionDays: flags.retention,
+              onStatus: (message) => process.stderr.write(`nta: warning: ${message}\n`),
+            });
     } catch (err) {
       await ipfix?.close();
       throw err;
