@@ -11,6 +11,9 @@ import type { ConnLog } from './schema/conn.js';
 import { FlowTable, type FlowState, type FlowTableOptions, type FlowTableStats } from './flow/table.js';
 import { ConnRecorder } from './flow/record.js';
 import { ProtocolCounts } from './present/protocol-counts.js';
+import type { DetectionEngine } from './detect/engine.js';
+import { toAlertLog } from './detect/suppress.js';
+import { macValue } from './detect/addr-key.js';
 
 /** Rows handed to the store per transaction. */
 const RECORDS_PER_WRITE = 8192;
@@ -51,6 +54,8 @@ export interface ReadOptions {
   readonly flows?: FlowTableOptions | false;
   /** Receives every finished flow record (in addition to the store). */
   readonly onFlow?: (log: ConnLog) => void;
+  /** Detection: packets, ARP and finished flows go to the engine; its alerts to the store. */
+  readonly detect?: DetectionEngine | undefined;
 }
 
 export interface SourceResult {
@@ -105,7 +110,11 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
   let flowLogs: ConnLog[] = [];
   const recorder = new ConnRecorder();
   const onFlow = opts.onFlow;
-  const wantLogs = store !== undefined || onFlow !== undefined;
+  const detect = opts.detect;
+  const detectPackets = detect?.wantsPackets === true;
+  const detectArp = detect?.wantsArp === true;
+  const detectFlows = detect?.wantsFlows === true;
+  const wantLogs = store !== undefined || onFlow !== undefined || detectFlows;
   const flows =
     opts.flows === false
       ? undefined
@@ -113,6 +122,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
           if (!wantLogs) return;
           const log = recorder.toConnLog(f);
           onFlow?.(log);
+          if (detectFlows) detect!.flow(log);
           if (store !== undefined) flowLogs.push(log);
         }, opts.flows);
   const flushFlows = (captureId: number | undefined): void => {
@@ -120,6 +130,13 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
       store.writeFlows(flowLogs, captureId);
     flowLogs = [];
   };
+  const flushAlerts = (captureId: number | undefined): void => {
+    if (detect === undefined) return;
+    const changed = detect.drainChanged();
+    if (changed.length > 0 && store !== undefined && captureId !== undefined)
+      store.writeAlerts(changed.map(toAlertLog), captureId);
+  };
+  let clock = 0;
 
   for (const input of opts.inputs) {
     if (packets >= maxPackets || stopped) break;
@@ -169,6 +186,19 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
           decoder.decode(data, off, off + batch.caplen[i]!, linkType, decoded, batch.wireLen[i]!);
           srcBytes += batch.wireLen[i]!;
           observer?.packet(batch, i, decoded);
+          if (batch.hasTs[i] === 1) clock = batch.tsSec[i]! + batch.tsNsec[i]! * 1e-9;
+          if (detectPackets && (decoded.network === Network.IPv4 || decoded.network === Network.IPv6))
+            detectPacket(detect!, batch, i, decoded, clock);
+          else if (detectArp && decoded.network === Network.ARP && decoded.l3Off >= 0)
+            detect!.arp(
+              data,
+              decoded.l3Off,
+              off + batch.caplen[i]!,
+              clock,
+              batch.frame[i]!,
+              decoded.macSrcOff,
+              decoded.macDstOff,
+            );
           if (linkType !== lastLinkType) {
             linkTypes.add(linkType);
             lastLinkType = linkType;
@@ -194,6 +224,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
         const last = n - 1;
         if (n > 0 && batch.hasTs[last] === 1) lastTs = time.format(batch.tsSec[last]!, batch.tsNsec[last]!);
         if (flowLogs.length >= FLOWS_PER_WRITE) flushFlows(captureId);
+        flushAlerts(captureId);
         const pending = observer?.batchDone();
         if (pending instanceof Promise) await pending;
         if (packets >= maxPackets) break;
@@ -219,6 +250,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
     // Flows end with their capture: each is stored against the capture it came from.
     flows?.flush();
     flushFlows(captureId);
+    flushAlerts(captureId);
     bytes += srcBytes;
     ipPackets += srcIp;
     const after = decoder.counters();
@@ -267,6 +299,34 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
     sources,
     interrupted,
   };
+}
+
+/** Fills the engine's reused packet event from the decoded frame and runs the packet detectors. */
+function detectPacket(
+  detect: DetectionEngine,
+  batch: PacketBatch,
+  i: number,
+  d: DecodedPacket,
+  ts: number,
+): void {
+  const ev = detect.packetEvent;
+  const data = batch.data;
+  ev.ts = ts;
+  ev.frame = batch.frame[i]!;
+  ev.proto = d.ipProto;
+  ev.srcPort = d.srcPort;
+  ev.dstPort = d.dstPort;
+  ev.tcpFlags = d.tcpFlags;
+  ev.icmpType = d.icmpType;
+  ev.icmpCode = d.icmpCode;
+  ev.length = batch.wireLen[i]!;
+  ev.fragment = d.fragOffset !== 0;
+  ev.macSrc = d.macSrcOff >= 0 ? macValue(data, d.macSrcOff) : -1;
+  ev.data = data;
+  ev.payloadOff = d.payloadOff;
+  ev.payloadEnd = d.payloadEnd;
+  detect.setAddresses(data, d.srcOff, d.dstOff, d.network === Network.IPv6);
+  detect.packet();
 }
 
 function pushRecord(rec: TrafficRecords, batch: PacketBatch, i: number, d: DecodedPacket): void {

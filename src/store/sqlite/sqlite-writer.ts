@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { CaptureEnd, CaptureStart } from '../../schema/captures.js';
+import type { AlertLog } from '../../schema/alert.js';
 import type { ConnLog } from '../../schema/conn.js';
+import { AlertsWriter } from './alerts-writer.js';
 import type { TrafficRecords } from '../../schema/traffic.js';
 import { openSqlite, type SqliteDb } from './database.js';
 import { FlowsWriter } from './flows-writer.js';
@@ -11,6 +13,7 @@ export class SqliteWriter {
   readonly #db: SqliteDb;
   readonly #traffic: TrafficWriter;
   readonly #flows: FlowsWriter;
+  readonly #alerts: AlertsWriter;
   readonly #insertCapture: Database.Statement;
   readonly #finishCapture: Database.Statement;
 
@@ -18,6 +21,7 @@ export class SqliteWriter {
     this.#db = openSqlite(path);
     this.#traffic = new TrafficWriter(this.#db);
     this.#flows = new FlowsWriter(this.#db);
+    this.#alerts = new AlertsWriter(this.#db);
     this.#insertCapture = this.#db.prepare(
       `INSERT INTO captures (source, format, status, started_at) VALUES (@source, @format, 'running', @startedAt)`,
     );
@@ -39,6 +43,10 @@ export class SqliteWriter {
 
   writeFlows(logs: readonly ConnLog[], captureId: number): void {
     this.#flows.write(logs, captureId);
+  }
+
+  writeAlerts(alerts: readonly AlertLog[], captureId: number): void {
+    this.#alerts.write(alerts, captureId);
   }
 
   finishCapture(captureId: number, end: CaptureEnd): void {

@@ -1,0 +1,125 @@
+/**
+ * ping_sweep: one source probes many addresses for liveness: ICMP/ICMPv6 echo requests, ARP requests
+ * (keyed by the sender MAC), or bare TCP ACKs to one port (nmap -PA) towards hosts it never sent a SYN to.
+ * TCP SYN sweeps are reported as port_scan_horizontal.
+ */
+import { addrText, ipv4Text, macText, type AddrKey } from '../addr-key.js';
+import { boundedSet, defineDetector } from '../detector.js';
+import { TcpFlags } from '../events.js';
+import { CappedSet, round6 } from '../window.js';
+
+interface Sweep {
+  start: number;
+  firstFrame: number;
+  targets: CappedSet<AddrKey>;
+  nextAlert: number;
+}
+
+/** As for ACK scans: above this port, bare ACKs are mostly servers answering clients. */
+const ACK_PROBE_MAX_PORT = 32767;
+const IPPROTO_ICMP = 1;
+const IPPROTO_ICMPV6 = 58;
+
+export const pingSweep = defineDetector({
+  id: 'ping_sweep',
+  description: 'One source probes many hosts for liveness (icmp, arp, tcp_ack)',
+  subscribes: ['packet', 'arp'],
+  defaults: { min_hosts: 20, window_s: 60 },
+  docs: {
+    min_hosts: 'distinct addresses probed before alerting (then at each doubling)',
+    window_s: 'seconds over which probes are counted (tumbling, from the first probe)',
+  },
+  create(cfg, ctx) {
+    const icmp = new Map<AddrKey, Sweep>();
+    const ack = new Map<AddrKey, Sweep>();
+    const arp = new Map<number, Sweep>();
+    /** Hosts each source opened a TCP connection to (their ACKs are not probes). */
+    const synTo = new Map<AddrKey, CappedSet<AddrKey>>();
+    const probe = <K>(
+      sweeps: Map<K, Sweep>,
+      key: K,
+      variant: string,
+      src: string,
+      target: AddrKey,
+      ts: number,
+      frame: number,
+      extra: Record<string, unknown>,
+    ): void => {
+      let s = sweeps.get(key);
+      if (s === undefined || ts - s.start > cfg.window_s) {
+        s = { start: ts, firstFrame: frame, targets: new CappedSet(), nextAlert: cfg.min_hosts };
+        boundedSet(sweeps, key, s);
+      }
+      if (!s.targets.add(target) || s.targets.size < s.nextAlert) return;
+      s.nextAlert *= 2;
+      const n = s.targets.size;
+      ctx.emit({
+        type: 'ping_sweep',
+        variant,
+        severity: 'low',
+        src,
+        first: s.start,
+        ts,
+        message: `${src} probed ${n} hosts for liveness (${variant}) in ${(ts - s.start).toFixed(1)} s`,
+        evidence: {
+          distinct_hosts: n,
+          sample_targets: s.targets.sample().map(addrText),
+          first_frame: s.firstFrame,
+          last_frame: frame,
+          duration_s: round6(ts - s.start),
+          ...extra,
+        },
+        mitre: 'T1018',
+        identifier: `${src}/${variant}`,
+      });
+    };
+    return {
+      packet(ev) {
+        if (ev.dstNonUnicast) return;
+        const echo =
+          (ev.proto === IPPROTO_ICMP && ev.icmpType === 8) ||
+          (ev.proto === IPPROTO_ICMPV6 && ev.icmpType === 128);
+        if (echo) {
+          probe(icmp, ev.src, 'icmp', addrText(ev.src), ev.dst, ev.ts, ev.frame, {});
+          return;
+        }
+        if (ev.tcpFlags < 0) return;
+        const f = ev.tcpFlags & 0x3f;
+        if ((f & (TcpFlags.SYN | TcpFlags.ACK)) === TcpFlags.SYN) {
+          let set = synTo.get(ev.src);
+          if (set === undefined) {
+            set = new CappedSet(1024);
+            boundedSet(synTo, ev.src, set);
+          }
+          set.add(ev.dst);
+        } else if (
+          f === TcpFlags.ACK &&
+          ev.payloadEnd === ev.payloadOff &&
+          ev.dstPort >= 0 &&
+          ev.dstPort <= ACK_PROBE_MAX_PORT &&
+          ev.srcPort > 1023
+        ) {
+          if (synTo.get(ev.src)?.values.has(ev.dst) === true) return;
+          // One sweep per source and port: IPv4 keys stay numbers.
+          const key =
+            typeof ev.src === 'number' ? ev.dstPort * 4294967296 + ev.src : `${ev.src}/${ev.dstPort}`;
+          probe(ack, key, 'tcp_ack', addrText(ev.src), ev.dst, ev.ts, ev.frame, {
+            port: ev.dstPort,
+          });
+        }
+      },
+      arp(ev) {
+        // Requests for another address; gratuitous ARP (sender = target) announces, it does not probe.
+        if (ev.opcode !== 1 || ev.senderIp === ev.targetIp) return;
+        probe(arp, ev.senderMac, 'arp', ipv4Text(ev.senderIp), ev.targetIp, ev.ts, ev.frame, {
+          mac: macText(ev.senderMac),
+        });
+      },
+      sweep(now) {
+        for (const sweeps of [icmp, ack, arp] as Map<unknown, Sweep>[])
+          for (const [k, s] of sweeps) if (now - s.start > cfg.window_s) sweeps.delete(k);
+        if (synTo.size > 4096) synTo.clear();
+      },
+    };
+  },
+});

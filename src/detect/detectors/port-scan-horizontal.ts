@@ -1,0 +1,104 @@
+/**
+ * port_scan_horizontal: one source probes the same port on many hosts. A SYN counts as a probe until the
+ * host answers it with a SYN-ACK, so a browser opening connections to many web servers stays quiet while a
+ * sweep of a subnet (mostly unanswered or reset) is reported. Variants syn, fin, null, xmas, udp; ACK
+ * sweeps are host discovery and reported by ping_sweep.
+ */
+import { addrText, type AddrKey } from '../addr-key.js';
+import { boundedSet, defineDetector } from '../detector.js';
+import { TcpFlags, type PacketEvent } from '../events.js';
+import { classifyProbe, ProbeClass, PROBE_NAMES, quotedUdpProbe } from '../probes.js';
+import { CappedSet, round6 } from '../window.js';
+
+interface PortState {
+  start: number;
+  firstFrame: number;
+  hosts: CappedSet<AddrKey>;
+  answered: number;
+  nextAlert: number;
+}
+
+export const portScanHorizontal = defineDetector({
+  id: 'port_scan_horizontal',
+  description: 'One source probes the same port on many hosts (syn, fin, null, xmas, udp)',
+  subscribes: ['packet'],
+  defaults: { min_hosts: 24, window_s: 60 },
+  docs: {
+    min_hosts: 'distinct hosts probed on one port, not answering with SYN-ACK, before alerting',
+    window_s: 'seconds over which probes are counted (tumbling, from the first probe)',
+  },
+  create(cfg, ctx) {
+    /** src → "class:port" → state */
+    const bySrc = new Map<AddrKey, Map<number, PortState>>();
+    const record = (src: AddrKey, dst: AddrKey, port: number, cls: number, ev: PacketEvent): void => {
+      let ports = bySrc.get(src);
+      if (ports === undefined) {
+        ports = new Map();
+        boundedSet(bySrc, src, ports);
+      }
+      const key = cls * 65536 + port;
+      let st = ports.get(key);
+      if (st === undefined || ev.ts - st.start > cfg.window_s) {
+        st = {
+          start: ev.ts,
+          firstFrame: ev.frame,
+          hosts: new CappedSet(),
+          answered: 0,
+          nextAlert: cfg.min_hosts,
+        };
+        boundedSet(ports, key, st, 1024);
+      }
+      if (!st.hosts.add(dst) || st.hosts.size < st.nextAlert) return;
+      st.nextAlert *= 2;
+      const variant = PROBE_NAMES[cls]!;
+      const n = st.hosts.size;
+      ctx.emit({
+        type: 'port_scan_horizontal',
+        variant,
+        severity: 'medium',
+        src: addrText(src),
+        dstPort: port,
+        first: st.start,
+        ts: ev.ts,
+        message: `${addrText(src)} probed port ${port} on ${n} hosts (${variant}) in ${(ev.ts - st.start).toFixed(1)} s`,
+        evidence: {
+          distinct_hosts: n,
+          sample_hosts: st.hosts.sample().map(addrText),
+          answered_syn_ack: st.answered,
+          port,
+          first_frame: st.firstFrame,
+          last_frame: ev.frame,
+          duration_s: round6(ev.ts - st.start),
+        },
+        mitre: 'T1046',
+        identifier: `${addrText(src)}/${variant}/${port}`,
+      });
+    };
+    return {
+      packet(ev) {
+        if (ev.fragment) return;
+        if (ev.tcpFlags >= 0) {
+          const f = ev.tcpFlags & 0x3f;
+          if ((f & (TcpFlags.SYN | TcpFlags.ACK)) === (TcpFlags.SYN | TcpFlags.ACK)) {
+            // The host answered: its probe was a connection, not a scan.
+            const st = bySrc.get(ev.dst)?.get(ProbeClass.Syn * 65536 + ev.srcPort);
+            if (st !== undefined && st.hosts.values.delete(ev.src)) st.answered++;
+            return;
+          }
+          const cls = classifyProbe(ev);
+          if (cls >= 0 && cls !== ProbeClass.Ack && !ev.dstNonUnicast)
+            record(ev.src, ev.dst, ev.dstPort, cls, ev);
+          return;
+        }
+        const udp = quotedUdpProbe(ev);
+        if (udp >= 0) record(ev.dst, ev.src, udp, ProbeClass.Udp, ev);
+      },
+      sweep(now) {
+        for (const [src, ports] of bySrc) {
+          for (const [k, st] of ports) if (now - st.start > cfg.window_s) ports.delete(k);
+          if (ports.size === 0) bySrc.delete(src);
+        }
+      },
+    };
+  },
+});

@@ -1,0 +1,128 @@
+/**
+ * Per-target packet rates in one-second tumbling windows, for the flood detectors (a helper, not a
+ * detector). Sources are counted up to a cap, so a spoofed flood costs bounded memory.
+ */
+import { addrText, type AddrKey } from './addr-key.js';
+import { boundedSet, type DetectorContext } from './detector.js';
+import type { PacketEvent } from './events.js';
+import type { AlertType } from '../schema/alert.js';
+import { CappedSet, pushSample, round6 } from './window.js';
+
+interface Target {
+  windowStart: number;
+  count: number;
+  /** First packet time of the current run of windows above the rate, or -1. */
+  floodStart: number;
+  firstFrame: number;
+  total: number;
+  peak: number;
+  sources: CappedSet<AddrKey>;
+  topSource: AddrKey;
+  topCount: number;
+  ports: number[];
+  alerted: boolean;
+}
+
+export interface FloodSpec {
+  readonly type: AlertType;
+  readonly what: string;
+  readonly mitre: string;
+  readonly rate: number;
+  readonly windowSec: number;
+}
+
+export class FloodWindows {
+  readonly #targets = new Map<AddrKey, Target>();
+  readonly #spec: FloodSpec;
+  readonly #ctx: DetectorContext;
+
+  constructor(spec: FloodSpec, ctx: DetectorContext) {
+    this.#spec = spec;
+    this.#ctx = ctx;
+  }
+
+  add(ev: PacketEvent): void {
+    let t = this.#targets.get(ev.dst);
+    const ts = ev.ts;
+    if (t === undefined) {
+      t = {
+        windowStart: ts,
+        count: 0,
+        floodStart: -1,
+        firstFrame: ev.frame,
+        total: 0,
+        peak: 0,
+        sources: new CappedSet(1024),
+        topSource: ev.src,
+        topCount: 0,
+        ports: [],
+        alerted: false,
+      };
+      boundedSet(this.#targets, ev.dst, t);
+    } else if (ts - t.windowStart >= this.#spec.windowSec) {
+      // A quiet window ends the flood episode.
+      if (t.count < this.#spec.rate) this.#reset(t, ev);
+      t.windowStart = ts;
+      t.count = 0;
+    }
+    t.count++;
+    t.total++;
+    if (t.floodStart < 0) t.floodStart = ts;
+    t.sources.add(ev.src);
+    if (ev.src === t.topSource) t.topCount++;
+    if (ev.dstPort >= 0 && !t.ports.includes(ev.dstPort)) pushSample(t.ports, ev.dstPort, 5);
+    if (t.count > t.peak) t.peak = t.count;
+    if (t.count === this.#spec.rate) this.#emit(t, ev);
+  }
+
+  #reset(t: Target, ev: PacketEvent): void {
+    t.floodStart = -1;
+    t.firstFrame = ev.frame;
+    t.total = 0;
+    t.peak = 0;
+    t.sources = new CappedSet(1024);
+    t.topSource = ev.src;
+    t.topCount = 0;
+    t.ports = [];
+    t.alerted = false;
+  }
+
+  #emit(t: Target, ev: PacketEvent): void {
+    const s = this.#spec;
+    const nSrc = t.sources.size;
+    const single = t.topCount * 2 > t.total;
+    const from = single
+      ? addrText(t.topSource)
+      : `${nSrc}${nSrc >= 1024 ? '+' : ''} sources (spoofed or distributed)`;
+    this.#ctx.emit({
+      type: s.type,
+      severity: 'high',
+      src: addrText(t.topSource),
+      dst: addrText(ev.dst),
+      dstPort: t.ports.length === 1 ? t.ports[0] : undefined,
+      first: t.floodStart,
+      ts: ev.ts,
+      message: `${s.what} flood on ${addrText(ev.dst)}: ${t.count}+ per ${s.windowSec} s from ${from}`,
+      evidence: {
+        packets: t.total,
+        peak_per_window: t.peak,
+        window_s: s.windowSec,
+        distinct_sources: nSrc,
+        single_source: single,
+        sample_sources: t.sources.sample(5).map(addrText),
+        sample_ports: t.ports,
+        first_frame: t.firstFrame,
+        last_frame: ev.frame,
+        duration_s: round6(ev.ts - t.floodStart),
+      },
+      mitre: s.mitre,
+      identifier: addrText(ev.dst),
+    });
+    t.alerted = true;
+  }
+
+  sweep(now: number): void {
+    for (const [k, t] of this.#targets)
+      if (now - t.windowStart > 10 * this.#spec.windowSec) this.#targets.delete(k);
+  }
+}
