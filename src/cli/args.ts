@@ -23,7 +23,14 @@ export interface OutputFlags {
   chart: boolean;
   open?: boolean;
   flows: boolean;
+  detect: boolean;
+  homeNet: string[];
+  blocklist: string[];
+  config?: string;
+  eve?: string;
 }
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function addOutputOptions(cmd: Command): Command {
   return cmd
@@ -34,7 +41,20 @@ export function addOutputOptions(cmd: Command): Command {
     .option('--json', 'print the end summary as one JSON object on stdout (implies -q)')
     .option('--no-flows', 'log packets only: no flow tracking, no flows table rows')
     .option('--no-chart', 'do not write the protocol chart beside the database at the end')
-    .option('--open', "open the chart with the desktop's image viewer");
+    .option('--open', "open the chart with the desktop's image viewer")
+    .option('--no-detect', 'no detection: no alerts')
+    .addOption(
+      new Option('--home-net <cidr>', 'home network (repeatable; default RFC 1918, ULA, link-local, CGNAT)')
+        .argParser(collect)
+        .default([]),
+    )
+    .addOption(
+      new Option('--blocklist <file>', 'address/CIDR/domain blocklist file (repeatable)')
+        .argParser(collect)
+        .default([]),
+    )
+    .option('--config <file>', 'detection settings (YAML): home networks, thresholds, allowlist, blocklists')
+    .option('--eve <file>', 'also append alerts to this EVE-style JSON lines file');
 }
 
 /** `-w FILE` and dumpcap's ring buffer conditions, shared by `read` and `capture`. */

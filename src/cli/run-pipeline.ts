@@ -5,11 +5,56 @@ import { readCaptures, type CaptureInput, type ReadSummary, type StopReason } fr
 import { PacketLinePrinter } from '../present/packet-lines.js';
 import type { Store } from '../store/store.js';
 import type { OutputFlags } from './args.js';
+import { DetectionEngine } from '../detect/engine.js';
+import { engineOptions } from '../detect/config.js';
+import type { AllowEntry } from '../detect/allowlist.js';
+import { ALERT_TYPES, type AlertType } from '../schema/alert.js';
+import { AlertOutputs } from '../present/alert-output.js';
+export { formatAlertCounts } from '../present/alert-output.js';
+import { listAllowlist } from '../store/sqlite/alerts-query.js';
 import { stdoutWriter, type StdoutWriter } from './stdout.js';
 
 export interface PipelineRun {
   readonly summary: ReadSummary;
   readonly out: StdoutWriter;
+  /** New alerts per type; null when detection was off. */
+  readonly alerts: Record<string, number> | null;
+}
+
+export interface Detection {
+  readonly engine: DetectionEngine;
+  readonly outputs: AlertOutputs;
+}
+
+/**
+ * Builds the detection engine from the flags, the config file and the allowlist kept in the database, or
+ * returns undefined with --no-detect. Configuration errors surface here, before any packet is read.
+ */
+export function setUpDetection(flags: OutputFlags): Detection | undefined {
+  if (!flags.detect) return undefined;
+  const allow: AllowEntry[] =
+    flags.db === false
+      ? []
+      : listAllowlist(flags.db).map((r) => ({
+          type: (ALERT_TYPES as readonly string[]).includes(r.type ?? '') ? (r.type as AlertType) : undefined,
+          src: r.src ?? undefined,
+          dst: r.dst ?? undefined,
+          port: r.port ?? undefined,
+          domain: r.domain ?? undefined,
+          comment: r.comment,
+        }));
+  const opts = engineOptions({
+    config: flags.config,
+    homeNets: flags.homeNet,
+    blocklists: flags.blocklist,
+    allow,
+  });
+  const outputs = new AlertOutputs({
+    console: flags.quiet !== true && flags.json !== true,
+    evePath: flags.eve,
+  });
+  const engine = new DetectionEngine({ ...opts, onAlert: (a, isNew) => outputs.alert(a, isNew) });
+  return { engine, outputs };
 }
 
 /**
@@ -20,8 +65,9 @@ export async function runPipeline(
   inputs: readonly CaptureInput[],
   store: Store | undefined,
   flags: OutputFlags,
-  options: { onSignal?: () => void; limitReached?: () => boolean } = {},
+  options: { onSignal?: () => void; limitReached?: () => boolean; detection?: Detection | undefined } = {},
 ): Promise<PipelineRun> {
+  const detection = options.detection;
   const out = stdoutWriter();
   const quiet = flags.quiet === true || flags.json === true;
   let interrupted = false;
@@ -38,14 +84,16 @@ export async function runPipeline(
       store,
       maxPackets: flags.count,
       ...(flags.flows ? {} : { flows: false as const }),
+      detect: detection?.engine,
       observer: quiet ? undefined : new PacketLinePrinter(out.write),
       shouldStop: (): StopReason | null => {
         if (interrupted || out.closed) return 'interrupted';
         return options.limitReached?.() === true ? 'limit' : null;
       },
     });
-    return { summary, out };
+    return { summary, out, alerts: detection === undefined ? null : { ...detection.engine.counts } };
   } finally {
+    detection?.outputs.close();
     await store?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -20,7 +20,13 @@ import {
   type OutputFlags,
   type WriteFlags,
 } from '../args.js';
-import { runPipeline, writeEndChart, type PipelineRun } from '../run-pipeline.js';
+import {
+  formatAlertCounts,
+  runPipeline,
+  setUpDetection,
+  writeEndChart,
+  type PipelineRun,
+} from '../run-pipeline.js';
 import { NTA_VERSION } from '../version.js';
 
 interface CaptureFlags extends OutputFlags, WriteFlags {
@@ -75,6 +81,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
     if (stop.kind === 'packets') maxPackets = Math.min(maxPackets ?? Infinity, stop.n);
     else deadline = Math.min(deadline, stop.seconds * 1000);
   }
+  const detection = setUpDetection(flags); // a bad config or blocklist: one line, before capturing
   // Open first: no such device, no permission or a bad filter fail here, before any row is written.
   const source = await openLiveCapture({
     iface,
@@ -120,22 +127,29 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
       { ...flags, count: maxPackets },
       {
         limitReached: () => Date.now() - started >= deadline,
+        detection,
       },
     );
   } finally {
     await source.close(); // idempotent; the pipeline closed it already unless it threw
     writer?.close(); // after the source: every batch the pipeline took is in the file
   }
-  const { summary, out } = run;
+  const { summary, out, alerts } = run;
   const result = summary.sources[0];
   if (result?.error !== null && result?.error !== undefined) process.stderr.write(`nta: ${result.error}\n`);
   const live = liveCounters(source);
   const written = writer === undefined ? null : { packets: writer.packets, files: writer.files };
   const chart = await writeEndChart(store, summary, flags);
   if (flags.json === true) {
-    await out.write(JSON.stringify({ ...summary, live, db: store?.path ?? null, written, chart }) + '\n');
+    await out.write(
+      JSON.stringify({ ...summary, alerts, live, db: store?.path ?? null, written, chart }) + '\n',
+    );
   } else {
-    process.stderr.write(formatSummary(summary, store?.path) + formatLiveCounters(summary.packets, live));
+    process.stderr.write(
+      formatSummary(summary, store?.path) +
+        formatAlertCounts(alerts) +
+        formatLiveCounters(summary.packets, live),
+    );
     if (written !== null)
       process.stderr.write(`${written.packets} packets written to ${written.files.join(', ')}\n`);
     if (chart !== null) process.stderr.write(`Chart: ${chart}\n`);

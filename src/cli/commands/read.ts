@@ -13,7 +13,7 @@ import {
   type OutputFlags,
   type WriteFlags,
 } from '../args.js';
-import { runPipeline, writeEndChart } from '../run-pipeline.js';
+import { formatAlertCounts, runPipeline, setUpDetection, writeEndChart } from '../run-pipeline.js';
 import { NTA_VERSION } from '../version.js';
 
 interface ReadFlags extends OutputFlags, WriteFlags {
@@ -34,6 +34,7 @@ export function registerRead(program: Command): void {
 async function runRead(files: string[], flags: ReadFlags): Promise<number> {
   const filter = flags.filter?.trim() === '' ? undefined : flags.filter;
   if (filter !== undefined) checkFileFilter(filter); // a bad filter: one line, before any file or database
+  const detection = setUpDetection(flags); // a bad config or blocklist: one line, before any file is read
   const paths = await expandCaptureArgs(files);
   const writer =
     flags.write === undefined
@@ -54,6 +55,7 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
   try {
     store = flags.db === false ? undefined : await SqliteStore.open(flags.db);
     run = await runPipeline(inputs, store, flags, {
+      detection,
       // Waiting for stdin would not notice the stop: end the stream instead.
       onSignal: () => {
         if (paths.includes('-')) process.stdin.destroy();
@@ -62,7 +64,7 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
   } finally {
     writer?.close();
   }
-  const { summary, out } = run;
+  const { summary, out, alerts } = run;
   for (const s of summary.sources) {
     if (s.error !== null)
       process.stderr.write(`nta: ${s.status === 'truncated' ? 'warning: ' : ''}${s.error}\n`);
@@ -72,9 +74,9 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
   const written = writer === undefined ? null : { packets: writer.packets, files: writer.files };
   const chart = await writeEndChart(store, summary, flags);
   if (flags.json === true) {
-    await out.write(JSON.stringify({ ...summary, db: store?.path ?? null, written, chart }) + '\n');
+    await out.write(JSON.stringify({ ...summary, alerts, db: store?.path ?? null, written, chart }) + '\n');
   } else {
-    process.stderr.write(formatSummary(summary, store?.path));
+    process.stderr.write(formatSummary(summary, store?.path) + formatAlertCounts(alerts));
     if (written !== null)
       process.stderr.write(`${written.packets} packets written to ${written.files.join(', ')}\n`);
     if (chart !== null) process.stderr.write(`Chart: ${chart}\n`);

@@ -15,6 +15,8 @@ interface Pair {
   bytesOut: number;
   bytesIn: number;
   ports: number[];
+  /** A protocol without ports seen (icmp, gre...), or null. */
+  other: string | null;
   uids: string[];
 }
 
@@ -38,14 +40,19 @@ export const externalConnection = defineDetector({
         const key = `${local}>${remote}`;
         let p = pairs.get(key);
         if (p === undefined) {
-          p = { connections: 0, bytesOut: 0, bytesIn: 0, ports: [], uids: [] };
+          p = { connections: 0, bytesOut: 0, bytesIn: 0, ports: [], other: null, uids: [] };
           boundedSet(pairs, key, p);
         }
         p.connections++;
         p.bytesOut += origHome ? f.orig_ip_bytes : f.resp_ip_bytes;
         p.bytesIn += origHome ? f.resp_ip_bytes : f.orig_ip_bytes;
-        if (!p.ports.includes(f.resp_p)) pushSample(p.ports, f.resp_p, 10);
+        const ported = f.proto === 'tcp' || f.proto === 'udp';
+        if (ported && !p.ports.includes(f.resp_p)) pushSample(p.ports, f.resp_p, 10);
+        else if (!ported) p.other = f.proto;
         pushSample(p.uids, f.uid, 5);
+        const what =
+          (p.ports.length > 0 ? `, ports ${p.ports.join(',')}` : '') +
+          (p.other === null ? '' : `, ${p.other}`);
         const unusual = p.ports.some((port) => !COMMON_PORTS.has(port));
         const severity = p.bytesOut >= cfg.high_volume_bytes ? 'medium' : unusual ? 'low' : 'info';
         ctx.emit({
@@ -57,9 +64,10 @@ export const externalConnection = defineDetector({
           dstPort: p.ports.length === 1 ? p.ports[0] : undefined,
           first: f.ts / 1e6,
           ts: f.ts / 1e6 + f.duration,
-          message: `${local} ${origHome ? 'connected to' : 'was reached from'} outside address ${remote} (${p.connections} connection${p.connections === 1 ? '' : 's'}, ports ${p.ports.join(',')})`,
+          message: `${local} ${origHome ? 'connected to' : 'was reached from'} outside address ${remote} (${p.connections} connection${p.connections === 1 ? '' : 's'}${what})`,
           evidence: {
             connections: p.connections,
+            other_protocol: p.other,
             bytes_out: p.bytesOut,
             bytes_in: p.bytesIn,
             ports: p.ports,

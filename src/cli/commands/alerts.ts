@@ -1,0 +1,66 @@
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { formatAlertRow, formatAllowRow } from '../../present/alert-output.js';
+import { ALERT_TYPES } from '../../schema/alert.js';
+import { listAlerts, listAllowlist, muteAlert, removeAllowEntry } from '../../store/sqlite/alerts-query.js';
+import { DEFAULT_DB_PATH } from '../../store/sqlite/sqlite-store.js';
+import { positiveInt } from '../args.js';
+import { stdoutWriter } from '../stdout.js';
+
+interface AlertsFlags {
+  db: string;
+  type?: string;
+  json?: boolean;
+}
+
+const dbOption = (): Option => new Option('--db <path>', 'SQLite database to read').default(DEFAULT_DB_PATH);
+
+export function registerAlerts(program: Command): void {
+  const alerts = program
+    .command('alerts')
+    .description('list the alerts in a database; mute one, list and remove allowlist entries')
+    .addOption(dbOption())
+    .addOption(new Option('-t, --type <type>', 'only alerts of this type').choices(ALERT_TYPES))
+    .option('--json', 'one JSON object per alert (JSON lines)')
+    .action(async (flags: AlertsFlags) => {
+      const out = stdoutWriter();
+      const rows = listAlerts(flags.db, { type: flags.type });
+      const text =
+        flags.json === true
+          ? rows.map((r) => JSON.stringify({ ...r, evidence: JSON.parse(r.evidence) as unknown })).join('\n')
+          : rows.map(formatAlertRow).join('\n');
+      if (text !== '') await out.write(text + '\n');
+      if (flags.json !== true) process.stderr.write(`${rows.length} alert${rows.length === 1 ? '' : 's'}\n`);
+    });
+  alerts
+    .command('mute')
+    .description('turn an alert into an allowlist entry (its type, source, destination and port)')
+    .argument('<id>', 'alert id, as listed by `nta alerts`')
+    .requiredOption('--comment <text>', 'why this is accepted (kept with the entry)')
+    .addOption(dbOption())
+    .action((id: string, flags: { comment: string; db: string }) => {
+      const entry = muteAlert(flags.db, id, flags.comment);
+      process.stdout.write(`muted: ${formatAllowRow(entry)}\n`);
+    });
+  alerts
+    .command('allowlist')
+    .description('list the allowlist entries kept in the database')
+    .addOption(dbOption())
+    .action((flags: { db: string }) => {
+      for (const r of listAllowlist(flags.db)) process.stdout.write(formatAllowRow(r) + '\n');
+    });
+  alerts
+    .command('unmute')
+    .description('remove an allowlist entry')
+    .argument('<entry>', 'allowlist entry number, as listed by `nta alerts allowlist`', (v: string) => {
+      try {
+        return positiveInt(v);
+      } catch {
+        throw new InvalidArgumentError('expected an allowlist entry number');
+      }
+    })
+    .addOption(dbOption())
+    .action((entry: number, flags: { db: string }) => {
+      removeAllowEntry(flags.db, entry);
+      process.stdout.write(`removed allowlist entry ${entry}\n`);
+    });
+}
