@@ -12,13 +12,14 @@ interface AlertsFlags {
   json?: boolean;
 }
 
-const dbOption = (): Option => new Option('--db <path>', 'SQLite database to read').default(DEFAULT_DB_PATH);
+/** Subcommands take `--db` from `nta alerts` (given before or after the subcommand). */
+const dbOf = (cmd: Command): string => (cmd.optsWithGlobals() as { db: string }).db;
 
 export function registerAlerts(program: Command): void {
   const alerts = program
     .command('alerts')
     .description('list the alerts in a database; mute one, list and remove allowlist entries')
-    .addOption(dbOption())
+    .option('--db <path>', 'SQLite database to read', DEFAULT_DB_PATH)
     .addOption(new Option('-t, --type <type>', 'only alerts of this type').choices(ALERT_TYPES))
     .option('--json', 'one JSON object per alert (JSON lines)')
     .action(async (flags: AlertsFlags) => {
@@ -36,17 +37,15 @@ export function registerAlerts(program: Command): void {
     .description('turn an alert into an allowlist entry (its type, source, destination and port)')
     .argument('<id>', 'alert id, as listed by `nta alerts`')
     .requiredOption('--comment <text>', 'why this is accepted (kept with the entry)')
-    .addOption(dbOption())
-    .action((id: string, flags: { comment: string; db: string }) => {
-      const entry = muteAlert(flags.db, id, flags.comment);
+    .action((id: string, flags: { comment: string }, cmd: Command) => {
+      const entry = muteAlert(dbOf(cmd), id, flags.comment);
       process.stdout.write(`muted: ${formatAllowRow(entry)}\n`);
     });
   alerts
     .command('allowlist')
     .description('list the allowlist entries kept in the database')
-    .addOption(dbOption())
-    .action((flags: { db: string }) => {
-      for (const r of listAllowlist(flags.db)) process.stdout.write(formatAllowRow(r) + '\n');
+    .action((_flags: unknown, cmd: Command) => {
+      for (const r of listAllowlist(dbOf(cmd))) process.stdout.write(formatAllowRow(r) + '\n');
     });
   alerts
     .command('unmute')
@@ -58,9 +57,8 @@ export function registerAlerts(program: Command): void {
         throw new InvalidArgumentError('expected an allowlist entry number');
       }
     })
-    .addOption(dbOption())
-    .action((entry: number, flags: { db: string }) => {
-      removeAllowEntry(flags.db, entry);
+    .action((entry: number, _flags: unknown, cmd: Command) => {
+      removeAllowEntry(dbOf(cmd), entry);
       process.stdout.write(`removed allowlist entry ${entry}\n`);
     });
 }
