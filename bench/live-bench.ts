@@ -3,6 +3,10 @@
  * run, on a veth pair between two throw-away namespaces (`../shared/tools/live-capture-harness.sh`, which
  * replays with tcpreplay and counts sent vs. captured vs. dropped). Needs root, tcpreplay and iproute2.
  * Usage: node dist/bench/live-bench.js [--rates 100000,200000,400000,top] [--packets 300000]
+ *
+ * CPU per packet is the capture command's user + system CPU time over the packets it captured, in the
+ * fastest lossless trial; it includes start-up and the idle warm-up and settle seconds, so it overstates the
+ * per-packet cost of short trials a little (raise --packets to shrink that share).
  */
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -40,9 +44,27 @@ const rows = commands.map(([name, cmd]) => {
   });
   const out = r.stdout + r.stderr;
   const results = out.split('\n').filter((l) => l.startsWith('RESULT '));
-  for (const line of results) console.log(`${name}: ${line}`);
+  for (const line of results) console.log(`${name}: ${line} cpu_us_per_packet=${cpuPerPacket(line)}`);
   const max = /MAX_LOSSLESS_PPS=(\S+)/.exec(out)?.[1] ?? `failed (exit ${r.status})`;
   const lossy = /FIRST_LOSSY_RATE=(\S+)/.exec(out)?.[1] ?? '-';
-  return { tool: name, 'max lossless packets/s': max, 'first lossy rate': lossy, trials: results.length };
+  const fastest = results.filter((l) => field(l, 'ok') === 'yes').at(-1);
+  return {
+    tool: name,
+    'max lossless packets/s': max,
+    'first lossy rate': lossy,
+    'CPU µs/packet': fastest === undefined ? '-' : cpuPerPacket(fastest),
+    trials: results.length,
+  };
 });
 console.table(rows);
+
+function field(result: string, name: string): string | undefined {
+  return new RegExp(`\\b${name}=(\\S+)`).exec(result)?.[1];
+}
+
+/** The capture command's CPU seconds (user + system) per captured packet, in microseconds. */
+function cpuPerPacket(result: string): string {
+  const captured = Number(field(result, 'captured'));
+  const cpu = Number(field(result, 'cpu_user')) + Number(field(result, 'cpu_sys'));
+  return captured > 0 && Number.isFinite(cpu) ? ((cpu / captured) * 1e6).toFixed(2) : '-';
+}

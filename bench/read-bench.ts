@@ -4,18 +4,15 @@
  * are noisy). Usage: node dist/bench/read-bench.js [--capture F] [--runs N] [--skip-scapy]
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const OUT_DIR = join(ROOT, 'bench', 'out');
-const NTA = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+import { BENCH_CAPTURE, NTA, OUT_DIR, ROOT, ensureBenchCapture } from './bench-capture.js';
 const SCAPY_PACKETS = 100_000;
 
 const { values } = parseArgs({
   options: {
-    capture: { type: 'string', default: join(OUT_DIR, 'bench-2m.pcap') },
+    capture: { type: 'string', default: BENCH_CAPTURE },
     runs: { type: 'string', default: '3' },
     'skip-scapy': { type: 'boolean', default: false },
   },
@@ -29,15 +26,6 @@ interface Measurement {
   seconds: number;
   peakMB: number;
   note?: string;
-}
-
-function ensureCapture(): void {
-  if (existsSync(capture)) return;
-  mkdirSync(OUT_DIR, { recursive: true });
-  const script = resolve(ROOT, '..', 'shared', 'bench', 'make-bench-pcap.sh');
-  console.log(`building ${capture} with ${script} (needs tcpreplay, tshark, xz-utils, python3-scapy)…`);
-  const r = spawnSync('bash', [script, capture], { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error(`make-bench-pcap.sh failed (exit ${r.status})`);
 }
 
 function countPackets(): number {
@@ -69,7 +57,7 @@ function measure(name: string, shell: string, packets: number, repeat = runs, no
   };
 }
 
-ensureCapture();
+ensureBenchCapture(capture);
 const packets = countPackets();
 const db = join(OUT_DIR, 'bench.db');
 const removeDb = (): void => ['', '-wal', '-shm'].forEach((s) => rmSync(db + s, { force: true }));

@@ -19,6 +19,11 @@ import { macValue } from './detect/addr-key.js';
 const RECORDS_PER_WRITE = 8192;
 /** Finished flows handed to the store at once (checked after each packet batch). */
 const FLOWS_PER_WRITE = 2048;
+/**
+ * Rows and finished flows are handed to the store at least this often, full batch or not: a quiet live
+ * capture still commits what it saw, and a crash (kill -9) loses at most about this much.
+ */
+export const STORE_FLUSH_MS = 1000;
 
 export interface PacketObserver {
   /** Called for every frame with its decoded outer layers; `i` indexes into `batch`. */
@@ -108,6 +113,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
   let interrupted = false;
   let stopped = false;
   let flowLogs: ConnLog[] = [];
+  let lastFlush = performance.now();
   const recorder = new ConnRecorder();
   const onFlow = opts.onFlow;
   const detect = opts.detect;
@@ -171,6 +177,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
     let status: CaptureStatus = 'complete';
     let error: string | null = null;
     const flush = async (): Promise<void> => {
+      lastFlush = performance.now();
       if (records.count > 0 && store !== undefined && captureId !== undefined) {
         rowsStored += records.count;
         records = await store.writeTraffic(records, captureId);
@@ -223,7 +230,12 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
           firstTs = time.format(batch.tsSec[0]!, batch.tsNsec[0]!);
         const last = n - 1;
         if (n > 0 && batch.hasTs[last] === 1) lastTs = time.format(batch.tsSec[last]!, batch.tsNsec[last]!);
-        if (flowLogs.length >= FLOWS_PER_WRITE) flushFlows(captureId);
+        if (performance.now() - lastFlush >= STORE_FLUSH_MS) {
+          await flush();
+          flushFlows(captureId);
+        } else if (flowLogs.length >= FLOWS_PER_WRITE) {
+          flushFlows(captureId);
+        }
         flushAlerts(captureId);
         const pending = observer?.batchDone();
         if (pending instanceof Promise) await pending;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createConnection, createServer } from 'node:net';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NTA, dbRows, workDir } from './support/cli.js';
 
@@ -154,9 +154,12 @@ test(
     const lines = tsharkFields(out);
     assert.equal(lines.length, 12);
     for (const l of lines) assert.match(l, /^\d+\.\d{9}\t74\t47914$/); // 14 + 20 + 8 + 32 bytes
+    const info = spawnSync('capinfos', [out], { encoding: 'utf8' }).stdout;
+    assert.match(info, /Number of packets:\s+12\n/);
     assert.match(
-      spawnSync('capinfos', ['-c', out], { encoding: 'utf8' }).stdout,
-      /Number of packets:\s+12\n/,
+      info,
+      /Number of stat entries = 1\n/,
+      'the capture counters end the file, as dumpcap writes them',
     );
     // nta reads back the same frames, at the same times, as were stored while capturing
     const back = join(work, 'write-back.db');
@@ -237,5 +240,85 @@ test(
       { proto: 'tcp', conn_state: 'SF', resp_p: 47914 },
       { proto: 'udp', conn_state: 'S0', resp_p: 47915 },
     ]);
+  },
+);
+
+test(
+  'ICMP and ICMPv6 on lo: the port-unreachable errors the kernel sends back are ICMP rows without ports',
+  { timeout: 30_000 },
+  async () => {
+    const db = join(work, 'icmp.db');
+    // Nothing listens on these ports, so the kernel answers every datagram with a port unreachable
+    // (loopback is exempt from ICMP rate limiting). The quoted UDP header must not lend its ports.
+    const r = await capture(
+      ['-i', 'lo', '-f', 'icmp or icmp6', '-q', '-a', 'duration:2', '--db', db],
+      async () => {
+        await sendUdp(47916, 3);
+        await sendUdp6(47917, 3);
+      },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const rows = dbRows<{ protocol: string; src_ip: string; ip_proto: number; ports: number; n: number }>(
+      db,
+      `SELECT protocol, src_ip, ip_proto, COUNT(src_port) + COUNT(dst_port) AS ports, COUNT(*) AS n
+         FROM traffic GROUP BY protocol ORDER BY protocol`,
+    );
+    assert.deepEqual(rows, [
+      { protocol: 'ICMP', src_ip: '127.0.0.1', ip_proto: 1, ports: 0, n: 3 },
+      { protocol: 'ICMPv6', src_ip: '::1', ip_proto: 58, ports: 0, n: 3 },
+    ]);
+    const flows = dbRows<{ proto: string; orig_p: number; resp_p: number; orig_pkts: number }>(
+      db,
+      `SELECT proto, orig_p, resp_p, orig_pkts FROM flows ORDER BY ip_proto`,
+    );
+    // Zeek's ICMP flows: orig_p is the type, resp_p the code for messages without a counterpart.
+    assert.deepEqual(flows, [
+      { proto: 'icmp', orig_p: 3, resp_p: 3, orig_pkts: 3 },
+      { proto: 'icmp', orig_p: 1, resp_p: 4, orig_pkts: 3 },
+    ]);
+  },
+);
+
+test(
+  '-Z nobody: the capture goes on as nobody once the device, database and -w file are open',
+  { timeout: 30_000 },
+  async () => {
+    const dir = join(work, 'drop-root');
+    mkdirSync(dir);
+    chmodSync(dir, 0o777); // the chart is written after the switch
+    const db = join(dir, 'dropped.db');
+    let status = '';
+    const r = await capture(
+      [
+        '-i',
+        'lo',
+        '-f',
+        'udp port 47918',
+        '-c',
+        '3',
+        '-q',
+        '-Z',
+        'nobody',
+        '--db',
+        db,
+        '-w',
+        join(dir, 'x.pcapng'),
+      ],
+      async (child) => {
+        status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+        await sendUdp(47918, 3);
+      },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const nobody = spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim();
+    assert.match(status, new RegExp(`^Uid:\\t${nobody}\\t${nobody}\\t${nobody}\\t${nobody}$`, 'm'));
+    assert.match(status, /^Groups:\t\d+ ?$/m, "root's supplementary groups are gone");
+    assert.equal(dbRows<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM traffic')[0]!.n, 3);
+    const bad = spawnSync('node', [NTA, 'capture', '-i', 'lo', '-Z', 'no-such-user-here', '-c', '1'], {
+      cwd: work,
+      encoding: 'utf8',
+    });
+    assert.equal(bad.status, 2);
+    assert.equal(bad.stderr, 'nta: --user no-such-user-here: no such user\n');
   },
 );

@@ -40,6 +40,8 @@ test('reads a capture into network_traffic.db by default and prints one line per
   const chart = join(dir, 'network_traffic-protocols.png');
   assert.match(r.stderr, /^Chart: network_traffic-protocols\.png$/m);
   assert.deepEqual([...readFileSync(chart).subarray(1, 4)], [0x50, 0x4e, 0x47]); // PNG
+  // Drawing the chart reads the database without leaving empty -wal/-shm files beside it.
+  assert.deepEqual(readdirSync(dir).sort(), ['network_traffic-protocols.png', 'network_traffic.db']);
   const rows = dbRows<{ dst_ip: string; n: number }>(
     join(dir, 'network_traffic.db'),
     'SELECT dst_ip, COUNT(*) AS n FROM traffic GROUP BY dst_ip ORDER BY dst_ip',

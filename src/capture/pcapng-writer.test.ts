@@ -1,7 +1,7 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCapture } from './open.js';
@@ -110,6 +110,74 @@ describe('PcapngWriter', () => {
     ]);
     const info = execFileSync('capinfos', ['-c', '-M', path], { encoding: 'utf8' });
     assert.match(info, /Number of packets:\s+5\n/);
+  });
+});
+
+/** The options of every Interface Statistics Block in a little-endian pcapng file, by option code. */
+function statisticsBlocks(path: string): { ifId: number; options: Map<number, bigint> }[] {
+  const buf = readFileSync(path);
+  const found: { ifId: number; options: Map<number, bigint> }[] = [];
+  for (let o = 0; o < buf.length; o += buf.readUInt32LE(o + 4)) {
+    if (buf.readUInt32LE(o) !== 5) continue;
+    const options = new Map<number, bigint>();
+    for (let p = o + 20; buf.readUInt16LE(p) !== 0; p += 4 + buf.readUInt16LE(p + 2)) {
+      // Times are two 32-bit words, upper first; counters are one 64-bit integer.
+      const code = buf.readUInt16LE(p);
+      options.set(
+        code,
+        code <= 3
+          ? (BigInt(buf.readUInt32LE(p + 4)) << 32n) | BigInt(buf.readUInt32LE(p + 8))
+          : buf.readBigUInt64LE(p + 4),
+      );
+    }
+    found.push({ ifId: buf.readUInt32LE(o + 8), options });
+  }
+  return found;
+}
+
+describe('Interface Statistics Block', () => {
+  it('ends a live capture file with the counters, one block per interface, as capinfos counts them', () => {
+    const path = join(work, 'stats.pcapng');
+    const w = PcapngWriter.create(path, { ifName: 'eth0' });
+    w.writeBatch(batchOf(SAMPLE.slice(0, 3))); // link types 1 and 101: two interfaces
+    w.close(false, {
+      startedMs: 1_700_000_000_250,
+      endedMs: 1_700_000_060_500,
+      received: 2_000_000_000_000,
+      ifDropped: 3,
+      osDropped: 7,
+    });
+    const blocks = statisticsBlocks(path);
+    assert.deepEqual(
+      blocks.map((b) => b.ifId),
+      [0, 1],
+    );
+    assert.deepEqual(Object.fromEntries(blocks[0]!.options), {
+      2: 1_700_000_000_250_000_000n, // isb_starttime, ns
+      3: 1_700_000_060_500_000_000n, // isb_endtime
+      4: 2_000_000_000_000n, // isb_ifrecv
+      5: 3n, // isb_ifdrop
+      7: 7n, // isb_osdrop
+      8: 3n, // isb_usrdeliv: packets in the file
+    });
+    const info = execFileSync('capinfos', [path], { encoding: 'utf8' });
+    assert.equal(info.match(/Number of stat entries = 1/g)?.length, 2);
+    assert.equal(w.bytes, statSync(path).size);
+  });
+
+  it('is not written without counters, nor into ring buffer files', () => {
+    const plain = join(work, 'no-stats.pcapng');
+    const w = PcapngWriter.create(plain);
+    w.writeBatch(batchOf(SAMPLE.slice(0, 1)));
+    w.close();
+    assert.equal(statisticsBlocks(plain).length, 0);
+    const dir = join(work, 'ring-stats');
+    execFileSync('mkdir', ['-p', dir]);
+    const ring = new CaptureFileWriter(join(dir, 'r.pcapng'), { fileBytes: 1 << 20 });
+    ring.writeBatch(batchOf(SAMPLE.slice(0, 1)), 0, 1);
+    ring.close({ startedMs: 0, endedMs: 1, received: 1, ifDropped: 0, osDropped: 0 });
+    const [file] = readdirSync(dir);
+    assert.equal(statisticsBlocks(join(dir, file!)).length, 0);
   });
 });
 

@@ -21,6 +21,12 @@ const OPT_SHB_USERAPPL = 4;
 const OPT_IF_NAME = 2;
 const OPT_IF_TSRESOL = 9;
 const OPT_IF_FILTER = 11;
+const OPT_ISB_STARTTIME = 2;
+const OPT_ISB_ENDTIME = 3;
+const OPT_ISB_IFRECV = 4;
+const OPT_ISB_IFDROP = 5;
+const OPT_ISB_OSDROP = 7;
+const OPT_ISB_USRDELIV = 8;
 /** Bytes before the packet data: EPB type, length, interface id, timestamp (2 words), caplen, origlen. */
 const EPB_HEAD = 28;
 /** SPB: type, length, original length. */
@@ -47,6 +53,22 @@ export interface PcapngWriterOptions {
   readonly snaplen?: number | undefined;
   /** Size of the write buffer. */
   readonly bufferBytes?: number | undefined;
+}
+
+/**
+ * Capture counters for the Interface Statistics Block written at the end of a live capture's file, so that
+ * capinfos and Wireshark show what the kernel dropped, as they do for dumpcap's files.
+ */
+export interface InterfaceStatistics {
+  /** Wall-clock start and end of the capture, in milliseconds since the epoch. */
+  readonly startedMs: number;
+  readonly endedMs: number;
+  /** libpcap's ps_recv: packets that reached the capture (isb_ifrecv). */
+  readonly received: number;
+  /** libpcap's ps_ifdrop: dropped by the interface or its driver (isb_ifdrop). */
+  readonly ifDropped: number;
+  /** libpcap's ps_drop: dropped by the kernel for lack of buffer space (isb_osdrop). */
+  readonly osDropped: number;
 }
 
 export class PcapngWriter {
@@ -157,11 +179,15 @@ export class PcapngWriter {
     this.#srcData = null; // do not keep the batch's memory alive between batches
   }
 
-  /** Flushes and closes the file; `sync` also waits for the disk. Safe to call twice. */
-  close(sync = false): void {
+  /**
+   * Flushes and closes the file; `sync` also waits for the disk. With `stats`, an Interface Statistics Block
+   * for every interface ends the file (isb_usrdeliv: the packets this file holds). Safe to call twice.
+   */
+  close(sync = false, stats?: InterfaceStatistics): void {
     if (this.#closed) return;
     this.#closed = true;
     try {
+      if (stats !== undefined) for (const id of this.#ifId.values()) this.#statistics(id, stats);
       this.flush();
       if (sync) fsyncSync(this.#fd);
     } finally {
@@ -218,6 +244,45 @@ export class PcapngWriter {
     o = this.#option(o, OPT_ENDOFOPT, new Uint8Array(0));
     dv.setUint32(o, len, true);
     this.#pos = o + 4;
+  }
+
+  #statistics(ifId: number, stats: InterfaceStatistics): void {
+    const counters: [number, number][] = [
+      [OPT_ISB_IFRECV, stats.received],
+      [OPT_ISB_IFDROP, stats.ifDropped],
+      [OPT_ISB_OSDROP, stats.osDropped],
+      [OPT_ISB_USRDELIV, this.#packets],
+    ];
+    // Header 20 (type, length, interface id, timestamp), two time options and four counters of 12 bytes
+    // each, end of options, trailing length.
+    const len = 20 + 12 * (2 + counters.length) + 4 + 4;
+    this.#reserve(len);
+    const dv = this.#dv;
+    let o = this.#pos;
+    const end = stats.endedMs;
+    dv.setUint32(o, PcapngBlock.InterfaceStatistics, true);
+    dv.setUint32(o + 4, len, true);
+    dv.setUint32(o + 8, ifId, true);
+    this.#timestamp(o + 12, Math.floor(end / 1000), (end % 1000) * 1e6);
+    o += 20;
+    for (const [code, ms] of [
+      [OPT_ISB_STARTTIME, stats.startedMs],
+      [OPT_ISB_ENDTIME, end],
+    ] as const) {
+      dv.setUint16(o, code, true);
+      dv.setUint16(o + 2, 8, true);
+      this.#timestamp(o + 4, Math.floor(ms / 1000), (ms % 1000) * 1e6);
+      o += 12;
+    }
+    for (const [code, value] of counters) {
+      dv.setUint16(o, code, true);
+      dv.setUint16(o + 2, 8, true);
+      dv.setBigUint64(o + 4, BigInt(value), true);
+      o += 12;
+    }
+    dv.setUint32(o, 0, true); // opt_endofopt
+    dv.setUint32(o + 4, len, true);
+    this.#pos = o + 8;
   }
 
   #interfaceFor(linkType: number): number {

@@ -2,7 +2,7 @@ import { unlinkSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { NtaError } from '../core/errors.js';
 import type { PacketBatch } from './packet-batch.js';
-import { PcapngWriter, type PcapngWriterOptions } from './pcapng-writer.js';
+import { PcapngWriter, type InterfaceStatistics, type PcapngWriterOptions } from './pcapng-writer.js';
 
 /**
  * `-w FILE` with dumpcap's ring buffer (`-b filesize:MB`, `-b files:N`, `-b duration:S`): packets go to
@@ -23,7 +23,8 @@ export interface RingOptions {
 export interface PacketWriter {
   /** Appends packets [start, end) of `batch` and hands them to the file (one write per batch at most). */
   writeBatch(batch: PacketBatch, start: number, end: number): void;
-  close(): void;
+  /** Flushes and closes; `stats` end a single file with the capture's counters (not a ring: dumpcap's way). */
+  close(stats?: InterfaceStatistics): void;
 }
 
 export class CaptureFileWriter implements PacketWriter {
@@ -85,10 +86,10 @@ export class CaptureFileWriter implements PacketWriter {
     this.#current?.flush();
   }
 
-  close(): void {
+  close(stats?: InterfaceStatistics): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#current?.close();
+    this.#current?.close(false, this.#ring === null ? stats : undefined);
     this.#current = null;
   }
 

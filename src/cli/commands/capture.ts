@@ -6,6 +6,7 @@ import {
   openLiveCapture,
   type LiveSource,
 } from '../../capture/live/live-source.js';
+import { dropPrivileges, lookupUser } from '../../capture/live/privileges.js';
 import { TapSource } from '../../capture/live/tap-source.js';
 import { CaptureFileWriter } from '../../capture/ring-writer.js';
 import type { PacketSource } from '../../capture/packet-batch.js';
@@ -37,6 +38,7 @@ interface CaptureFlags extends OutputFlags, WriteFlags {
   bufferSize: number;
   promisc: boolean;
   immediate?: boolean;
+  user?: string;
 }
 
 type AutoStop =
@@ -67,7 +69,11 @@ export function registerCapture(program: Command): void {
         .default(DEFAULT_BUFFER_MB),
     )
     .option('--no-promisc', 'do not put the interface into promiscuous mode')
-    .option('--immediate', 'hand each packet over as soon as it arrives (more CPU at high rates)');
+    .option('--immediate', 'hand each packet over as soon as it arrives (more CPU at high rates)')
+    .option(
+      '-Z, --user <name>',
+      'when started as root, switch to this user once the device, database and -w file are open',
+    );
   addWriteOptions(addOutputOptions(cmd)).action(async (flags: CaptureFlags) => {
     process.exitCode = await runCapture(flags);
   });
@@ -81,6 +87,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
     if (stop.kind === 'packets') maxPackets = Math.min(maxPackets ?? Infinity, stop.n);
     else deadline = Math.min(deadline, stop.seconds * 1000);
   }
+  const user = flags.user === undefined ? null : lookupUser(flags.user);
   const detection = setUpDetection(flags); // a bad config or blocklist: one line, before capturing
   // Open first: no such device, no permission or a bad filter fail here, before any row is written.
   const source = await openLiveCapture({
@@ -108,7 +115,9 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
       input = new TapSource(source, { writer, limit });
     }
     store = flags.db === false ? undefined : await SqliteStore.open(flags.db);
+    if (user !== null) dropPrivileges(user);
   } catch (err) {
+    await store?.close();
     writer?.close();
     await source.close();
     throw err;
@@ -132,7 +141,14 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
     );
   } finally {
     await source.close(); // idempotent; the pipeline closed it already unless it threw
-    writer?.close(); // after the source: every batch the pipeline took is in the file
+    // After the source: every batch the pipeline took is in the file, and its counters are final.
+    writer?.close({
+      startedMs: started,
+      endedMs: Date.now(),
+      received: source.stats.received,
+      ifDropped: source.stats.ifDropped,
+      osDropped: source.stats.dropped,
+    });
   }
   const { summary, out, alerts } = run;
   const result = summary.sources[0];

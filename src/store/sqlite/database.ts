@@ -1,3 +1,5 @@
+import { accessSync, constants } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { NtaError } from '../../core/errors.js';
 import { MIGRATIONS, SCHEMA_VERSION, NTA_APPLICATION_ID, SEED_TRAFFIC_COLUMNS } from './migrations.js';
@@ -11,8 +13,17 @@ class NeedsMigration extends Error {}
  * Opens (creating if needed) an nta SQLite database and brings its schema up to date. The seed tool's
  * database (a bare `traffic` table) is migrated in place; any other database is refused with a clear error.
  * A read-only open of an older schema migrates it through a short writable open first.
+ *
+ * Readers (charts, reports) that may write the file and its folder open it read-write with `query_only`
+ * set: a truly read-only connection cannot remove the WAL and shared-memory files when it closes, and
+ * would leave empty `-wal`/`-shm` files beside the database.
  */
 export function openSqlite(path: string, options: { readonly?: boolean } = {}): SqliteDb {
+  if (options.readonly === true && mayWrite(path)) {
+    const db = openChecked(path, { mustExist: true });
+    db.pragma('query_only = ON');
+    return db;
+  }
   try {
     return openChecked(path, options);
   } catch (err) {
@@ -22,12 +33,22 @@ export function openSqlite(path: string, options: { readonly?: boolean } = {}): 
   }
 }
 
-function openChecked(path: string, options: { readonly?: boolean }): SqliteDb {
+function mayWrite(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK | constants.W_OK);
+    accessSync(dirname(path), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function openChecked(path: string, options: { readonly?: boolean; mustExist?: boolean }): SqliteDb {
   let db: SqliteDb;
   try {
     db = new Database(path, {
       readonly: options.readonly === true,
-      fileMustExist: options.readonly === true,
+      fileMustExist: options.readonly === true || options.mustExist === true,
     });
   } catch (err) {
     throw new NtaError('NTA_ERR_STORE', `${path}: cannot open database (${sqliteReason(err)})`, {
