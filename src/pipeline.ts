@@ -262,6 +262,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
     // Flows end with their capture: each is stored against the capture it came from.
     flows?.flush();
     flushFlows(captureId);
+    detect?.finish();
     flushAlerts(captureId);
     bytes += srcBytes;
     ipPackets += srcIp;

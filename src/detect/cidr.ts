@@ -42,7 +42,14 @@ export function parseCidr(text: string): Cidr | null {
 const maskV4 = (v: number, bits: number): number =>
   bits === 0 ? 0 : (v & (0xffffffff << (32 - bits))) >>> 0;
 
+/** Up to this many IPv4 prefixes are matched by a linear scan (a few compares beat hashing). */
+const LINEAR_MAX = 16;
+
 export class CidrSet {
+  /** Small sets (home networks): network and mask per prefix, scanned in order. */
+  #nets = new Uint32Array(0);
+  #masks = new Uint32Array(0);
+  #v4Count = 0;
   /** Per IPv4 prefix length present: the set of network values. */
   readonly #v4 = new Map<number, Set<number>>();
   #v4Lengths: number[] = [];
@@ -61,6 +68,11 @@ export class CidrSet {
       this.#v6Cache.clear();
       return;
     }
+    if (this.#v4Count < LINEAR_MAX) {
+      this.#nets = Uint32Array.of(...this.#nets, c.v4);
+      this.#masks = Uint32Array.of(...this.#masks, maskV4(0xffffffff, c.bits));
+    }
+    this.#v4Count++;
     let set = this.#v4.get(c.bits);
     if (set === undefined) {
       set = new Set();
@@ -71,6 +83,12 @@ export class CidrSet {
   }
 
   hasV4(v: number): boolean {
+    if (this.#v4Count <= LINEAR_MAX) {
+      const nets = this.#nets;
+      const masks = this.#masks;
+      for (let i = 0; i < nets.length; i++) if ((v & masks[i]!) >>> 0 === nets[i]) return true;
+      return false;
+    }
     for (const bits of this.#v4Lengths) if (this.#v4.get(bits)!.has(maskV4(v, bits))) return true;
     return false;
   }

@@ -30,6 +30,11 @@ export interface Notice {
   readonly identifier: string;
   /** Domain concerned (DNS, TLS, HTTP), for domain allowlists. */
   readonly domain?: string | undefined;
+  /**
+   * Brings the evidence of the alert with this identity up to date without counting a new detection
+   * (a scan that went on after it was reported).
+   */
+  readonly refresh?: boolean | undefined;
 }
 
 export interface DetectorContext {
@@ -45,6 +50,8 @@ export interface DetectorInstance {
   flow?(ev: FlowEvent): void;
   /** Called about once a second of packet time: drop state older than the detector's windows. */
   sweep?(now: number): void;
+  /** The input ended (end of a capture file): report what is pending. */
+  finish?(now: number): void;
 }
 
 export interface Detector<T extends Thresholds = Thresholds> {

@@ -51,6 +51,7 @@ export class DetectionEngine {
   readonly #dns: DetectorInstance[] = [];
   readonly #flow: DetectorInstance[] = [];
   readonly #sweepers: DetectorInstance[] = [];
+  readonly #finishers: DetectorInstance[] = [];
   readonly #changed = new Set<Alert>();
   #clock = -Infinity;
   #nextSweep = -Infinity;
@@ -79,6 +80,7 @@ export class DetectionEngine {
         if (kind === 'flow' && inst.flow !== undefined) this.#flow.push(inst);
       }
       if (inst.sweep !== undefined) this.#sweepers.push(inst);
+      if (inst.finish !== undefined) this.#finishers.push(inst);
     }
   }
 
@@ -162,6 +164,11 @@ export class DetectionEngine {
 
   flow(log: FlowEvent): void {
     for (const d of this.#flow) d.flow!(log);
+  }
+
+  /** The input ended (a capture file, or the run): detectors report what is pending. */
+  finish(): void {
+    for (const d of this.#finishers) d.finish!(this.#clock);
   }
 
   /** Alerts new or changed since the last call (for the store, once per batch). */

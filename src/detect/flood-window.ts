@@ -9,6 +9,11 @@ import type { AlertType } from '../schema/alert.js';
 import { CappedSet, pushSample, round6 } from './window.js';
 
 interface Target {
+  readonly dst: AddrKey;
+  last: number;
+  lastFrame: number;
+  /** Packets when last reported; 0 before the alert. */
+  reported: number;
   windowStart: number;
   count: number;
   /** First packet time of the current run of windows above the rate, or -1. */
@@ -20,7 +25,6 @@ interface Target {
   topSource: AddrKey;
   topCount: number;
   ports: number[];
-  alerted: boolean;
 }
 
 export interface FloodSpec {
@@ -46,6 +50,10 @@ export class FloodWindows {
     const ts = ev.ts;
     if (t === undefined) {
       t = {
+        dst: ev.dst,
+        last: ts,
+        lastFrame: ev.frame,
+        reported: 0,
         windowStart: ts,
         count: 0,
         floodStart: -1,
@@ -56,23 +64,32 @@ export class FloodWindows {
         topSource: ev.src,
         topCount: 0,
         ports: [],
-        alerted: false,
       };
       boundedSet(this.#targets, ev.dst, t);
     } else if (ts - t.windowStart >= this.#spec.windowSec) {
       // A quiet window ends the flood episode.
-      if (t.count < this.#spec.rate) this.#reset(t, ev);
+      if (t.count < this.#spec.rate) {
+        this.#refresh(t);
+        this.#reset(t, ev);
+      }
       t.windowStart = ts;
       t.count = 0;
     }
     t.count++;
     t.total++;
+    t.last = ts;
+    t.lastFrame = ev.frame;
     if (t.floodStart < 0) t.floodStart = ts;
     t.sources.add(ev.src);
     if (ev.src === t.topSource) t.topCount++;
     if (ev.dstPort >= 0 && !t.ports.includes(ev.dstPort)) pushSample(t.ports, ev.dstPort, 5);
     if (t.count > t.peak) t.peak = t.count;
-    if (t.count === this.#spec.rate) this.#emit(t, ev);
+    if (t.count === this.#spec.rate) this.#emit(t, false);
+  }
+
+  /** Brings a reported flood's evidence (totals, duration) up to date without counting a detection. */
+  #refresh(t: Target): void {
+    if (t.reported > 0 && t.total > t.reported) this.#emit(t, true);
   }
 
   #reset(t: Target, ev: PacketEvent): void {
@@ -84,10 +101,11 @@ export class FloodWindows {
     t.topSource = ev.src;
     t.topCount = 0;
     t.ports = [];
-    t.alerted = false;
+    t.reported = 0;
   }
 
-  #emit(t: Target, ev: PacketEvent): void {
+  #emit(t: Target, refresh: boolean): void {
+    t.reported = t.total;
     const s = this.#spec;
     const nSrc = t.sources.size;
     const single = t.topCount * 2 > t.total;
@@ -98,11 +116,11 @@ export class FloodWindows {
       type: s.type,
       severity: 'high',
       src: addrText(t.topSource),
-      dst: addrText(ev.dst),
+      dst: addrText(t.dst),
       dstPort: t.ports.length === 1 ? t.ports[0] : undefined,
       first: t.floodStart,
-      ts: ev.ts,
-      message: `${s.what} flood on ${addrText(ev.dst)}: ${t.count}+ per ${s.windowSec} s from ${from}`,
+      ts: t.last,
+      message: `${s.what} flood on ${addrText(t.dst)}: ${t.peak} per ${s.windowSec} s at the peak, ${t.total} in all, from ${from}`,
       evidence: {
         packets: t.total,
         peak_per_window: t.peak,
@@ -112,17 +130,23 @@ export class FloodWindows {
         sample_sources: t.sources.sample(5).map(addrText),
         sample_ports: t.ports,
         first_frame: t.firstFrame,
-        last_frame: ev.frame,
-        duration_s: round6(ev.ts - t.floodStart),
+        last_frame: t.lastFrame,
+        duration_s: round6(t.last - t.floodStart),
       },
       mitre: s.mitre,
-      identifier: addrText(ev.dst),
+      identifier: addrText(t.dst),
+      refresh,
     });
-    t.alerted = true;
   }
 
   sweep(now: number): void {
-    for (const [k, t] of this.#targets)
+    for (const [k, t] of this.#targets) {
+      this.#refresh(t);
       if (now - t.windowStart > 10 * this.#spec.windowSec) this.#targets.delete(k);
+    }
+  }
+
+  finish(): void {
+    for (const t of this.#targets.values()) this.#refresh(t);
   }
 }

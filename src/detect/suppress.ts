@@ -49,7 +49,7 @@ export class Suppressor {
     const key = `${n.type}\u0000${n.identifier}`;
     const prev = this.#byKey.get(key);
     if (prev !== undefined && n.ts - prev.last <= this.#windowSec) {
-      prev.count++;
+      if (n.refresh !== true) prev.count++;
       prev.first = Math.min(prev.first, n.first);
       prev.last = Math.max(prev.last, n.ts);
       prev.message = n.message;

@@ -25,6 +25,7 @@ export const icmpFlood = defineDetector({
           floods.add(ev);
       },
       sweep: (now) => floods.sweep(now),
+      finish: () => floods.finish(),
     };
   },
 });

@@ -11,8 +11,15 @@ import { CappedSet, round6 } from '../window.js';
 interface Sweep {
   start: number;
   firstFrame: number;
+  last: number;
+  lastFrame: number;
   targets: CappedSet<AddrKey>;
   nextAlert: number;
+  /** Targets when last reported (0: not yet), and how to report again. */
+  reported: number;
+  variant: string;
+  src: string;
+  extra: Record<string, unknown>;
 }
 
 /** As for ACK scans: above this port, bare ACKs are mostly servers answering clients. */
@@ -47,32 +54,57 @@ export const pingSweep = defineDetector({
     ): void => {
       let s = sweeps.get(key);
       if (s === undefined || ts - s.start > cfg.window_s) {
-        s = { start: ts, firstFrame: frame, targets: new CappedSet(), nextAlert: cfg.min_hosts };
+        if (s !== undefined) refresh(s);
+        s = {
+          start: ts,
+          firstFrame: frame,
+          last: ts,
+          lastFrame: frame,
+          targets: new CappedSet(),
+          nextAlert: cfg.min_hosts,
+          reported: 0,
+          variant,
+          src,
+          extra,
+        };
         boundedSet(sweeps, key, s);
       }
-      if (!s.targets.add(target) || s.targets.size < s.nextAlert) return;
+      if (!s.targets.add(target)) return;
+      s.last = ts;
+      s.lastFrame = frame;
+      if (s.targets.size < s.nextAlert) return;
       s.nextAlert *= 2;
+      raise(s, false);
+    };
+    const raise = (s: Sweep, refresh: boolean): void => {
       const n = s.targets.size;
+      s.reported = n;
       ctx.emit({
         type: 'ping_sweep',
-        variant,
+        variant: s.variant,
         severity: 'low',
-        src,
+        src: s.src,
         first: s.start,
-        ts,
-        message: `${src} probed ${n} hosts for liveness (${variant}) in ${(ts - s.start).toFixed(1)} s`,
+        ts: s.last,
+        message: `${s.src} probed ${n} hosts for liveness (${s.variant}) in ${(s.last - s.start).toFixed(1)} s`,
         evidence: {
           distinct_hosts: n,
           sample_targets: s.targets.sample().map(addrText),
           first_frame: s.firstFrame,
-          last_frame: frame,
-          duration_s: round6(ts - s.start),
-          ...extra,
+          last_frame: s.lastFrame,
+          duration_s: round6(s.last - s.start),
+          ...s.extra,
         },
         mitre: 'T1018',
-        identifier: `${src}/${variant}`,
+        identifier: `${s.src}/${s.variant}`,
+        refresh,
       });
     };
+    /** Brings a reported sweep's evidence up to date. */
+    const refresh = (s: Sweep): void => {
+      if (s.reported > 0 && s.targets.size > s.reported) raise(s, true);
+    };
+    const all = [icmp, ack, arp] as Map<unknown, Sweep>[];
     return {
       packet(ev) {
         if (ev.dstNonUnicast) return;
@@ -116,9 +148,15 @@ export const pingSweep = defineDetector({
         });
       },
       sweep(now) {
-        for (const sweeps of [icmp, ack, arp] as Map<unknown, Sweep>[])
-          for (const [k, s] of sweeps) if (now - s.start > cfg.window_s) sweeps.delete(k);
+        for (const sweeps of all)
+          for (const [k, s] of sweeps) {
+            refresh(s);
+            if (now - s.start > cfg.window_s) sweeps.delete(k);
+          }
         if (synTo.size > 4096) synTo.clear();
+      },
+      finish() {
+        for (const sweeps of all) for (const s of sweeps.values()) refresh(s);
       },
     };
   },

@@ -11,8 +11,15 @@ import { classifyProbe, ProbeClass, PROBE_NAMES, quotedUdpProbe } from '../probe
 import { CappedSet, round6 } from '../window.js';
 
 interface PortState {
+  readonly src: AddrKey;
+  readonly cls: number;
+  readonly port: number;
   start: number;
   firstFrame: number;
+  last: number;
+  lastFrame: number;
+  /** Hosts when last reported; 0 before the alert. */
+  reported: number;
   hosts: CappedSet<AddrKey>;
   answered: number;
   nextAlert: number;
@@ -30,6 +37,37 @@ export const portScanHorizontal = defineDetector({
   create(cfg, ctx) {
     /** src → "class:port" → state */
     const bySrc = new Map<AddrKey, Map<number, PortState>>();
+    const raise = (st: PortState, refresh: boolean): void => {
+      const variant = PROBE_NAMES[st.cls]!;
+      const n = st.hosts.size;
+      const src = addrText(st.src);
+      st.reported = n;
+      ctx.emit({
+        type: 'port_scan_horizontal',
+        variant,
+        severity: 'medium',
+        src,
+        dstPort: st.port,
+        first: st.start,
+        ts: st.last,
+        message: `${src} probed port ${st.port} on ${n} hosts (${variant}) in ${(st.last - st.start).toFixed(1)} s`,
+        evidence: {
+          distinct_hosts: n,
+          sample_hosts: st.hosts.sample().map(addrText),
+          answered_syn_ack: st.answered,
+          port: st.port,
+          first_frame: st.firstFrame,
+          last_frame: st.lastFrame,
+          duration_s: round6(st.last - st.start),
+        },
+        mitre: 'T1046',
+        identifier: `${src}/${variant}/${st.port}`,
+        refresh,
+      });
+    };
+    const refresh = (st: PortState): void => {
+      if (st.reported > 0 && st.hosts.size > st.reported) raise(st, true);
+    };
     const record = (src: AddrKey, dst: AddrKey, port: number, cls: number, ev: PacketEvent): void => {
       let ports = bySrc.get(src);
       if (ports === undefined) {
@@ -39,40 +77,28 @@ export const portScanHorizontal = defineDetector({
       const key = cls * 65536 + port;
       let st = ports.get(key);
       if (st === undefined || ev.ts - st.start > cfg.window_s) {
+        if (st !== undefined) refresh(st);
         st = {
+          src,
+          cls,
+          port,
           start: ev.ts,
           firstFrame: ev.frame,
+          last: ev.ts,
+          lastFrame: ev.frame,
+          reported: 0,
           hosts: new CappedSet(),
           answered: 0,
           nextAlert: cfg.min_hosts,
         };
         boundedSet(ports, key, st, 1024);
       }
-      if (!st.hosts.add(dst) || st.hosts.size < st.nextAlert) return;
+      if (!st.hosts.add(dst)) return;
+      st.last = ev.ts;
+      st.lastFrame = ev.frame;
+      if (st.hosts.size < st.nextAlert) return;
       st.nextAlert *= 2;
-      const variant = PROBE_NAMES[cls]!;
-      const n = st.hosts.size;
-      ctx.emit({
-        type: 'port_scan_horizontal',
-        variant,
-        severity: 'medium',
-        src: addrText(src),
-        dstPort: port,
-        first: st.start,
-        ts: ev.ts,
-        message: `${addrText(src)} probed port ${port} on ${n} hosts (${variant}) in ${(ev.ts - st.start).toFixed(1)} s`,
-        evidence: {
-          distinct_hosts: n,
-          sample_hosts: st.hosts.sample().map(addrText),
-          answered_syn_ack: st.answered,
-          port,
-          first_frame: st.firstFrame,
-          last_frame: ev.frame,
-          duration_s: round6(ev.ts - st.start),
-        },
-        mitre: 'T1046',
-        identifier: `${addrText(src)}/${variant}/${port}`,
-      });
+      raise(st, false);
     };
     return {
       packet(ev) {
@@ -95,9 +121,15 @@ export const portScanHorizontal = defineDetector({
       },
       sweep(now) {
         for (const [src, ports] of bySrc) {
-          for (const [k, st] of ports) if (now - st.start > cfg.window_s) ports.delete(k);
+          for (const [k, st] of ports) {
+            refresh(st);
+            if (now - st.start > cfg.window_s) ports.delete(k);
+          }
           if (ports.size === 0) bySrc.delete(src);
         }
+      },
+      finish() {
+        for (const ports of bySrc.values()) for (const st of ports.values()) refresh(st);
       },
     };
   },

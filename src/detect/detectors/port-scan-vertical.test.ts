@@ -73,3 +73,15 @@ test('UDP probes are counted from the ICMP port unreachables that quote them', (
   assert.deepEqual(h.types(), ['port_scan_vertical/udp']);
   assert.equal(h.alerts[0]!.src, '10.0.0.5');
 });
+
+test('a scan that goes on refreshes its alert (evidence, last_seen) without counting new detections', () => {
+  const h = new DetectorHarness(portScanVertical);
+  probe(h, 30, SYN);
+  assert.equal(h.alerts.length, 1);
+  const a = h.alerts[0]!;
+  assert.equal(a.count, 1);
+  h.engine.finish();
+  assert.equal(a.count, 1);
+  assert.equal((a.evidence as { distinct_ports: number }).distinct_ports, 30);
+  assert.equal(a.last, 0.29);
+});

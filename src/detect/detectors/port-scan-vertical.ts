@@ -2,7 +2,8 @@
  * port_scan_vertical: one source probes many ports of one host. Probes are bare SYNs (syn, or connect when
  * the scanner completes handshakes: it sends bare ACKs where a SYN scanner resets), FIN, NULL, Xmas
  * (FIN+PSH+URG), ACK (firewall mapping) and UDP (seen through the target's ICMP port unreachables, which
- * quote the probe). Each variant is its own alert.
+ * quote the probe). Each variant is its own alert. The alert is raised at `min_ports`, counted again at
+ * each doubling, and its evidence refreshed (not counted) as the scan goes on.
  */
 import { addrText, type AddrKey } from '../addr-key.js';
 import { boundedSet, defineDetector } from '../detector.js';
@@ -12,14 +13,19 @@ import { classifyProbe, ProbeClass, PROBE_NAMES, quotedUdpProbe } from '../probe
 
 interface ClassState {
   start: number;
-  first: number;
   firstFrame: number;
+  last: number;
+  lastFrame: number;
   ports: CappedSet<number>;
   srcPorts: CappedSet<number>;
   nextAlert: number;
+  /** Ports when the alert was last raised or refreshed; 0 before the alert. */
+  reported: number;
 }
 
 interface Pair {
+  readonly src: AddrKey;
+  readonly dst: AddrKey;
   readonly classes: (ClassState | undefined)[];
   /** Handshakes completed by the scanner (bare ACKs) and resets without ACK it sent: connect vs SYN scan. */
   bareAcks: number;
@@ -37,6 +43,38 @@ export const portScanVertical = defineDetector({
   },
   create(cfg, ctx) {
     const bySrc = new Map<AddrKey, Map<AddrKey, Pair>>();
+    const raise = (pair: Pair, cls: number, st: ClassState, refresh: boolean): void => {
+      st.reported = st.ports.size;
+      let variant: string = PROBE_NAMES[cls]!;
+      if (cls === ProbeClass.Syn && pair.bareAcks > 0 && pair.bareAcks >= pair.resets) variant = 'connect';
+      const n = st.ports.size;
+      const src = addrText(pair.src);
+      const dst = addrText(pair.dst);
+      ctx.emit({
+        type: 'port_scan_vertical',
+        variant,
+        severity: 'medium',
+        src,
+        dst,
+        first: st.start,
+        ts: st.last,
+        message: `${src} probed ${n}${n >= 4096 ? '+' : ''} ports of ${dst} (${variant} scan) in ${(st.last - st.start).toFixed(1)} s`,
+        evidence: {
+          distinct_ports: n,
+          sample_ports: st.ports.sample(),
+          probe: PROBE_NAMES[cls],
+          source_ports: st.srcPorts.size,
+          scanner_handshakes: pair.bareAcks,
+          scanner_resets: pair.resets,
+          first_frame: st.firstFrame,
+          last_frame: st.lastFrame,
+          duration_s: round6(st.last - st.start),
+        },
+        mitre: 'T1046',
+        identifier: `${src}>${dst}/${PROBE_NAMES[cls]}`,
+        refresh,
+      });
+    };
     const record = (src: AddrKey, dst: AddrKey, port: number, cls: number, ev: PacketEvent): void => {
       let dsts = bySrc.get(src);
       if (dsts === undefined) {
@@ -45,49 +83,46 @@ export const portScanVertical = defineDetector({
       }
       let pair = dsts.get(dst);
       if (pair === undefined) {
-        pair = { classes: [], bareAcks: 0, resets: 0 };
+        pair = { src, dst, classes: [], bareAcks: 0, resets: 0 };
         boundedSet(dsts, dst, pair, 4096);
       }
       let st = pair.classes[cls];
       if (st === undefined || ev.ts - st.start > cfg.window_s) {
+        if (st !== undefined && st.reported > 0 && st.ports.size > st.reported) raise(pair, cls, st, true);
         st = {
           start: ev.ts,
-          first: ev.ts,
           firstFrame: ev.frame,
+          last: ev.ts,
+          lastFrame: ev.frame,
           ports: new CappedSet(),
           srcPorts: new CappedSet(64),
           nextAlert: cfg.min_ports,
+          reported: 0,
         };
         pair.classes[cls] = st;
       }
       if (ev.srcPort >= 0) st.srcPorts.add(cls === ProbeClass.Udp ? ev.dstPort : ev.srcPort);
-      if (!st.ports.add(port) || st.ports.size < st.nextAlert) return;
+      if (!st.ports.add(port)) return;
+      st.last = ev.ts;
+      st.lastFrame = ev.frame;
+      if (st.ports.size < st.nextAlert) return;
       st.nextAlert *= 2;
-      let variant: string = PROBE_NAMES[cls]!;
-      if (cls === ProbeClass.Syn && pair.bareAcks > 0 && pair.bareAcks >= pair.resets) variant = 'connect';
-      const n = st.ports.size;
-      ctx.emit({
-        type: 'port_scan_vertical',
-        variant,
-        severity: 'medium',
-        src: addrText(src),
-        dst: addrText(dst),
-        first: st.first,
-        ts: ev.ts,
-        message: `${addrText(src)} probed ${n}${n >= 4096 ? '+' : ''} ports of ${addrText(dst)} (${variant} scan) in ${(ev.ts - st.first).toFixed(1)} s`,
-        evidence: {
-          distinct_ports: n,
-          sample_ports: st.ports.sample(),
-          probe: PROBE_NAMES[cls],
-          scanner_handshakes: pair.bareAcks,
-          scanner_resets: pair.resets,
-          first_frame: st.firstFrame,
-          last_frame: ev.frame,
-          duration_s: round6(ev.ts - st.first),
-        },
-        mitre: 'T1046',
-        identifier: `${addrText(src)}>${addrText(dst)}/${PROBE_NAMES[cls]}`,
-      });
+      raise(pair, cls, st, false);
+    };
+    /** Brings alerted scans' evidence up to date (about once a second, and at the end of input). */
+    const refreshAll = (now: number, expire: boolean): void => {
+      for (const [src, dsts] of bySrc) {
+        for (const [dst, pair] of dsts) {
+          let live = false;
+          pair.classes.forEach((st, cls) => {
+            if (st === undefined) return;
+            if (st.reported > 0 && st.ports.size > st.reported) raise(pair, cls, st, true);
+            if (now - st.start <= cfg.window_s) live = true;
+          });
+          if (expire && !live) dsts.delete(dst);
+        }
+        if (dsts.size === 0) bySrc.delete(src);
+      }
     };
     return {
       packet(ev) {
@@ -116,14 +151,8 @@ export const portScanVertical = defineDetector({
         const udp = quotedUdpProbe(ev);
         if (udp >= 0) record(ev.dst, ev.src, udp, ProbeClass.Udp, ev);
       },
-      sweep(now) {
-        for (const [src, dsts] of bySrc) {
-          for (const [dst, pair] of dsts) {
-            if (pair.classes.every((c) => c === undefined || now - c.start > cfg.window_s)) dsts.delete(dst);
-          }
-          if (dsts.size === 0) bySrc.delete(src);
-        }
-      },
+      sweep: (now) => refreshAll(now, true),
+      finish: (now) => refreshAll(now, false),
     };
   },
 });

@@ -21,6 +21,7 @@ export const synFlood = defineDetector({
         if (!ev.fragment && (ev.tcpFlags & 0x16) === 0x02) floods.add(ev);
       },
       sweep: (now) => floods.sweep(now),
+      finish: () => floods.finish(),
     };
   },
 });

@@ -21,6 +21,7 @@ export const udpFlood = defineDetector({
         if (!ev.fragment && ev.proto === 17) floods.add(ev);
       },
       sweep: (now) => floods.sweep(now),
+      finish: () => floods.finish(),
     };
   },
 });
