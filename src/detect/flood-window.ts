@@ -16,6 +16,9 @@ interface Target {
   reported: number;
   windowStart: number;
   count: number;
+  /** Packets the target sent in the current window, and whether the window was reported. */
+  replies: number;
+  windowAlerted: boolean;
   /** First packet time of the current run of windows above the rate, or -1. */
   floodStart: number;
   firstFrame: number;
@@ -33,6 +36,11 @@ export interface FloodSpec {
   readonly mitre: string;
   readonly rate: number;
   readonly windowSec: number;
+  /**
+   * A window whose target answered more than this share of the packets (a download, a busy server) is
+   * traffic, not a flood; undefined: answers are not counted (SYN-ACKs and echo replies prove nothing).
+   */
+  readonly maxReplyRatio?: number | undefined;
 }
 
 export class FloodWindows {
@@ -56,6 +64,8 @@ export class FloodWindows {
         reported: 0,
         windowStart: ts,
         count: 0,
+        replies: 0,
+        windowAlerted: false,
         floodStart: -1,
         firstFrame: ev.frame,
         total: 0,
@@ -74,6 +84,8 @@ export class FloodWindows {
       }
       t.windowStart = ts;
       t.count = 0;
+      t.replies = 0;
+      t.windowAlerted = false;
     }
     t.count++;
     t.total++;
@@ -84,7 +96,17 @@ export class FloodWindows {
     if (ev.src === t.topSource) t.topCount++;
     if (ev.dstPort >= 0 && !t.ports.includes(ev.dstPort)) pushSample(t.ports, ev.dstPort, 5);
     if (t.count > t.peak) t.peak = t.count;
-    if (t.count === this.#spec.rate) this.#emit(t, false);
+    if (t.count < this.#spec.rate || t.windowAlerted) return;
+    const ratio = this.#spec.maxReplyRatio;
+    if (ratio !== undefined && t.replies > t.count * ratio) return;
+    t.windowAlerted = true;
+    this.#emit(t, false);
+  }
+
+  /** A packet from `ev.src`: counted as an answer when `ev.src` is a tracked target. */
+  reply(ev: PacketEvent): void {
+    const t = this.#targets.get(ev.src);
+    if (t !== undefined && ev.ts - t.windowStart < this.#spec.windowSec) t.replies++;
   }
 
   /** Brings a reported flood's evidence (totals, duration) up to date without counting a detection. */

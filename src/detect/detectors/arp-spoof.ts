@@ -14,6 +14,14 @@ interface Binding {
   frame: number;
 }
 
+const TWO_POW_40 = 2 ** 40;
+
+function validClaimer(ev: ArpEvent): boolean {
+  const firstOctet = Math.floor(ev.senderMac / TWO_POW_40);
+  if ((firstOctet & 1) === 1 || ev.senderMac === 0) return false;
+  return ev.ethSrc < 0 || ev.ethSrc === ev.senderMac;
+}
+
 export const arpSpoof = defineDetector({
   id: 'arp_spoof',
   description: "An IP's MAC changes, or one MAC claims several IPs in unsolicited replies",
@@ -34,6 +42,7 @@ export const arpSpoof = defineDetector({
       evidence: Record<string, unknown>,
       why: string,
       first: number,
+      identifier: string,
     ): void => {
       ctx.emit({
         type: 'arp_spoof',
@@ -51,7 +60,7 @@ export const arpSpoof = defineDetector({
           ...evidence,
         },
         mitre: 'T1557.002',
-        identifier: `${macText(ev.senderMac)}/${ipv4Text(claimed)}`,
+        identifier,
       });
     };
     return {
@@ -59,6 +68,9 @@ export const arpSpoof = defineDetector({
         if (ev.opcode === 1) boundedSet(asked, ev.targetIp, ev.ts);
         const ip = ev.senderIp;
         if (ip === 0) return; // ARP probe (RFC 5227): no claim yet
+        // A sender MAC that is a group address, or that the frame's own source contradicts, is a damaged
+        // or relayed packet, not a claim (spoofing tools send both fields alike).
+        if (!validClaimer(ev)) return;
         const prev = bindings.get(ip);
         if (prev === undefined) {
           boundedSet(bindings, ip, { mac: ev.senderMac, since: ev.ts, frame: ev.frame });
@@ -73,6 +85,7 @@ export const arpSpoof = defineDetector({
             },
             `changed MAC: ${macText(prev.mac)} -> ${macText(ev.senderMac)}`,
             ev.ts,
+            `ip/${ipv4Text(ip)}`,
           );
           prev.mac = ev.senderMac;
           prev.since = ev.ts;
@@ -93,6 +106,7 @@ export const arpSpoof = defineDetector({
             { claimed_ips: c.ips.sample().map(ipv4Text) },
             `claimed by ${macText(ev.senderMac)} in unsolicited replies, with ${c.ips.size - 1} other address(es)`,
             c.first,
+            `claims/${macText(ev.senderMac)}`,
           );
       },
       sweep(now) {

@@ -52,3 +52,23 @@ test('gratuitous_arp_storm: a few announcements per window never add up', () => 
   for (let i = 0; i < 100; i++) h.arp(i * 2, 1, EVIL, '192.168.77.66', ZERO, '192.168.77.66'); // 5 per 10 s
   assert.equal(h.alerts.length, 0);
 });
+
+test('arp_spoof: ARP whose sender MAC is a group address or differs from the frame source is not a claim', () => {
+  const h = new DetectorHarness(arpSpoof);
+  h.arp(0, 2, GW_MAC, GW, '52:54:00:77:00:14', '192.168.77.20');
+  h.arp(1, 2, '01:00:5e:00:00:01', GW, '52:54:00:77:00:14', '192.168.77.20');
+  h.engine.arp(
+    new Uint8Array([
+      ...[0x52, 0x54, 0, 0x77, 0, 0x42],
+      ...[0, 1, 8, 0, 6, 4, 0, 2, 0x52, 0x54, 0, 0x77, 0, 0x99, 192, 168, 77, 1],
+      ...[0x52, 0x54, 0, 0x77, 0, 0x14, 192, 168, 77, 20],
+    ]),
+    6,
+    34,
+    2,
+    99,
+    0,
+    -1,
+  );
+  assert.equal(h.alerts.length, 0);
+});

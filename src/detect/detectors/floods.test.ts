@@ -51,3 +51,18 @@ test('udp_flood: rate - 1 datagrams quiet, rate an alert', () => {
   assert.deepEqual(h.types(), ['udp_flood']);
   assert.equal(h.alerts[0]!.dstPort, 5000);
 });
+
+test('udp_flood: a destination answering more than max_reply_ratio of the datagrams is a conversation (QUIC)', () => {
+  const h = new DetectorHarness(udpFlood);
+  for (let i = 0; i < 800; i++) {
+    h.packet({ ts: i * 0.001, src: '10.0.0.5', dst: '10.0.0.6', sport: 443, dport: 50000 });
+    if (i % 5 === 0) h.packet({ ts: i * 0.001, src: '10.0.0.6', dst: '10.0.0.5', sport: 50000, dport: 443 });
+  }
+  assert.equal(h.alerts.length, 0, '20% answered');
+  const g = new DetectorHarness(udpFlood);
+  for (let i = 0; i < 800; i++) {
+    g.packet({ ts: i * 0.001, src: '10.0.0.5', dst: '10.0.0.6', sport: 443, dport: 50000 });
+    if (i % 20 === 0) g.packet({ ts: i * 0.001, src: '10.0.0.6', dst: '10.0.0.5', sport: 50000, dport: 443 });
+  }
+  assert.deepEqual(g.types(), ['udp_flood'], '5% answered');
+});

@@ -23,6 +23,18 @@ const textOf = (ev: PacketEvent): string =>
     Math.min(ev.payloadEnd - ev.payloadOff, MAX_SCAN),
   ).toString('latin1');
 
+/** A form field's value as typed (URL-decoded when it decodes), kept short. */
+function formValue(v: string | undefined): string | null {
+  if (v === undefined) return null;
+  let text = v.replace(/\+/g, ' ');
+  try {
+    text = decodeURIComponent(text);
+  } catch {
+    // not valid percent-encoding: keep it as sent
+  }
+  return text.slice(0, 64);
+}
+
 function startsWithMethod(ev: PacketEvent): boolean {
   const b = ev.data;
   const p = ev.payloadOff;
@@ -76,7 +88,7 @@ export const plaintextCredentials = defineDetector({
       if (!text.startsWith('POST')) return;
       const bodyAt = text.indexOf('\r\n\r\n');
       const body = bodyAt < 0 ? '' : text.slice(bodyAt + 4);
-      if (FORM_PASSWORD.test(body)) raise(ev, 'http_form', FORM_USER.exec(body)?.[1] ?? null);
+      if (FORM_PASSWORD.test(body)) raise(ev, 'http_form', formValue(FORM_USER.exec(body)?.[1]));
       else if (body === '' && /\r\ncontent-type:\s*application\/x-www-form-urlencoded/i.test(text))
         pendingForms.add(conn(ev));
     };
@@ -113,7 +125,7 @@ export const plaintextCredentials = defineDetector({
         if (pendingForms.size > 0) {
           const key = conn(ev);
           if (pendingForms.delete(key) && FORM_PASSWORD.test(textOf(ev))) {
-            raise(ev, 'http_form', FORM_USER.exec(textOf(ev))?.[1] ?? null);
+            raise(ev, 'http_form', formValue(FORM_USER.exec(textOf(ev))?.[1]));
             return;
           }
         }
