@@ -3,7 +3,7 @@
  * learning period that records the devices present. Once per device. Devices are learned from IP packets
  * with a home source address and from ARP.
  */
-import { addrText, ipv4Text, macText, type AddrKey } from '../addr-key.js';
+import { addrText, macText, type AddrKey } from '../addr-key.js';
 import { boundedSet, defineDetector } from '../detector.js';
 
 export const newDevice = defineDetector({
@@ -18,13 +18,14 @@ export const newDevice = defineDetector({
     const known = new Map<AddrKey, true>();
     let learnUntil = -1;
     let lastKey: AddrKey = -1;
-    const see = (key: AddrKey, ip: string, mac: number, ts: number, frame: number, via: string): void => {
+    const see = (key: AddrKey, addr: AddrKey, mac: number, ts: number, frame: number, via: string): void => {
       if (key === lastKey) return;
       lastKey = key;
       if (learnUntil < 0) learnUntil = ts + cfg.learning_s;
       if (known.has(key)) return;
       boundedSet(known, key, true, 1 << 20);
       if (ts < learnUntil) return;
+      const ip = addrText(addr);
       const m = mac >= 0 ? macText(mac) : null;
       ctx.emit({
         type: 'new_device',
@@ -41,12 +42,12 @@ export const newDevice = defineDetector({
     return {
       packet(ev) {
         if (!ev.srcHome) return;
-        if (ev.macSrc >= 0) see(ev.macSrc + 1e15, addrText(ev.src), ev.macSrc, ev.ts, ev.frame, 'ip');
-        else see(ev.src, addrText(ev.src), -1, ev.ts, ev.frame, 'ip');
+        if (ev.macSrc >= 0) see(ev.macSrc + 1e15, ev.src, ev.macSrc, ev.ts, ev.frame, 'ip');
+        else see(ev.src, ev.src, -1, ev.ts, ev.frame, 'ip');
       },
       arp(ev) {
         if (ev.senderIp === 0 || !ctx.home.hasV4(ev.senderIp)) return;
-        see(ev.senderMac + 1e15, ipv4Text(ev.senderIp), ev.senderMac, ev.ts, ev.frame, 'arp');
+        see(ev.senderMac + 1e15, ev.senderIp, ev.senderMac, ev.ts, ev.frame, 'arp');
       },
     };
   },

@@ -3,7 +3,7 @@
  * (keyed by the sender MAC), or bare TCP ACKs to one port (nmap -PA) towards hosts it never sent a SYN to.
  * TCP SYN sweeps are reported as port_scan_horizontal.
  */
-import { addrText, ipv4Text, macText, type AddrKey } from '../addr-key.js';
+import { addrText, macText, type AddrKey } from '../addr-key.js';
 import { boundedSet, defineDetector } from '../detector.js';
 import { TcpFlags } from '../events.js';
 import { CappedSet, round6 } from '../window.js';
@@ -46,7 +46,7 @@ export const pingSweep = defineDetector({
       sweeps: Map<K, Sweep>,
       key: K,
       variant: string,
-      src: string,
+      src: AddrKey,
       target: AddrKey,
       ts: number,
       frame: number,
@@ -64,7 +64,7 @@ export const pingSweep = defineDetector({
           nextAlert: cfg.min_hosts,
           reported: 0,
           variant,
-          src,
+          src: addrText(src),
           extra,
         };
         boundedSet(sweeps, key, s);
@@ -112,7 +112,7 @@ export const pingSweep = defineDetector({
           (ev.proto === IPPROTO_ICMP && ev.icmpType === 8) ||
           (ev.proto === IPPROTO_ICMPV6 && ev.icmpType === 128);
         if (echo) {
-          probe(icmp, ev.src, 'icmp', addrText(ev.src), ev.dst, ev.ts, ev.frame, {});
+          probe(icmp, ev.src, 'icmp', ev.src, ev.dst, ev.ts, ev.frame, {});
           return;
         }
         if (ev.tcpFlags < 0) return;
@@ -135,7 +135,7 @@ export const pingSweep = defineDetector({
           // One sweep per source and port: IPv4 keys stay numbers.
           const key =
             typeof ev.src === 'number' ? ev.dstPort * 4294967296 + ev.src : `${ev.src}/${ev.dstPort}`;
-          probe(ack, key, 'tcp_ack', addrText(ev.src), ev.dst, ev.ts, ev.frame, {
+          probe(ack, key, 'tcp_ack', ev.src, ev.dst, ev.ts, ev.frame, {
             port: ev.dstPort,
           });
         }
@@ -143,7 +143,7 @@ export const pingSweep = defineDetector({
       arp(ev) {
         // Requests for another address; gratuitous ARP (sender = target) announces, it does not probe.
         if (ev.opcode !== 1 || ev.senderIp === ev.targetIp) return;
-        probe(arp, ev.senderMac, 'arp', ipv4Text(ev.senderIp), ev.targetIp, ev.ts, ev.frame, {
+        probe(arp, ev.senderMac, 'arp', ev.senderIp, ev.targetIp, ev.ts, ev.frame, {
           mac: macText(ev.senderMac),
         });
       },
