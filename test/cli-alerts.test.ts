@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dbRows, NTA, workDir } from './support/cli.js';
 import { SECURITY_DIR } from './support/security.js';
+import { ALERT_TYPES } from '../src/schema/alert.js';
 
 const dir = workDir('nta-alerts-');
 const SYN_SCAN = join(SECURITY_DIR, 'scan_vertical_syn__evilfingers_nmap_TCP_SYN_SCAN.pcap');
@@ -142,4 +143,11 @@ test('a bad config is one line on stderr and exit status 2, before anything is r
   const m = nta('alerts', 'mute', 'Anope', '--comment', 'x', '--db', join(dir, 'scan.db'));
   assert.equal(m.status, 2);
   assert.match(m.stderr, /no alert Anope/);
+});
+
+test('nta detectors lists every alert type with its documented defaults', () => {
+  const text = execFileSync('node', [NTA, 'detectors'], { encoding: 'utf8' });
+  for (const t of ALERT_TYPES) assert.match(text, new RegExp(`^${t}: `, 'm'));
+  assert.match(text, /^ {2}min_ports = 20 {2}distinct destination ports/m);
+  assert.match(text, /^ {2}learning_s = 60 /m);
 });

@@ -6,6 +6,7 @@ import { registerInterfaces } from './commands/interfaces.js';
 import { registerCapture } from './commands/capture.js';
 import { registerChart } from './commands/chart.js';
 import { registerAlerts } from './commands/alerts.js';
+import { registerDetectors } from './commands/detectors.js';
 import { NTA_VERSION } from './version.js';
 
 const program = new Command('nta')
@@ -20,6 +21,7 @@ registerRead(program);
 registerCapture(program);
 registerChart(program);
 registerAlerts(program);
+registerDetectors(program);
 registerInterfaces(program);
 
 try {
