@@ -78,6 +78,11 @@ export function macValue(b: Uint8Array, off: number): number {
   );
 }
 
+/** A group (multicast/broadcast) or all-zero MAC: never a station's own address. */
+export function isGroupOrZeroMac(v: number): boolean {
+  return v === 0 || (Math.floor(v / 2 ** 40) & 1) === 1;
+}
+
 const hex2 = (n: number): string => (n < 16 ? '0' : '') + n.toString(16);
 
 export function macText(v: number): string {

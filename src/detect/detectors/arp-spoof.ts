@@ -3,7 +3,7 @@
  * or one MAC sends unsolicited replies claiming several addresses (two-way poisoning, where the real
  * bindings may never be seen). src_ip is the address being claimed; the MACs are in the evidence.
  */
-import { ipv4Text, macText } from '../addr-key.js';
+import { ipv4Text, isGroupOrZeroMac, macText } from '../addr-key.js';
 import { boundedSet, defineDetector } from '../detector.js';
 import type { ArpEvent } from '../events.js';
 import { CappedSet, round6 } from '../window.js';
@@ -14,13 +14,8 @@ interface Binding {
   frame: number;
 }
 
-const TWO_POW_40 = 2 ** 40;
-
-function validClaimer(ev: ArpEvent): boolean {
-  const firstOctet = Math.floor(ev.senderMac / TWO_POW_40);
-  if ((firstOctet & 1) === 1 || ev.senderMac === 0) return false;
-  return ev.ethSrc < 0 || ev.ethSrc === ev.senderMac;
-}
+const validClaimer = (ev: ArpEvent): boolean =>
+  !isGroupOrZeroMac(ev.senderMac) && (ev.ethSrc < 0 || ev.ethSrc === ev.senderMac);
 
 export const arpSpoof = defineDetector({
   id: 'arp_spoof',

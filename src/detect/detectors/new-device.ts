@@ -3,7 +3,7 @@
  * learning period that records the devices present. Once per device. Devices are learned from IP packets
  * with a home source address and from ARP.
  */
-import { addrText, macText, type AddrKey } from '../addr-key.js';
+import { addrText, isGroupOrZeroMac, macText, type AddrKey } from '../addr-key.js';
 import { boundedSet, defineDetector } from '../detector.js';
 
 export const newDevice = defineDetector({
@@ -22,7 +22,7 @@ export const newDevice = defineDetector({
       if (key === lastKey) return;
       lastKey = key;
       if (learnUntil < 0) learnUntil = ts + cfg.learning_s;
-      if (known.has(key)) return;
+      if (known.has(key) || (mac >= 0 && isGroupOrZeroMac(mac))) return;
       boundedSet(known, key, true, 1 << 20);
       if (ts < learnUntil) return;
       const ip = addrText(addr);
@@ -47,6 +47,8 @@ export const newDevice = defineDetector({
       },
       arp(ev) {
         if (ev.senderIp === 0 || !ctx.home.hasV4(ev.senderIp)) return;
+        // A damaged or relayed ARP (group address, or contradicted by the frame's source) names no device.
+        if (isGroupOrZeroMac(ev.senderMac) || (ev.ethSrc >= 0 && ev.ethSrc !== ev.senderMac)) return;
         see(ev.senderMac + 1e15, ev.senderIp, ev.senderMac, ev.ts, ev.frame, 'arp');
       },
     };
