@@ -37,28 +37,39 @@ test('ARP requests for many addresses are an ARP sweep; gratuitous ARP is not', 
   assert.equal((h.alerts[0]!.evidence as { mac: string }).mac, '52:54:00:77:00:42');
 });
 
-test('bare ACKs to one port of many hosts are a TCP ACK sweep, unless the source opened those connections', () => {
+test('bare ACKs to one port of many hosts from one source port are a TCP ACK sweep; connections ACK from their own ports', () => {
   const h = new DetectorHarness(pingSweep);
+  // 30 established connections (some opened before the capture: no SYN seen), each with its own port.
   for (let i = 1; i <= 30; i++) {
-    h.packet({ ts: i * 0.01, src: '10.0.0.5', dst: `10.0.2.${i}`, sport: 40000 + i, dport: 80, flags: SYN });
+    if (i % 2 === 0)
+      h.packet({
+        ts: i * 0.01,
+        src: '10.0.0.5',
+        dst: `10.0.2.${i}`,
+        sport: 40000 + i,
+        dport: 443,
+        flags: SYN,
+      });
     h.packet({
       ts: i * 0.01 + 0.001,
       src: '10.0.0.5',
       dst: `10.0.2.${i}`,
       sport: 40000 + i,
-      dport: 80,
+      dport: 443,
       flags: ACK,
     });
   }
   assert.equal(h.alerts.length, 0);
-  for (let i = 1; i <= 20; i++)
+  for (let i = 1; i < 20; i++)
     h.packet({
       ts: 1 + i * 0.001,
       src: '10.0.0.128',
       dst: `10.0.3.${i}`,
-      sport: 50000,
+      sport: 62528,
       dport: 80,
       flags: ACK,
     });
+  assert.equal(h.alerts.length, 0);
+  h.packet({ ts: 1.5, src: '10.0.0.128', dst: '10.0.3.200', sport: 62528, dport: 80, flags: ACK });
   assert.deepEqual(h.types(), ['ping_sweep/tcp_ack']);
 });

@@ -1,6 +1,6 @@
 /**
  * ping_sweep: one source probes many addresses for liveness: ICMP/ICMPv6 echo requests, ARP requests
- * (keyed by the sender MAC), or bare TCP ACKs to one port (nmap -PA) towards hosts it never sent a SYN to.
+ * (keyed by the sender MAC), or bare TCP ACKs to one port from one source port (nmap -PA).
  * TCP SYN sweeps are reported as port_scan_horizontal.
  */
 import { addrText, macText, type AddrKey } from '../addr-key.js';
@@ -38,10 +38,9 @@ export const pingSweep = defineDetector({
   },
   create(cfg, ctx) {
     const icmp = new Map<AddrKey, Sweep>();
-    const ack = new Map<AddrKey, Sweep>();
+    /** source → (source port, destination port) → sweep */
+    const ack = new Map<AddrKey, Map<number, Sweep>>();
     const arp = new Map<number, Sweep>();
-    /** Hosts each source opened a TCP connection to (their ACKs are not probes). */
-    const synTo = new Map<AddrKey, CappedSet<AddrKey>>();
     const probe = <K>(
       sweeps: Map<K, Sweep>,
       key: K,
@@ -104,7 +103,7 @@ export const pingSweep = defineDetector({
     const refresh = (s: Sweep): void => {
       if (s.reported > 0 && s.targets.size > s.reported) raise(s, true);
     };
-    const all = [icmp, ack, arp] as Map<unknown, Sweep>[];
+    const all = (): Map<unknown, Sweep>[] => [icmp, arp, ...ack.values()] as Map<unknown, Sweep>[];
     return {
       packet(ev) {
         if (ev.dstNonUnicast) return;
@@ -117,28 +116,25 @@ export const pingSweep = defineDetector({
         }
         if (ev.tcpFlags < 0) return;
         const f = ev.tcpFlags & 0x3f;
-        if ((f & (TcpFlags.SYN | TcpFlags.ACK)) === TcpFlags.SYN) {
-          let set = synTo.get(ev.src);
-          if (set === undefined) {
-            set = new CappedSet(1024);
-            boundedSet(synTo, ev.src, set);
-          }
-          set.add(ev.dst);
-        } else if (
-          f === TcpFlags.ACK &&
-          ev.payloadEnd === ev.payloadOff &&
-          ev.dstPort >= 0 &&
-          ev.dstPort <= ACK_PROBE_MAX_PORT &&
-          ev.srcPort > 1023
-        ) {
-          if (synTo.get(ev.src)?.values.has(ev.dst) === true) return;
-          // One sweep per source and port: IPv4 keys stay numbers.
-          const key =
-            typeof ev.src === 'number' ? ev.dstPort * 4294967296 + ev.src : `${ev.src}/${ev.dstPort}`;
-          probe(ack, key, 'tcp_ack', ev.src, ev.dst, ev.ts, ev.frame, {
-            port: ev.dstPort,
-          });
+        if (
+          f !== TcpFlags.ACK ||
+          ev.payloadEnd !== ev.payloadOff ||
+          ev.dstPort < 0 ||
+          ev.dstPort > ACK_PROBE_MAX_PORT ||
+          ev.srcPort <= 1023
+        )
+          return;
+        // A prober sends its ACKs from one source port; each real connection has its own, so bare ACKs
+        // of established connections never gather many hosts under one key.
+        let bySrcPort = ack.get(ev.src);
+        if (bySrcPort === undefined) {
+          bySrcPort = new Map();
+          boundedSet(ack, ev.src, bySrcPort);
         }
+        probe(bySrcPort, ev.srcPort * 65536 + ev.dstPort, 'tcp_ack', ev.src, ev.dst, ev.ts, ev.frame, {
+          port: ev.dstPort,
+          source_port: ev.srcPort,
+        });
       },
       arp(ev) {
         // Requests for another address; gratuitous ARP (sender = target) announces, it does not probe.
@@ -148,15 +144,15 @@ export const pingSweep = defineDetector({
         });
       },
       sweep(now) {
-        for (const sweeps of all)
+        for (const sweeps of all())
           for (const [k, s] of sweeps) {
             refresh(s);
             if (now - s.start > cfg.window_s) sweeps.delete(k);
           }
-        if (synTo.size > 4096) synTo.clear();
+        for (const [src, m] of ack) if (m.size === 0) ack.delete(src);
       },
       finish() {
-        for (const sweeps of all) for (const s of sweeps.values()) refresh(s);
+        for (const sweeps of all()) for (const s of sweeps.values()) refresh(s);
       },
     };
   },

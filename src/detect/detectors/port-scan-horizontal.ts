@@ -5,10 +5,13 @@
  * sweeps are host discovery and reported by ping_sweep.
  */
 import { addrText, type AddrKey } from '../addr-key.js';
-import { boundedSet, defineDetector } from '../detector.js';
+import { defineDetector } from '../detector.js';
 import { TcpFlags, type PacketEvent } from '../events.js';
 import { classifyProbe, ProbeClass, PROBE_NAMES, quotedUdpProbe } from '../probes.js';
 import { CappedSet, round6 } from '../window.js';
+
+/** (source, port) probe sets tracked at once; beyond, new ones wait for old ones to expire. */
+const MAX_STATES = 65_536;
 
 interface PortState {
   readonly src: AddrKey;
@@ -37,6 +40,7 @@ export const portScanHorizontal = defineDetector({
   create(cfg, ctx) {
     /** src → "class:port" → state */
     const bySrc = new Map<AddrKey, Map<number, PortState>>();
+    let states = 0;
     const raise = (st: PortState, refresh: boolean): void => {
       const variant = PROBE_NAMES[st.cls]!;
       const n = st.hosts.size;
@@ -70,14 +74,16 @@ export const portScanHorizontal = defineDetector({
     };
     const record = (src: AddrKey, dst: AddrKey, port: number, cls: number, ev: PacketEvent): void => {
       let ports = bySrc.get(src);
-      if (ports === undefined) {
-        ports = new Map();
-        boundedSet(bySrc, src, ports);
-      }
       const key = cls * 65536 + port;
-      let st = ports.get(key);
+      let st = ports?.get(key);
+      if (st === undefined && states >= MAX_STATES) return;
       if (st === undefined || ev.ts - st.start > cfg.window_s) {
         if (st !== undefined) refresh(st);
+        else states++;
+        if (ports === undefined) {
+          ports = new Map();
+          bySrc.set(src, ports);
+        }
         st = {
           src,
           cls,
@@ -91,7 +97,7 @@ export const portScanHorizontal = defineDetector({
           answered: 0,
           nextAlert: cfg.min_hosts,
         };
-        boundedSet(ports, key, st, 1024);
+        ports.set(key, st);
       }
       if (!st.hosts.add(dst)) return;
       st.last = ev.ts;
@@ -123,7 +129,10 @@ export const portScanHorizontal = defineDetector({
         for (const [src, ports] of bySrc) {
           for (const [k, st] of ports) {
             refresh(st);
-            if (now - st.start > cfg.window_s) ports.delete(k);
+            if (now - st.start > cfg.window_s) {
+              ports.delete(k);
+              states--;
+            }
           }
           if (ports.size === 0) bySrc.delete(src);
         }

@@ -6,7 +6,7 @@
  * each doubling, and its evidence refreshed (not counted) as the scan goes on.
  */
 import { addrText, type AddrKey } from '../addr-key.js';
-import { boundedSet, defineDetector } from '../detector.js';
+import { defineDetector } from '../detector.js';
 import { TcpFlags, type PacketEvent } from '../events.js';
 import { CappedSet, round6 } from '../window.js';
 import { classifyProbe, ProbeClass, PROBE_NAMES, quotedUdpProbe } from '../probes.js';
@@ -22,6 +22,9 @@ interface ClassState {
   /** Ports when the alert was last raised or refreshed; 0 before the alert. */
   reported: number;
 }
+
+/** Source/destination pairs tracked at once (every connection's SYN starts one); beyond, new pairs wait. */
+const MAX_PAIRS = 65_536;
 
 interface Pair {
   readonly src: AddrKey;
@@ -43,6 +46,7 @@ export const portScanVertical = defineDetector({
   },
   create(cfg, ctx) {
     const bySrc = new Map<AddrKey, Map<AddrKey, Pair>>();
+    let pairs = 0;
     const raise = (pair: Pair, cls: number, st: ClassState, refresh: boolean): void => {
       st.reported = st.ports.size;
       let variant: string = PROBE_NAMES[cls]!;
@@ -77,14 +81,16 @@ export const portScanVertical = defineDetector({
     };
     const record = (src: AddrKey, dst: AddrKey, port: number, cls: number, ev: PacketEvent): void => {
       let dsts = bySrc.get(src);
-      if (dsts === undefined) {
-        dsts = new Map();
-        boundedSet(bySrc, src, dsts);
-      }
-      let pair = dsts.get(dst);
+      let pair = dsts?.get(dst);
       if (pair === undefined) {
+        if (pairs >= MAX_PAIRS) return;
+        if (dsts === undefined) {
+          dsts = new Map();
+          bySrc.set(src, dsts);
+        }
         pair = { src, dst, classes: [], bareAcks: 0, resets: 0 };
-        boundedSet(dsts, dst, pair, 4096);
+        dsts.set(dst, pair);
+        pairs++;
       }
       let st = pair.classes[cls];
       if (st === undefined || ev.ts - st.start > cfg.window_s) {
@@ -119,7 +125,10 @@ export const portScanVertical = defineDetector({
             if (st.reported > 0 && st.ports.size > st.reported) raise(pair, cls, st, true);
             if (now - st.start <= cfg.window_s) live = true;
           });
-          if (expire && !live) dsts.delete(dst);
+          if (expire && !live) {
+            dsts.delete(dst);
+            pairs--;
+          }
         }
         if (dsts.size === 0) bySrc.delete(src);
       }
