@@ -23,9 +23,10 @@ export const LOGIN_SERVICES: Readonly<Record<number, string>> = {
 };
 
 /** Start times kept per source, service and target. */
-const MAX_STARTS = 512;
+const MAX_STARTS = 128;
 
 interface Attempts {
+  total: number;
   starts: number[];
   uids: string[];
   first: number;
@@ -51,11 +52,12 @@ export const bruteForceLogin = defineDetector({
         let a = byTarget.get(key);
         const ts = f.ts / 1e6;
         if (a === undefined) {
-          a = { starts: [], uids: [], first: ts };
+          a = { total: 0, starts: [], uids: [], first: ts };
           boundedSet(byTarget, key, a);
         }
         if (a.starts.length >= MAX_STARTS) a.starts.shift();
         a.starts.push(ts);
+        a.total++;
         pushSample(a.uids, f.uid, 5);
         a.first = Math.min(a.first, ts);
         let n = 0;
@@ -71,9 +73,9 @@ export const bruteForceLogin = defineDetector({
           dstPort: f.resp_p,
           first: a.first,
           ts: end,
-          message: `${f.orig_h} made ${a.starts.length} short ${service} connections to ${f.resp_h}:${f.resp_p} (password guessing?)`,
+          message: `${f.orig_h} made ${a.total} short ${service} connections to ${f.resp_h}:${f.resp_p} (password guessing?)`,
           evidence: {
-            connections: a.starts.length,
+            connections: a.total,
             within_window: n,
             sample_uids: a.uids,
             last_duration_s: round6(f.duration),
