@@ -11,6 +11,7 @@ const layerRules = [
   // Detectors see events and schema types, never decoder, flow-table or parser internals (STYLE.md E8).
   { folder: 'detect', forbidden: ['capture', 'decode', 'flow', 'app', 'store', 'cli', 'present', 'server'] },
   { folder: 'schema', forbidden: ['capture', 'decode', 'flow', 'app', 'detect', 'store', 'cli', 'present'] },
+  { folder: 'present', forbidden: ['cli'] },
 ];
 
 export default tseslint.config(

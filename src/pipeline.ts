@@ -30,6 +30,14 @@ export interface PacketObserver {
   packet(batch: PacketBatch, i: number, decoded: DecodedPacket): void;
   /** Called after each batch, so observers do their I/O once per batch; a promise applies backpressure. */
   batchDone(): unknown;
+  /** Called once before reading with counters the pipeline keeps current; read them, never write them. */
+  started?(live: LiveCounters): void;
+}
+
+/** Counters an observer may read while the pipeline runs (a status display reads them a few times a second). */
+export interface LiveCounters {
+  /** Flow table counters (live and ended flows); null when flow tracking is off. */
+  readonly flows: Readonly<FlowTableStats> | null;
 }
 
 /** A source not opened yet: opening errors are reported against `name` and reading goes on with the next. */
@@ -131,6 +139,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
           if (detectFlows) detect!.flow(log);
           if (store !== undefined) flowLogs.push(log);
         }, opts.flows);
+  observer?.started?.({ flows: flows?.stats ?? null });
   const flushFlows = (captureId: number | undefined): void => {
     if (flowLogs.length > 0 && store !== undefined && captureId !== undefined)
       store.writeFlows(flowLogs, captureId);

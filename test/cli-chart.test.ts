@@ -17,7 +17,7 @@ import {
   writeChart,
   writeProtocolChart,
 } from '../src/present/charts/index.js';
-import { hostClassSql } from '../src/present/charts/query.js';
+import { hostClassSql, timelineRates } from '../src/present/charts/query.js';
 import { svgToPng } from '../src/present/charts/render.js';
 import { openSqlite } from '../src/store/sqlite/database.js';
 import { NTA, workDir } from './support/cli.js';
@@ -225,8 +225,38 @@ test('timeline buckets grow with the range: 1 s for a minute, 1 day for half a y
   assert.equal(chooseBuckets('2024-01-01 00:00:00.0', '2024-01-01 01:00:00.0').size, 30);
   assert.equal(chooseBuckets('2024-01-01 00:00:00.0', '2024-01-02 00:00:00.0').size, 600);
   assert.equal(chooseBuckets('2024-01-01 00:00:00.0', '2024-07-01 00:00:00.0').size, 86400);
+  assert.equal(chooseBuckets('2024-01-01 00:00:00.0', '2024-01-01 01:00:00.0').rateSeconds, 1);
+  assert.equal(chooseBuckets('2024-01-01 00:00:00.0', '2024-07-01 00:00:00.0').rateSeconds, 3600);
   const b = chooseBuckets('2024-01-01 00:00:07.5', '2024-01-01 00:10:00.0');
   assert.ok(b.count <= 240 && b.origin <= Date.parse('2024-01-01T00:00:07Z') / 1000);
+});
+
+test('timeline rates add up to the packets and bytes in SQL, over years (30-day buckets, rates per day)', async () => {
+  const first = one<string>('SELECT MIN(timestamp) FROM traffic');
+  const last = one<string>('SELECT MAX(timestamp) FROM traffic');
+  const buckets = chooseBuckets(first, last);
+  assert.deepEqual([buckets.size, buckets.rateSeconds], [30 * 86400, 86400], 'the corpus spans 2013–2022');
+  const db = openSqlite(DB, { readonly: true });
+  try {
+    const rows = timelineRates(db, {}, buckets, TIMELINE_SERIES - 1);
+    const perBucket = buckets.size / buckets.rateSeconds;
+    const packets = rows.reduce((n, r) => n + r.packetRate * perBucket, 0);
+    const bits = rows.reduce((n, r) => n + r.bitRate * perBucket, 0);
+    assert.equal(
+      Math.round(packets),
+      one<number>('SELECT COUNT(*) FROM traffic WHERE timestamp IS NOT NULL'),
+    );
+    assert.equal(
+      Math.round(bits),
+      8 * one<number>('SELECT SUM(length) FROM traffic WHERE timestamp IS NOT NULL'),
+    );
+  } finally {
+    db.close();
+  }
+  const svg = readFileSync(await writeChart(DB, { type: 'timeline', out: join(work, 'years.svg') }), 'utf8');
+  assert.ok(svg.includes('Packets/day') && svg.includes('Bits/day'));
+  const yearLabels = [...svg.matchAll(/>(20\d\d)<\/text>/g)].map((m) => Number(m[1]));
+  assert.ok(yearLabels.length >= 4, `axis labels are years: ${yearLabels.join(', ')}`);
 });
 
 test('host classes: RFC 1918, ULA, link-local and loopback are local', () => {

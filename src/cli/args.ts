@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { RingOptions } from '../capture/ring-writer.js';
+import { parseTimeArg, type ChartFilter } from '../present/charts/index.js';
 import { DEFAULT_DB_PATH } from '../store/sqlite/sqlite-store.js';
 
 export function positiveInt(value: string): number {
@@ -23,6 +24,7 @@ export interface OutputFlags {
   chart: boolean;
   open?: boolean;
   flows: boolean;
+  status: boolean;
   detect: boolean;
   homeNet: string[];
   blocklist: string[];
@@ -40,6 +42,7 @@ export function addOutputOptions(cmd: Command): Command {
     .addOption(new Option('-c, --count <n>', 'stop after n packets').argParser(positiveInt))
     .option('--json', 'print the end summary as one JSON object on stdout (implies -q)')
     .option('--no-flows', 'log packets only: no flow tracking, no flows table rows')
+    .option('--no-status', 'no live status area on the terminal (shown with -q, or when stdout is not it)')
     .option('--no-chart', 'do not write the protocol chart beside the database at the end')
     .option('--open', "open the chart with the desktop's image viewer")
     .option('--no-detect', 'no detection: no alerts')
@@ -106,4 +109,41 @@ function collectRing(value: string, previous: RingCondition[]): RingCondition[] 
   }
   if (m[1] === 'filesize') return [...previous, { kind: 'filesize', bytes: Math.round(n * 1_000_000) }];
   return [...previous, { kind: 'duration', seconds: n }];
+}
+
+/** The database and what part of it to show: shared by `chart` and `report`. */
+export interface RangeFlags {
+  db: string;
+  capture?: number[];
+  from?: string;
+  to?: string;
+}
+
+export function addRangeOptions(cmd: Command): Command {
+  return cmd
+    .option('--db <path>', 'SQLite database to read', DEFAULT_DB_PATH)
+    .addOption(
+      new Option('--capture <id>', 'only these captures (repeat or comma-separate)').argParser(captureIds),
+    )
+    .option('--from <time>', "packets at or after this time: 'YYYY-MM-DD HH:MM[:SS]' (local) or ISO 8601")
+    .option('--to <time>', "packets at or before this time: 'YYYY-MM-DD HH:MM[:SS]' (local) or ISO 8601");
+}
+
+export function rangeFilter(flags: RangeFlags): ChartFilter {
+  return {
+    captureIds: flags.capture,
+    from: flags.from === undefined ? undefined : parseTimeArg(flags.from, '--from'),
+    to: flags.to === undefined ? undefined : parseTimeArg(flags.to, '--to'),
+  };
+}
+
+/** `--capture 3 --capture 4` and `--capture 3,4` both collect [3, 4]. */
+function captureIds(value: string, previous: number[] | undefined): number[] {
+  const ids = value.split(',').map((v) => {
+    const n = Number(v.trim());
+    if (!Number.isInteger(n) || n <= 0)
+      throw new InvalidArgumentError('expected capture ids such as 3 or 3,4');
+    return n;
+  });
+  return [...(previous ?? []), ...ids];
 }

@@ -7,6 +7,7 @@ import { registerCapture } from './commands/capture.js';
 import { registerChart } from './commands/chart.js';
 import { registerAlerts } from './commands/alerts.js';
 import { registerDetectors } from './commands/detectors.js';
+import { registerReport } from './commands/report.js';
 import { NTA_VERSION } from './version.js';
 
 const program = new Command('nta')
@@ -22,6 +23,7 @@ registerCapture(program);
 registerChart(program);
 registerAlerts(program);
 registerDetectors(program);
+registerReport(program);
 registerInterfaces(program);
 
 try {

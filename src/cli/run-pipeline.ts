@@ -2,7 +2,10 @@ import { spawn } from 'node:child_process';
 import { NtaError } from '../core/errors.js';
 import { writeProtocolChart } from '../present/charts/index.js';
 import { readCaptures, type CaptureInput, type ReadSummary, type StopReason } from '../pipeline.js';
+import { LiveStatus } from '../present/live-status.js';
+import { combineObservers } from '../present/observers.js';
 import { PacketLinePrinter } from '../present/packet-lines.js';
+import { StatusArea, wantStatusArea } from '../present/status-area.js';
 import type { Store } from '../store/store.js';
 import type { OutputFlags } from './args.js';
 import { DetectionEngine } from '../detect/engine.js';
@@ -58,18 +61,42 @@ export function setUpDetection(flags: OutputFlags): Detection | undefined {
 }
 
 /**
- * What `read` and `capture` share: packet lines unless quiet, Ctrl-C/SIGTERM ask for a clean stop (a second
- * one exits at once), and the store is closed whatever happens, so every batch handed over is committed.
+ * What `read` and `capture` share: packet lines unless quiet, the live status on a terminal (see
+ * wantStatusArea), Ctrl-C/SIGTERM ask for a clean stop (a second one exits at once), and the store is closed
+ * whatever happens, so every batch handed over is committed.
  */
 export async function runPipeline(
   inputs: readonly CaptureInput[],
   store: Store | undefined,
   flags: OutputFlags,
-  options: { onSignal?: () => void; limitReached?: () => boolean; detection?: Detection | undefined } = {},
+  options: {
+    onSignal?: () => void;
+    limitReached?: () => boolean;
+    /** Size of all input files together, when known: the status shows a progress bar and ETA. */
+    inputBytes?: number | undefined;
+    detection?: Detection | undefined;
+  } = {},
 ): Promise<PipelineRun> {
   const detection = options.detection;
   const out = stdoutWriter();
   const quiet = flags.quiet === true || flags.json === true;
+  const status =
+    flags.status && flags.json !== true && wantStatusArea(!quiet)
+      ? new LiveStatus({ inputs: inputs.length, totalBytes: options.inputBytes })
+      : undefined;
+  const area =
+    status === undefined ? undefined : new StatusArea(process.stderr, (w) => status.lines(Date.now(), w));
+  const sources =
+    status === undefined
+      ? inputs
+      : inputs.map((input) => ({
+          name: input.name,
+          open: async () => {
+            const source = await input.open();
+            status.sourceOpened(source);
+            return source;
+          },
+        }));
   let interrupted = false;
   const onSignal = (): void => {
     if (interrupted) process.exit(130);
@@ -78,14 +105,17 @@ export async function runPipeline(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  if (area !== undefined && detection !== undefined)
+    detection.outputs.consoleWrite = (t) => area.printAbove(t);
+  area?.start();
   try {
     const summary = await readCaptures({
-      inputs,
+      inputs: sources,
       store,
       maxPackets: flags.count,
       ...(flags.flows ? {} : { flows: false as const }),
       detect: detection?.engine,
-      observer: quiet ? undefined : new PacketLinePrinter(out.write),
+      observer: combineObservers([quiet ? undefined : new PacketLinePrinter(out.write), status]),
       shouldStop: (): StopReason | null => {
         if (interrupted || out.closed) return 'interrupted';
         return options.limitReached?.() === true ? 'limit' : null;
@@ -93,6 +123,7 @@ export async function runPipeline(
     });
     return { summary, out, alerts: detection === undefined ? null : { ...detection.engine.counts } };
   } finally {
+    area?.stop();
     detection?.outputs.close();
     await store?.close();
     process.off('SIGINT', onSignal);

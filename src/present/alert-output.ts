@@ -75,8 +75,13 @@ export class AlertOutputs {
     }
   }
 
+  /** Where console lines go: stderr, or above the live status area when there is one. */
+  consoleWrite: (text: string) => void = (text) => {
+    process.stderr.write(text);
+  };
+
   alert(a: Alert, isNew: boolean): void {
-    if (isNew && this.#console) process.stderr.write(formatAlertLine(a) + '\n');
+    if (isNew && this.#console) this.consoleWrite(formatAlertLine(a) + '\n');
     if (this.#eveFd === null) return;
     if (isNew) {
       writeSync(this.#eveFd, JSON.stringify(eveRecord(a)) + '\n');

@@ -28,6 +28,9 @@ export interface ReferenceRow {
   icmp_type: string;
   icmp_code: string;
   arp_opcode: string;
+  dns_qname: string;
+  tls_sni: string;
+  http_host: string;
   malformed: boolean;
   frame_protocols: string;
 }
@@ -78,6 +81,9 @@ export function referenceRows(capture: CorpusCapture): ReferenceRow[] {
       icmp_type: get('icmp_type'),
       icmp_code: get('icmp_code'),
       arp_opcode: get('arp_opcode'),
+      dns_qname: get('dns_qname'),
+      tls_sni: get('tls_sni'),
+      http_host: get('http_host'),
       malformed: get('malformed') === '1',
       frame_protocols: get('frame_protocols'),
     });

@@ -1,37 +1,17 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
-import { CHART_TYPES, type ChartType, parseTimeArg, writeChart } from '../../present/charts/index.js';
-import { DEFAULT_DB_PATH } from '../../store/sqlite/sqlite-store.js';
+import { type Command, Option } from 'commander';
+import { CHART_TYPES, type ChartType, writeChart } from '../../present/charts/index.js';
+import { addRangeOptions, rangeFilter, type RangeFlags } from '../args.js';
 
-interface ChartFlags {
-  db: string;
-  capture?: number[];
-  from?: string;
-  to?: string;
+interface ChartFlags extends RangeFlags {
   type: ChartType;
   output?: string;
 }
 
-/** `--capture 3 --capture 4` and `--capture 3,4` both collect [3, 4]. */
-function captureIds(value: string, previous: number[] | undefined): number[] {
-  const ids = value.split(',').map((v) => {
-    const n = Number(v.trim());
-    if (!Number.isInteger(n) || n <= 0)
-      throw new InvalidArgumentError('expected capture ids such as 3 or 3,4');
-    return n;
-  });
-  return [...(previous ?? []), ...ids];
-}
-
 export function registerChart(program: Command): void {
-  program
+  const cmd = program
     .command('chart')
-    .description('draw a chart of the traffic in the database as PNG or SVG (no display needed)')
-    .option('--db <path>', 'SQLite database to read', DEFAULT_DB_PATH)
-    .addOption(
-      new Option('--capture <id>', 'only these captures (repeat or comma-separate)').argParser(captureIds),
-    )
-    .option('--from <time>', "packets at or after this time: 'YYYY-MM-DD HH:MM[:SS]' (local) or ISO 8601")
-    .option('--to <time>', "packets at or before this time: 'YYYY-MM-DD HH:MM[:SS]' (local) or ISO 8601")
+    .description('draw a chart of the traffic in the database as PNG or SVG (no display needed)');
+  addRangeOptions(cmd)
     .addOption(
       new Option('-t, --type <type>', 'what to draw')
         .choices(CHART_TYPES)
@@ -43,10 +23,8 @@ export function registerChart(program: Command): void {
     )
     .action(async (flags: ChartFlags) => {
       const path = await writeChart(flags.db, {
+        ...rangeFilter(flags),
         type: flags.type,
-        captureIds: flags.capture,
-        from: flags.from === undefined ? undefined : parseTimeArg(flags.from, '--from'),
-        to: flags.to === undefined ? undefined : parseTimeArg(flags.to, '--to'),
         out: flags.output,
       });
       process.stdout.write(`${path}\n`);

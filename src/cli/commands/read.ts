@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { checkFileFilter } from '../../capture/live/bpf-program.js';
 import { TapSource } from '../../capture/live/tap-source.js';
@@ -56,6 +57,7 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
     store = flags.db === false ? undefined : await SqliteStore.open(flags.db);
     run = await runPipeline(inputs, store, flags, {
       detection,
+      inputBytes: totalFileBytes(paths),
       // Waiting for stdin would not notice the stop: end the stream instead.
       onSignal: () => {
         if (paths.includes('-')) process.stdin.destroy();
@@ -82,4 +84,20 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
     if (chart !== null) process.stderr.write(`Chart: ${chart}\n`);
   }
   return failed > 0 ? 1 : 0;
+}
+
+/** The size of all inputs together, or undefined when one is not a regular file (stdin, a pipe). */
+function totalFileBytes(paths: readonly string[]): number | undefined {
+  let total = 0;
+  for (const path of paths) {
+    if (path === '-') return undefined;
+    try {
+      const st = statSync(path);
+      if (!st.isFile()) return undefined;
+      total += st.size;
+    } catch {
+      return undefined; // reading it will say why
+    }
+  }
+  return total;
 }

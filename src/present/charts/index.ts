@@ -41,6 +41,16 @@ export const TOP_HOSTS = 15;
 export const TOP_PORTS = 15;
 /** At most this many time buckets across the timeline (about 4 px each at 1200 px). */
 export const MAX_BUCKETS = 240;
+/**
+ * The timeline's rate unit by bucket size: per second up to 10-minute buckets, then per minute, hour and
+ * day, so sparse traffic over years reads '12 packets/day' instead of '0.00014 packets/s'.
+ */
+const RATE_UNITS = [
+  { upToBucket: 600, seconds: 1, name: 's' },
+  { upToBucket: 3 * 3600, seconds: 60, name: 'min' },
+  { upToBucket: 2 * 86400, seconds: 3600, name: 'h' },
+  { upToBucket: Infinity, seconds: 86400, name: 'day' },
+] as const;
 /** Bucket sizes in seconds, smallest first: the timeline takes the first that fits MAX_BUCKETS. */
 const BUCKET_SIZES = [
   1,
@@ -112,6 +122,7 @@ export async function renderChart(
         series,
         buckets,
         bucketLabel(buckets.size),
+        rateUnitName(buckets),
         timeZoneLabel(epochOf(totals.first)),
         ctx,
       );
@@ -199,8 +210,8 @@ export async function writeProtocolChart(
 
 // --- time buckets and labels ---
 
-/** Seconds since 1970 of a `traffic.timestamp` text (UTC). */
-function epochOf(ts: string): number {
+/** Seconds since 1970 of a `traffic.timestamp` text (UTC; ISO 8601 with a `T` works too). */
+export function epochOf(ts: string): number {
   return Date.parse(`${ts.slice(0, 10)}T${ts.slice(11, 19)}Z`) / 1000;
 }
 
@@ -212,17 +223,25 @@ export function chooseBuckets(first: string, last: string): TimelineBuckets {
   // Align bucket edges with the local clock (whole minutes, hours, midnights), at the offset of the start.
   const offset = -new Date(start * 1000).getTimezoneOffset() * 60;
   const origin = Math.floor((start + offset) / size) * size - offset;
-  return { origin, size, count: Math.floor((end - origin) / size) + 1 };
+  const rateSeconds = RATE_UNITS.find((u) => size <= u.upToBucket)!.seconds;
+  return { origin, size, count: Math.floor((end - origin) / size) + 1, rateSeconds };
+}
+
+/** 's', 'min', 'h' or 'day': the unit of a timeline's rates. */
+export function rateUnitName(b: TimelineBuckets): string {
+  return RATE_UNITS.find((u) => u.seconds === b.rateSeconds)!.name;
 }
 
 export function bucketLabel(seconds: number): string {
+  if (seconds === 7 * 86400) return '1-week';
   if (seconds % 86400 === 0) return seconds === 86400 ? '1-day' : `${seconds / 86400}-day`;
   if (seconds % 3600 === 0) return `${seconds / 3600}-hour`;
   if (seconds % 60 === 0) return `${seconds / 60}-minute`;
   return `${seconds}-second`;
 }
 
-function timeZoneLabel(atSeconds: number): string {
+/** The local time zone as the charts name it: 'UTC' or 'Europe/Berlin, UTC+01:00' (offset at that time). */
+export function timeZoneLabel(atSeconds: number): string {
   const minutes = -new Date(atSeconds * 1000).getTimezoneOffset();
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const sign = minutes < 0 ? '−' : '+';
@@ -235,7 +254,7 @@ function timeZoneLabel(atSeconds: number): string {
 const pad2 = (n: number): string => String(n).padStart(2, '0');
 
 /** A database timestamp in local time, 'YYYY-MM-DD HH:MM:SS'. */
-function localTime(ts: string): string {
+export function localTime(ts: string): string {
   const d = new Date(epochOf(ts) * 1000);
   return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(
     d.getMinutes(),

@@ -106,8 +106,9 @@ export interface TimelineRow {
   /** Start of the bucket, ms since 1970. */
   t: number;
   series: string;
-  packetsPerSec: number;
-  bitsPerSec: number;
+  /** Packets and bits per `rateSeconds` (per second, minute, hour or day: see TimelineBuckets). */
+  packetRate: number;
+  bitRate: number;
 }
 
 export interface TimelineBuckets {
@@ -115,20 +116,23 @@ export interface TimelineBuckets {
   readonly origin: number;
   readonly size: number;
   readonly count: number;
+  /** The rates' time unit in seconds: 1 for packets/s, 86400 for packets/day. */
+  readonly rateSeconds: number;
 }
 
 /**
- * Packet and bit rates per bucket and series (the `top` busiest protocols, the rest as 'other'). Empty
+ * Packet and bit rates (per `rateSeconds`) per bucket and series (the `top` busiest protocols, the rest as 'other'). Empty
  * buckets are filled with zeros in SQL (a recursive bucket sequence cross the series), so lines drop to
  * zero where nothing was sent instead of bridging the gap. Rows come ordered by time, then series (busiest
- * first, 'other' last).
+ * first, 'other' last). better-sqlite3 binds JS numbers as REAL: the bucket number is computed in INTEGER
+ * arithmetic (a whole number, rounded down), or it would never equal the bucket sequence's k.
  */
 export function timelineRates(db: SqliteDb, f: ChartFilter, b: TimelineBuckets, top: number): TimelineRow[] {
   const w = whereClause(f);
   return db
     .prepare(
       `WITH raw AS MATERIALIZED (
-         SELECT (${EPOCH_SQL} - @origin) / @size AS k, COALESCE(protocol, 'unknown') AS protocol,
+         SELECT (${EPOCH_SQL} - CAST(@origin AS INTEGER)) / CAST(@size AS INTEGER) AS k, COALESCE(protocol, 'unknown') AS protocol,
                 COUNT(*) AS n, COALESCE(SUM(length), 0) AS bytes
          FROM traffic ${w.sql} GROUP BY 1, 2),
        top AS (SELECT protocol FROM raw GROUP BY protocol ORDER BY SUM(n) DESC, protocol LIMIT @top),
@@ -139,11 +143,18 @@ export function timelineRates(db: SqliteDb, f: ChartFilter, b: TimelineBuckets, 
        ks(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM ks WHERE k + 1 < @count),
        names AS (SELECT series, SUM(n) AS total FROM s GROUP BY series)
        SELECT (@origin + ks.k * @size) * 1000 AS t, names.series AS series,
-              COALESCE(s.n, 0) * 1.0 / @size AS packetsPerSec, COALESCE(s.bytes, 0) * 8.0 / @size AS bitsPerSec
+              COALESCE(s.n, 0) * @per / @size AS packetRate, COALESCE(s.bytes, 0) * 8.0 * @per / @size AS bitRate
        FROM ks CROSS JOIN names LEFT JOIN s ON s.k = ks.k AND s.series = names.series
        ORDER BY ks.k, names.series = 'other', names.total DESC, names.series`,
     )
-    .all({ ...w.params, origin: b.origin, size: b.size, count: b.count, top }) as TimelineRow[];
+    .all({
+      ...w.params,
+      origin: b.origin,
+      size: b.size,
+      count: b.count,
+      per: b.rateSeconds,
+      top,
+    }) as TimelineRow[];
 }
 
 /** Series names of a timeline, busiest first and 'other' last (for a stable colour order). */

@@ -52,15 +52,22 @@ async function renderSvg(spec: TopLevelSpec): Promise<{ svg: string; width: numb
 }
 
 /**
+ * Re-renders allowed to reach the size. Two are enough for short labels; axis labels near their labelLimit
+ * (a 40-character protocol name) change width with the panel and need a third or fourth.
+ */
+const FIT_PASSES = 4;
+
+/**
  * Renders to SVG at exactly `size`. Concatenated views cannot use Vega-Lite's `fit` sizing, so the spec is
- * rendered once, its panels are resized by what the title, axes and legend took, and rendered again; a pixel
+ * rendered once, its panels are resized by what the title, axes and legend took, and rendered again (up to
+ * FIT_PASSES times); a pixel
  * or two left over after that is padded on the right and bottom.
  */
 export async function chartSvg(build: SpecBuilder, size: Size): Promise<string> {
   installTextMetrics();
   let budget = size;
   let out = await renderSvg(build(budget));
-  for (let pass = 0; pass < 2 && (out.width !== size.width || out.height !== size.height); pass++) {
+  for (let pass = 0; pass < FIT_PASSES && (out.width !== size.width || out.height !== size.height); pass++) {
     budget = {
       width: budget.width + size.width - out.width,
       height: budget.height + size.height - out.height,

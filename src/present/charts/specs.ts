@@ -156,29 +156,32 @@ export function protocolsSpec(rows: readonly ProtocolRow[], ctx: ChartContext): 
   };
 }
 
-/** Local-time tick labels fitting the bucket size and the span of the chart. */
+/** Local-time tick labels fitting the bucket size and the span of the chart: years alone over many years. */
 function timeFormat(b: { readonly size: number; readonly count: number }): string {
-  if (b.size >= 86400) return b.size * b.count > 2 * 365 * 86400 ? '%Y-%m' : '%Y-%m-%d';
+  const span = b.size * b.count;
+  if (span > 4 * 365 * 86400) return '%Y';
+  if (b.size >= 86400) return span > 365 * 86400 ? '%b %Y' : '%Y-%m-%d';
   const time = b.size < 60 ? '%H:%M:%S' : '%H:%M';
-  return b.size * b.count > 86400 ? `%b %d ${time}` : time;
+  return span > 86400 ? `%b %d ${time}` : time;
 }
 
-/** Packets/s above bits/s, one line per series, time along x in local time. */
+/** Packets per `rateUnit` (s, min, h, day) above bits per `rateUnit`, one line per series, local time along x. */
 export function timelineSpec(
   rows: readonly TimelineRow[],
   series: readonly string[],
   buckets: { readonly size: number; readonly count: number },
   bucketLabel: string,
+  rateUnit: string,
   timeZoneLabel: string,
   ctx: ChartContext,
 ): SpecBuilder {
   const colours = series.map((s, i) => (s === 'other' ? OTHER_COLOUR : PALETTE[i % PALETTE.length]!));
-  const maxPackets = Math.max(0, ...rows.map((r) => r.packetsPerSec));
-  const maxBits = Math.max(0, ...rows.map((r) => r.bitsPerSec));
+  const maxPackets = Math.max(0, ...rows.map((r) => r.packetRate));
+  const maxBits = Math.max(0, ...rows.map((r) => r.bitRate));
   const panel = (
     width: number,
     height: number,
-    field: 'packetsPerSec' | 'bitsPerSec',
+    field: 'packetRate' | 'bitRate',
     axisTitle: string,
     max: number,
     bottom: boolean,
@@ -218,8 +221,8 @@ export function timelineSpec(
       config: CONFIG,
       data: { values: rows as TimelineRow[] },
       vconcat: [
-        panel(width, height, 'packetsPerSec', 'Packets/s', maxPackets, false),
-        panel(width, height, 'bitsPerSec', 'Bits/s', maxBits, true),
+        panel(width, height, 'packetRate', `Packets/${rateUnit}`, maxPackets, false),
+        panel(width, height, 'bitRate', `Bits/${rateUnit}`, maxBits, true),
       ],
       resolve: { scale: { x: 'shared' } },
     } as TopLevelSpec;
