@@ -1,7 +1,8 @@
 /**
- * Where alerts go besides the database: a console line per new alert (stderr, so stdout stays the packet
- * lines or JSON), and an EVE-style JSON lines file (Suricata's eve.json shape, event_type "alert"): one
- * line when an alert is raised, and one more at the end for each alert that merged duplicates since.
+ * Where alerts go besides the database: a console line per new alert of severity low or above (stderr, so
+ * stdout stays the packet lines or JSON), and an EVE-style JSON lines file (Suricata's eve.json shape,
+ * event_type "alert"): one line when an alert is raised, and one more at the end for each alert that merged
+ * duplicates since.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { NtaError } from '../core/errors.js';
@@ -81,7 +82,9 @@ export class AlertOutputs {
   };
 
   alert(a: Alert, isNew: boolean): void {
-    if (isNew && this.#console) this.consoleWrite(formatAlertLine(a) + '\n');
+    // Informational alerts (every outside address, every new device) would drown the console: they go
+    // to the table and the EVE file only.
+    if (isNew && this.#console && a.severity !== 'info') this.consoleWrite(formatAlertLine(a) + '\n');
     if (this.#eveFd === null) return;
     if (isNew) {
       writeSync(this.#eveFd, JSON.stringify(eveRecord(a)) + '\n');
