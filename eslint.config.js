@@ -12,6 +12,8 @@ const layerRules = [
   { folder: 'detect', forbidden: ['capture', 'decode', 'flow', 'app', 'store', 'cli', 'present', 'server'] },
   { folder: 'schema', forbidden: ['capture', 'decode', 'flow', 'app', 'detect', 'store', 'cli', 'present'] },
   { folder: 'present', forbidden: ['cli'] },
+  // Exporters see records (schema) and protocol tables of flow/, as the store does, never the packet path.
+  { folder: 'export', forbidden: ['capture', 'decode', 'app', 'detect', 'store', 'present', 'cli'] },
 ];
 
 export default tseslint.config(

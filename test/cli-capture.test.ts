@@ -352,3 +352,48 @@ test(
     assert.match(r.stderr, /^Alerts: 1 \(port_scan_vertical 1\)$/m);
   },
 );
+
+test(
+  '--ipfix exports the flows of a live capture to a collector on loopback',
+  { timeout: 30_000 },
+  async () => {
+    const collector = createSocket('udp4');
+    const messages: Buffer[] = [];
+    collector.on('message', (m) => messages.push(m));
+    await new Promise<void>((resolve) => collector.bind(0, '127.0.0.1', resolve));
+    const db = join(work, 'ipfix.db');
+    const target = `127.0.0.1:${collector.address().port}`;
+    const r = await capture(
+      ['-i', 'lo', '-f', 'udp and dst port 47920', '-q', '--json', '--db', db, '--ipfix', target],
+      async (child) => {
+        await sendUdp(47920, 5, 100);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        child.kill('SIGINT');
+      },
+    );
+    for (let polls = 0; messages.length === 0 && polls < 1000; polls++)
+      await new Promise((resolve) => setImmediate(resolve));
+    collector.close();
+    assert.equal(r.code, 0, r.stderr);
+    const summary = JSON.parse(r.stdout) as {
+      ipfix: { flows: number; messages: number; sendErrors: number };
+    };
+    assert.deepEqual(summary.ipfix, { collector: target, flows: 1, messages: 1, sendErrors: 0, skipped: 0 });
+    assert.equal(messages.length, 1);
+    const m = messages[0]!;
+    // Header, template set, then the data set of template 256 with the one flow record.
+    let o = 16 + m.readUInt16BE(18);
+    assert.equal(m.readUInt16BE(o), 256);
+    o += 4;
+    const [flow] = dbRows<{ orig_p: number; orig_ip_bytes: number }>(
+      db,
+      'SELECT orig_p, orig_ip_bytes FROM flows',
+    );
+    assert.equal(m.readUInt16BE(o + 24), flow!.orig_p);
+    assert.equal(m.readUInt16BE(o + 26), 47920);
+    assert.equal(m.readUInt8(o + 28), 17);
+    assert.equal(Number(m.readBigUInt64BE(o + 31)), 5, 'packets');
+    assert.equal(Number(m.readBigUInt64BE(o + 39)), 5 * 128, 'IP-level bytes: 20 + 8 + 100 per datagram');
+    assert.equal(flow!.orig_ip_bytes, 5 * 128);
+  },
+);

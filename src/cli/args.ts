@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { RingOptions } from '../capture/ring-writer.js';
+import { parseIpfixTarget, type IpfixTarget } from '../export/ipfix/exporter.js';
 import { parseTimeArg, type ChartFilter } from '../present/charts/index.js';
 import { DEFAULT_DB_PATH } from '../store/sqlite/sqlite-store.js';
 
@@ -30,6 +31,7 @@ export interface OutputFlags {
   blocklist: string[];
   config?: string;
   eve?: string;
+  ipfix?: IpfixTarget;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -57,7 +59,20 @@ export function addOutputOptions(cmd: Command): Command {
         .default([]),
     )
     .option('--config <file>', 'detection settings (YAML): home networks, thresholds, allowlist, blocklists')
-    .option('--eve <file>', 'also append alerts to this EVE-style JSON lines file');
+    .option('--eve <file>', 'also append alerts to this EVE-style JSON lines file')
+    .addOption(
+      new Option(
+        '--ipfix <host:port>',
+        'export every finished flow as IPFIX over UDP to this collector',
+      ).argParser(ipfixTarget),
+    );
+}
+
+function ipfixTarget(value: string): IpfixTarget {
+  const target = parseIpfixTarget(value);
+  if (target === null)
+    throw new InvalidArgumentError('expected HOST:PORT, such as 127.0.0.1:4739 or [::1]:4739');
+  return target;
 }
 
 /** `-w FILE` and dumpcap's ring buffer conditions, shared by `read` and `capture`. */

@@ -7,6 +7,7 @@ import { combineObservers } from '../present/observers.js';
 import { PacketLinePrinter } from '../present/packet-lines.js';
 import { StatusArea, wantStatusArea } from '../present/status-area.js';
 import type { Store } from '../store/store.js';
+import { IpfixExporter, type IpfixExportStats } from '../export/ipfix/exporter.js';
 import type { OutputFlags } from './args.js';
 import { DetectionEngine } from '../detect/engine.js';
 import { engineOptions } from '../detect/config.js';
@@ -20,6 +21,8 @@ import { stdoutWriter, type StdoutWriter } from './stdout.js';
 export interface PipelineRun {
   readonly summary: ReadSummary;
   readonly out: StdoutWriter;
+  /** IPFIX export counters, null without --ipfix. */
+  readonly ipfix: IpfixExportStats | null;
   /** New alerts per type; null when detection was off. */
   readonly alerts: Record<string, number> | null;
 }
@@ -61,6 +64,17 @@ export function setUpDetection(flags: OutputFlags): Detection | undefined {
 }
 
 /**
+ * The IPFIX exporter of `--ipfix`, opened before the store so a bad collector fails first; runPipeline
+ * closes it. IPFIX records are flows, so it needs flow tracking.
+ */
+export async function openIpfix(flags: OutputFlags): Promise<IpfixExporter | undefined> {
+  if (flags.ipfix === undefined) return undefined;
+  if (!flags.flows)
+    throw new NtaError('NTA_ERR_USAGE', '--ipfix exports flows: it cannot be used with --no-flows');
+  return IpfixExporter.open(flags.ipfix);
+}
+
+/**
  * What `read` and `capture` share: packet lines unless quiet, the live status on a terminal (see
  * wantStatusArea), Ctrl-C/SIGTERM ask for a clean stop (a second one exits at once), and the store is closed
  * whatever happens, so every batch handed over is committed.
@@ -75,6 +89,8 @@ export async function runPipeline(
     /** Size of all input files together, when known: the status shows a progress bar and ETA. */
     inputBytes?: number | undefined;
     detection?: Detection | undefined;
+    /** Receives every finished flow (see openIpfix); closed at the end, whatever happens. */
+    ipfix?: IpfixExporter | undefined;
   } = {},
 ): Promise<PipelineRun> {
   const detection = options.detection;
@@ -108,6 +124,7 @@ export async function runPipeline(
   if (area !== undefined && detection !== undefined)
     detection.outputs.consoleWrite = (t) => area.printAbove(t);
   area?.start();
+  const ipfix = options.ipfix;
   try {
     const summary = await readCaptures({
       inputs: sources,
@@ -115,16 +132,23 @@ export async function runPipeline(
       maxPackets: flags.count,
       ...(flags.flows ? {} : { flows: false as const }),
       detect: detection?.engine,
+      ...(ipfix === undefined ? {} : { onFlow: ipfix.add }),
       observer: combineObservers([quiet ? undefined : new PacketLinePrinter(out.write), status]),
       shouldStop: (): StopReason | null => {
         if (interrupted || out.closed) return 'interrupted';
         return options.limitReached?.() === true ? 'limit' : null;
       },
     });
-    return { summary, out, alerts: detection === undefined ? null : { ...detection.engine.counts } };
+    return {
+      summary,
+      out,
+      alerts: detection === undefined ? null : { ...detection.engine.counts },
+      ipfix: (await ipfix?.close()) ?? null,
+    };
   } finally {
     area?.stop();
     detection?.outputs.close();
+    await ipfix?.close();
     await store?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

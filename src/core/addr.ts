@@ -92,3 +92,58 @@ export class AddressTextCache {
     return text;
   }
 }
+
+/**
+ * Address text (dotted quad, or IPv6 in any RFC 4291 §2.2 form, dotted-quad tail included) → bytes at
+ * `out[o..]`: 4 for IPv4, 16 for IPv6. Returns the byte count, or 0 when the text is no address.
+ */
+export function parseIpAddress(text: string, out: Uint8Array, o: number): 0 | 4 | 16 {
+  if (!text.includes(':')) return parseIPv4(text, out, o) ? 4 : 0;
+  const gap = text.indexOf('::');
+  if (gap !== text.lastIndexOf('::')) return 0;
+  const head = gap < 0 ? text : text.slice(0, gap);
+  const tail = gap < 0 ? '' : text.slice(gap + 2);
+  const words: number[] = [];
+  const tailWords: number[] = [];
+  if (!ipv6Groups(head, words, gap < 0) || !ipv6Groups(tail, tailWords, true)) return 0;
+  const total = words.length + tailWords.length;
+  if (gap < 0 ? total !== 8 : total > 7) return 0;
+  for (let i = 0; i < 8; i++) {
+    const fromTail = i - (8 - tailWords.length);
+    const w = i < words.length ? words[i]! : fromTail >= 0 ? tailWords[fromTail]! : 0;
+    out[o + 2 * i] = w >>> 8;
+    out[o + 2 * i + 1] = w & 0xff;
+  }
+  return 16;
+}
+
+function parseIPv4(text: string, out: Uint8Array, o: number): boolean {
+  const parts = text.split('.');
+  if (parts.length !== 4) return false;
+  for (let i = 0; i < 4; i++) {
+    const p = parts[i]!;
+    if (!/^[0-9]{1,3}$/.test(p) || Number(p) > 255) return false;
+    out[o + i] = Number(p);
+  }
+  return true;
+}
+
+const scratch4 = new Uint8Array(4);
+
+/** Colon-separated hex groups into `words`; the last one may be a dotted quad when `last` (two words). */
+function ipv6Groups(text: string, words: number[], last: boolean): boolean {
+  if (text === '') return true;
+  const groups = text.split(':');
+  for (let i = 0; i < groups.length; i++) {
+    const g = groups[i]!;
+    if (last && i === groups.length - 1 && g.includes('.')) {
+      if (!parseIPv4(g, scratch4, 0)) return false;
+      words.push((scratch4[0]! << 8) | scratch4[1]!, (scratch4[2]! << 8) | scratch4[3]!);
+    } else if (/^[0-9a-fA-F]{1,4}$/.test(g)) {
+      words.push(parseInt(g, 16));
+    } else {
+      return false;
+    }
+  }
+  return true;
+}

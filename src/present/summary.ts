@@ -1,3 +1,4 @@
+import type { IpfixExportStats } from '../export/ipfix/exporter.js';
 import type { ReadSummary } from '../pipeline.js';
 
 const num = new Intl.NumberFormat('en-US');
@@ -29,4 +30,14 @@ export function formatSummary(s: ReadSummary, dbPath: string | undefined): strin
     lines.push(`Stored ${num.format(s.rowsStored)} traffic rows in ${dbPath}${captures}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** The IPFIX line of the end summary: what reached the socket, and what did not. */
+export function formatIpfixSummary(s: IpfixExportStats): string {
+  const count = (n: number, what: string): string => `${num.format(n)} ${what}${n === 1 ? '' : 's'}`;
+  const skipped = s.skipped > 0 ? `, ${count(s.skipped, 'flow')} skipped` : '';
+  return (
+    `IPFIX: ${count(s.flows, 'flow')} in ${count(s.messages, 'message')} to ${s.collector}, ` +
+    `${count(s.sendErrors, 'send error')}${skipped}\n`
+  );
 }

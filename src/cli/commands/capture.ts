@@ -10,7 +10,7 @@ import { dropPrivileges, lookupUser } from '../../capture/live/privileges.js';
 import { TapSource } from '../../capture/live/tap-source.js';
 import { CaptureFileWriter } from '../../capture/ring-writer.js';
 import type { PacketSource } from '../../capture/packet-batch.js';
-import { formatSummary } from '../../present/summary.js';
+import { formatIpfixSummary, formatSummary } from '../../present/summary.js';
 import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
 import {
   addOutputOptions,
@@ -23,11 +23,13 @@ import {
 } from '../args.js';
 import {
   formatAlertCounts,
+  openIpfix,
   runPipeline,
   setUpDetection,
   writeEndChart,
   type PipelineRun,
 } from '../run-pipeline.js';
+import type { IpfixExporter } from '../../export/ipfix/exporter.js';
 import { NTA_VERSION } from '../version.js';
 
 interface CaptureFlags extends OutputFlags, WriteFlags {
@@ -101,8 +103,10 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
   if (source.info.warning !== null) process.stderr.write(`nta: warning: ${source.info.warning}\n`);
   let store: SqliteStore | undefined;
   let writer: CaptureFileWriter | undefined;
+  let ipfix: IpfixExporter | undefined;
   let input: PacketSource = source;
   try {
+    ipfix = await openIpfix(flags);
     if (flags.write !== undefined) {
       writer = new CaptureFileWriter(flags.write, ringOptions(flags.ringBuffer), {
         application: `nta ${NTA_VERSION}`,
@@ -117,6 +121,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
     store = flags.db === false ? undefined : await SqliteStore.open(flags.db);
     if (user !== null) dropPrivileges(user);
   } catch (err) {
+    await ipfix?.close();
     await store?.close();
     writer?.close();
     await source.close();
@@ -137,6 +142,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
       {
         limitReached: () => Date.now() - started >= deadline,
         detection,
+        ipfix,
       },
     );
   } finally {
@@ -150,7 +156,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
       osDropped: source.stats.dropped,
     });
   }
-  const { summary, out, alerts } = run;
+  const { summary, out, alerts, ipfix: exported } = run;
   const result = summary.sources[0];
   if (result?.error !== null && result?.error !== undefined) process.stderr.write(`nta: ${result.error}\n`);
   const live = liveCounters(source);
@@ -158,7 +164,8 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
   const chart = await writeEndChart(store, summary, flags);
   if (flags.json === true) {
     await out.write(
-      JSON.stringify({ ...summary, alerts, live, db: store?.path ?? null, written, chart }) + '\n',
+      JSON.stringify({ ...summary, alerts, live, db: store?.path ?? null, written, chart, ipfix: exported }) +
+        '\n',
     );
   } else {
     process.stderr.write(
@@ -166,6 +173,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
         formatAlertCounts(alerts) +
         formatLiveCounters(summary.packets, live),
     );
+    if (exported !== null) process.stderr.write(formatIpfixSummary(exported));
     if (written !== null)
       process.stderr.write(`${written.packets} packets written to ${written.files.join(', ')}\n`);
     if (chart !== null) process.stderr.write(`Chart: ${chart}\n`);

@@ -5,7 +5,7 @@ import { TapSource } from '../../capture/live/tap-source.js';
 import { expandCaptureArgs } from '../../capture/open.js';
 import { CaptureFileWriter } from '../../capture/ring-writer.js';
 import { fileInputs, type CaptureInput } from '../../pipeline.js';
-import { formatSummary } from '../../present/summary.js';
+import { formatIpfixSummary, formatSummary } from '../../present/summary.js';
 import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
 import {
   addOutputOptions,
@@ -14,7 +14,7 @@ import {
   type OutputFlags,
   type WriteFlags,
 } from '../args.js';
-import { formatAlertCounts, runPipeline, setUpDetection, writeEndChart } from '../run-pipeline.js';
+import { formatAlertCounts, openIpfix, runPipeline, setUpDetection, writeEndChart } from '../run-pipeline.js';
 import { NTA_VERSION } from '../version.js';
 
 interface ReadFlags extends OutputFlags, WriteFlags {
@@ -53,11 +53,18 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
   }
   let store: SqliteStore | undefined;
   let run: Awaited<ReturnType<typeof runPipeline>>;
+  const ipfix = await openIpfix(flags);
   try {
-    store = flags.db === false ? undefined : await SqliteStore.open(flags.db);
+    try {
+      store = flags.db === false ? undefined : await SqliteStore.open(flags.db);
+    } catch (err) {
+      await ipfix?.close();
+      throw err;
+    }
     run = await runPipeline(inputs, store, flags, {
       detection,
       inputBytes: totalFileBytes(paths),
+      ipfix,
       // Waiting for stdin would not notice the stop: end the stream instead.
       onSignal: () => {
         if (paths.includes('-')) process.stdin.destroy();
@@ -66,7 +73,7 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
   } finally {
     writer?.close();
   }
-  const { summary, out, alerts } = run;
+  const { summary, out, alerts, ipfix: exported } = run;
   for (const s of summary.sources) {
     if (s.error !== null)
       process.stderr.write(`nta: ${s.status === 'truncated' ? 'warning: ' : ''}${s.error}\n`);
@@ -76,9 +83,12 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
   const written = writer === undefined ? null : { packets: writer.packets, files: writer.files };
   const chart = await writeEndChart(store, summary, flags);
   if (flags.json === true) {
-    await out.write(JSON.stringify({ ...summary, alerts, db: store?.path ?? null, written, chart }) + '\n');
+    await out.write(
+      JSON.stringify({ ...summary, alerts, db: store?.path ?? null, written, chart, ipfix: exported }) + '\n',
+    );
   } else {
     process.stderr.write(formatSummary(summary, store?.path) + formatAlertCounts(alerts));
+    if (exported !== null) process.stderr.write(formatIpfixSummary(exported));
     if (written !== null)
       process.stderr.write(`${written.packets} packets written to ${written.files.join(', ')}\n`);
     if (chart !== null) process.stderr.write(`Chart: ${chart}\n`);
