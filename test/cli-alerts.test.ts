@@ -54,6 +54,11 @@ test('nta read stores alerts, prints a line per new alert on stderr and writes E
   assert.equal(first['dest_ip'], '192.168.1.25');
   assert.match(first['timestamp'] as string, /^2009-01-03T18:58:3\d\.\d{6}\+0000$/);
   assert.equal((first['nta'] as { id: string }).id, a.id);
+  // One line when raised, one more at the end with the merged count as stored.
+  const sameAlert = lines.filter((l) => (l['nta'] as { id: string }).id === a.id);
+  assert.equal(sameAlert.length, 2);
+  assert.equal((sameAlert[0]!['nta'] as { count: number }).count, 1);
+  assert.equal((sameAlert[1]!['nta'] as { count: number }).count, a.count);
 });
 
 test('-q keeps alerts off the console; --no-detect raises none', () => {
