@@ -7,7 +7,6 @@
  * addresses become numbers, home-network membership is computed once per packet for all detectors.
  */
 import { AddressTextCache } from '../core/addr.js';
-import type { AlertType } from '../schema/alert.js';
 import { macValue } from './addr-key.js';
 import { Allowlist } from './allowlist.js';
 import { Blocklist } from './blocklist.js';
@@ -57,8 +56,6 @@ export class DetectionEngine {
   #nextSweep = -Infinity;
   readonly counts: Record<string, number> = {};
   suppressed = 0;
-  /** Alert types enabled, in the order detectors were given. */
-  readonly enabled: AlertType[] = [];
 
   constructor(opts: EngineOptions) {
     this.home = opts.home ?? cidrSetOf(DEFAULT_HOME_NETWORKS);
@@ -72,7 +69,6 @@ export class DetectionEngine {
     };
     for (const { detector, thresholds } of opts.detectors) {
       const inst = detector.create({ ...detector.defaults, ...thresholds }, ctx);
-      this.enabled.push(detector.id);
       for (const kind of detector.subscribes) {
         if (kind === 'packet' && inst.packet !== undefined) this.#packet.push(inst);
         if (kind === 'arp' && inst.arp !== undefined) this.#arp.push(inst);
