@@ -8,6 +8,8 @@ const layerRules = [
   { folder: 'decode', forbidden: ['capture', 'flow', 'app', 'detect', 'store', 'cli'] },
   { folder: 'capture', forbidden: ['decode', 'flow', 'app', 'detect', 'store', 'cli'] },
   { folder: 'store', forbidden: ['capture', 'decode', 'flow', 'app', 'detect', 'cli'] },
+  { folder: 'flow', forbidden: ['capture', 'app', 'detect', 'store', 'cli'] },
+  { folder: 'app', forbidden: ['capture', 'detect', 'store', 'cli'] },
   // Detectors see events and schema types, never decoder, flow-table or parser internals (STYLE.md E8).
   { folder: 'detect', forbidden: ['capture', 'decode', 'flow', 'app', 'store', 'cli', 'present', 'server'] },
   { folder: 'schema', forbidden: ['capture', 'decode', 'flow', 'app', 'detect', 'store', 'cli', 'present'] },
