@@ -137,12 +137,14 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
   const detectPackets = detect?.wantsPackets === true;
   const detectArp = detect?.wantsArp === true;
   const detectFlows = detect?.wantsFlows === true;
+  const detectDomains = detect?.wantsDomains === true;
   const wantLogs = store !== undefined || onFlow !== undefined || detectFlows;
   const app =
     opts.flows === false
       ? undefined
       : new AppDispatcher((stream, log) => {
           onAppLog?.(stream, log);
+          if (detectDomains) detect!.appLog(stream, log);
           if (store !== undefined) unstored[stream].push(log);
         }, endpoints);
   const flows =

@@ -6,7 +6,7 @@
 import type { AlertType, Severity } from '../schema/alert.js';
 import type { AddrKey } from './addr-key.js';
 import type { CidrSet } from './cidr.js';
-import type { ArpEvent, DnsQueryEvent, EventKind, FlowEvent, PacketEvent } from './events.js';
+import type { ArpEvent, DnsQueryEvent, DomainEvent, EventKind, FlowEvent, PacketEvent } from './events.js';
 import type { Blocklist } from './blocklist.js';
 
 /** Thresholds: numbers only (seconds, counts, bytes, ratios), so config validation is generic. */
@@ -47,6 +47,7 @@ export interface DetectorInstance {
   packet?(ev: PacketEvent): void;
   arp?(ev: ArpEvent): void;
   dns?(ev: DnsQueryEvent): void;
+  domain?(ev: DomainEvent): void;
   flow?(ev: FlowEvent): void;
   /** Called about once a second of packet time: drop state older than the detector's windows. */
   sweep?(now: number): void;

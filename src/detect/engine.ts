@@ -14,7 +14,8 @@ import type { CidrSet } from './cidr.js';
 import { NON_UNICAST, cidrSetOf, DEFAULT_HOME_NETWORKS } from './cidr.js';
 import type { Detector, DetectorContext, DetectorInstance, Notice, Thresholds } from './detector.js';
 import { readDnsQuestion } from './dns-query.js';
-import { ArpEvent, PacketEvent, type DnsQueryEvent, type FlowEvent } from './events.js';
+import { ArpEvent, PacketEvent, type DnsQueryEvent, type DomainEvent, type FlowEvent } from './events.js';
+import type { LogOf, LogStream } from '../schema/streams.js';
 import { DEFAULT_SUPPRESS_SECONDS, Suppressor, type Alert } from './suppress.js';
 
 export interface EnabledDetector {
@@ -48,6 +49,7 @@ export class DetectionEngine {
   readonly #packet: DetectorInstance[] = [];
   readonly #arp: DetectorInstance[] = [];
   readonly #dns: DetectorInstance[] = [];
+  readonly #domain: DetectorInstance[] = [];
   readonly #flow: DetectorInstance[] = [];
   readonly #sweepers: DetectorInstance[] = [];
   readonly #finishers: DetectorInstance[] = [];
@@ -73,6 +75,7 @@ export class DetectionEngine {
         if (kind === 'packet' && inst.packet !== undefined) this.#packet.push(inst);
         if (kind === 'arp' && inst.arp !== undefined) this.#arp.push(inst);
         if (kind === 'dns' && inst.dns !== undefined) this.#dns.push(inst);
+        if (kind === 'domain' && inst.domain !== undefined) this.#domain.push(inst);
         if (kind === 'flow' && inst.flow !== undefined) this.#flow.push(inst);
       }
       if (inst.sweep !== undefined) this.#sweepers.push(inst);
@@ -89,6 +92,9 @@ export class DetectionEngine {
   }
   get wantsFlows(): boolean {
     return this.#flow.length > 0;
+  }
+  get wantsDomains(): boolean {
+    return this.#domain.length > 0;
   }
 
   /**
@@ -156,6 +162,36 @@ export class DetectionEngine {
     ev.targetMac = macValue(b, off + 18);
     ev.targetIp = ((b[off + 24]! << 24) | (b[off + 25]! << 16) | (b[off + 26]! << 8) | b[off + 27]!) >>> 0;
     for (const d of this.#arp) d.arp!(ev);
+  }
+
+  /** An application record (dns, tls, http): HTTP Host headers and TLS server names become domain events. */
+  appLog<S extends LogStream>(stream: S, log: LogOf<S>): void {
+    let name: string | null;
+    let source: DomainEvent['source'];
+    if (stream === 'http') {
+      name = (log as LogOf<'http'>).host;
+      source = 'http';
+    } else if (stream === 'tls') {
+      name = (log as LogOf<'tls'>).server_name;
+      source = 'tls';
+    } else {
+      return;
+    }
+    if (name === null || name === '') return;
+    const r = log as LogOf<'http'> | LogOf<'tls'>;
+    const ev: DomainEvent = {
+      ts: r.ts / 1e6,
+      uid: r.uid,
+      src: r.orig_h,
+      dst: r.resp_h,
+      dstPort: r.resp_p,
+      name: name
+        .toLowerCase()
+        .replace(/:[0-9]*$/, '')
+        .replace(/\.$/, ''),
+      source,
+    };
+    for (const d of this.#domain) d.domain!(ev);
   }
 
   flow(log: FlowEvent): void {

@@ -6,7 +6,7 @@
 import type { ConnLog } from '../schema/conn.js';
 import type { AddrKey } from './addr-key.js';
 
-export const EVENT_KINDS = ['packet', 'arp', 'dns', 'flow'] as const;
+export const EVENT_KINDS = ['packet', 'arp', 'dns', 'domain', 'flow'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 export const TcpFlags = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20 } as const;
@@ -65,6 +65,19 @@ export interface DnsQueryEvent {
   /** Query name, lower case, without the trailing dot. */
   readonly name: string;
   readonly qtype: number;
+}
+
+/** A server name a client used, from application metadata: an HTTP Host header or a TLS SNI. */
+export interface DomainEvent {
+  readonly ts: number;
+  readonly uid: string;
+  /** Client and server addresses (text). */
+  readonly src: string;
+  readonly dst: string;
+  readonly dstPort: number;
+  /** Lower case, without a port. */
+  readonly name: string;
+  readonly source: 'http' | 'tls';
 }
 
 /** A finished flow (Zeek conn.log fields). */

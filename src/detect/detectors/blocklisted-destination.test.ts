@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { DetectorHarness } from '../../../test/support/detect-events.js';
 import { Blocklist } from '../blocklist.js';
 import { blocklistedDestination } from './blocklisted-destination.js';
+import type { HttpLog, TlsLog } from '../../schema/streams.js';
 
 test('blocklist formats: plain, CIDR, Spamhaus DROP, abuse.ch CSV, hosts file, JSON lines', () => {
   const bl = new Blocklist();
@@ -50,4 +51,31 @@ test('with an empty blocklist the detector is inert', () => {
   const h = new DetectorHarness(blocklistedDestination);
   h.packet({ ts: 0, src: '192.168.1.2', dst: '184.170.149.44', dport: 80, flags: 0x02 });
   assert.equal(h.alerts.length, 0);
+});
+
+test('a listed domain in an HTTP Host header or a TLS server name (from the application logs)', () => {
+  const bl = new Blocklist();
+  bl.addEntry('homealldaylong.com');
+  const h = new DetectorHarness(blocklistedDestination, {}, { blocklist: bl });
+  const base = {
+    ts: 1_000_000,
+    uid: 'C1',
+    orig_h: '192.168.122.145',
+    orig_p: 49160,
+    resp_h: '184.170.149.44',
+    resp_p: 80,
+  };
+  h.engine.appLog('http', { ...base, host: 'www.example.org' } as unknown as HttpLog);
+  assert.equal(h.alerts.length, 0);
+  h.engine.appLog('http', { ...base, host: 'HomeAllDayLong.com:80' } as unknown as HttpLog);
+  h.engine.appLog('tls', {
+    ...base,
+    resp_p: 443,
+    server_name: 'cdn.homealldaylong.com',
+  } as unknown as TlsLog);
+  assert.equal(h.alerts.length, 1, 'one alert per client and listed domain');
+  const a = h.alerts[0]!;
+  assert.equal(a.count, 2);
+  assert.equal(a.src, '192.168.122.145');
+  assert.equal((a.evidence as { entry: string }).entry, 'homealldaylong.com');
 });

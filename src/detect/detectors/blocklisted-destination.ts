@@ -1,6 +1,7 @@
 /**
  * blocklisted_destination: traffic between a host and an address on a configured blocklist (either
- * direction; the local side is src_ip), or a DNS query for a listed domain. One alert per host and listed
+ * direction; the local side is src_ip), or a DNS query, HTTP Host header or TLS server name for a listed
+ * domain. One alert per host and listed
  * party, updated at most once a minute while the traffic goes on. Inactive when the blocklist is empty.
  */
 import { addrText, type AddrKey } from '../addr-key.js';
@@ -17,8 +18,8 @@ interface Hit {
 
 export const blocklistedDestination = defineDetector({
   id: 'blocklisted_destination',
-  description: 'Traffic to an address or a DNS query for a domain on a configured blocklist',
-  subscribes: ['packet', 'dns'],
+  description: 'Traffic to an address, or a domain (DNS query, HTTP Host, TLS server name), on a blocklist',
+  subscribes: ['packet', 'dns', 'domain'],
   defaults: { update_s: 60 },
   docs: { update_s: 'seconds between updates of one alert while the traffic goes on' },
   create(cfg, ctx) {
@@ -72,6 +73,24 @@ export const blocklistedDestination = defineDetector({
         if (bl.addresses.size === 0) return;
         if (isListed(ev.dst)) hit(ev.src, ev.dst, ev);
         else if (isListed(ev.src)) hit(ev.dst, ev.src, ev);
+      },
+      domain(d) {
+        const entry = bl.matchDomain(d.name);
+        if (entry === null) return;
+        ctx.emit({
+          type: 'blocklisted_destination',
+          variant: 'domain',
+          severity: 'high',
+          src: d.src,
+          dst: d.dst,
+          dstPort: d.dstPort,
+          first: d.ts,
+          ts: d.ts,
+          message: `${d.src} contacted blocklisted ${d.name} (${entry}, ${d.source === 'http' ? 'HTTP Host' : 'TLS server name'})`,
+          evidence: { entry, name: d.name, seen_in: d.source, uid: d.uid },
+          identifier: `${d.src}>${entry}`,
+          domain: d.name,
+        });
       },
       dns(q) {
         const entry = bl.matchDomain(q.name);
