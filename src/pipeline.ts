@@ -66,6 +66,8 @@ export interface ReadOptions {
    * set, such as a duration) stops the read; the capture row says `interrupted` or `complete`.
    */
   readonly shouldStop?: () => StopReason | null;
+  /** Per-packet `traffic` rows (on by default); false stores flows and metadata only. */
+  readonly packets?: boolean;
   /** Flow tracking and application metadata (on by default): table options, or false to turn both off. */
   readonly flows?: FlowTableOptions | false;
   /** Receives every finished flow record (in addition to the store). */
@@ -139,6 +141,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
   const detectFlows = detect?.wantsFlows === true;
   const detectDomains = detect?.wantsDomains === true;
   const wantLogs = store !== undefined || onFlow !== undefined || detectFlows;
+  const logPackets = store !== undefined && opts.packets !== false;
   const app =
     opts.flows === false
       ? undefined
@@ -260,7 +263,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
             );
             if (flow !== undefined && flow !== null)
               app!.packet(data, decoded, flow, flows!.isOrig, batch.tsSec[i]!, batch.tsNsec[i]!);
-            if (store !== undefined) {
+            if (logPackets) {
               pushRecord(records, batch, i, decoded);
               if (records.full) await flush();
             }

@@ -2,6 +2,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { RingOptions } from '../capture/ring-writer.js';
 import { parseIpfixTarget, type IpfixTarget } from '../export/ipfix/exporter.js';
 import { parseTimeArg, type ChartFilter } from '../present/charts/index.js';
+import { NtaError } from '../core/errors.js';
 import { DEFAULT_DB_PATH } from '../store/sqlite/sqlite-store.js';
 
 export function positiveInt(value: string): number {
@@ -25,6 +26,7 @@ export interface OutputFlags {
   chart: boolean;
   open?: boolean;
   flows: boolean;
+  packets: boolean;
   status: boolean;
   detect: boolean;
   homeNet: string[];
@@ -36,6 +38,16 @@ export interface OutputFlags {
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
+/** Refuses output flags that contradict each other, before anything is opened or created. */
+export function checkOutputFlags(flags: OutputFlags): void {
+  if (!flags.packets && !flags.flows && flags.db !== false) {
+    throw new NtaError(
+      'NTA_ERR_USAGE',
+      '--no-packets with --no-flows leaves nothing to store; use --no-db to decode only',
+    );
+  }
+}
+
 export function addOutputOptions(cmd: Command): Command {
   return cmd
     .option('--db <path>', 'SQLite database to log into', DEFAULT_DB_PATH)
@@ -44,6 +56,7 @@ export function addOutputOptions(cmd: Command): Command {
     .addOption(new Option('-c, --count <n>', 'stop after n packets').argParser(positiveInt))
     .option('--json', 'print the end summary as one JSON object on stdout (implies -q)')
     .option('--no-flows', 'log packets only: no flow tracking, no flows, dns, tls or http rows')
+    .option('--no-packets', 'log flows and metadata only: no row per packet in the traffic table')
     .option('--no-status', 'no live status area on the terminal (shown with -q, or when stdout is not it)')
     .option('--no-chart', 'do not write the protocol chart beside the database at the end')
     .option('--open', "open the chart with the desktop's image viewer")

@@ -132,6 +132,7 @@ export async function runPipeline(
       maxPackets: flags.count,
       ...(flags.flows ? {} : { flows: false as const }),
       detect: detection?.engine,
+      ...(flags.packets ? {} : { packets: false }),
       ...(ipfix === undefined ? {} : { onFlow: ipfix.add }),
       observer: combineObservers([quiet ? undefined : new PacketLinePrinter(out.write), status]),
       shouldStop: (): StopReason | null => {

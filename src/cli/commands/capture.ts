@@ -14,6 +14,7 @@ import { formatIpfixSummary, formatSummary } from '../../present/summary.js';
 import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
 import {
   addOutputOptions,
+  checkOutputFlags,
   addWriteOptions,
   positiveInt,
   positiveNumber,
@@ -82,6 +83,7 @@ export function registerCapture(program: Command): void {
 }
 
 async function runCapture(flags: CaptureFlags): Promise<number> {
+  checkOutputFlags(flags);
   const iface = flags.interface === undefined ? defaultInterface() : resolveInterface(flags.interface);
   let maxPackets = flags.count;
   let deadline = Infinity;

@@ -9,6 +9,7 @@ import { formatIpfixSummary, formatSummary } from '../../present/summary.js';
 import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
 import {
   addOutputOptions,
+  checkOutputFlags,
   addWriteOptions,
   ringOptions,
   type OutputFlags,
@@ -33,6 +34,7 @@ export function registerRead(program: Command): void {
 }
 
 async function runRead(files: string[], flags: ReadFlags): Promise<number> {
+  checkOutputFlags(flags);
   const filter = flags.filter?.trim() === '' ? undefined : flags.filter;
   if (filter !== undefined) checkFileFilter(filter); // a bad filter: one line, before any file or database
   const detection = setUpDetection(flags); // a bad config or blocklist: one line, before any file is read
