@@ -74,10 +74,19 @@ const nta = (name: string, flags: string, withDb: boolean): Measurement =>
     `${withDb ? `rm -f ${q(db)}*; ` : ''}node ${q(NTA)} read -q --no-chart ${flags} ${q(capture)} 2>/dev/null`,
     packets,
   );
-results.push(nta('nta read -q --no-db --no-flows (decode only)', '--no-db --no-flows', false));
-results.push(nta('nta read -q --db FILE --no-flows (traffic table)', `--no-flows --db ${q(db)}`, true));
-results.push(nta('nta read -q --no-db (decode + flow table)', '--no-db', false));
-results.push(nta('nta read -q --db FILE (traffic + flows tables)', `--db ${q(db)}`, true));
+results.push(
+  nta('nta read -q --no-db --no-flows --no-detect (decode only)', '--no-db --no-flows --no-detect', false),
+);
+results.push(
+  nta(
+    'nta read -q --db FILE --no-flows --no-detect (traffic table)',
+    `--no-flows --no-detect --db ${q(db)}`,
+    true,
+  ),
+);
+results.push(nta('nta read -q --no-db --no-detect (decode + flow table)', '--no-db --no-detect', false));
+results.push(nta('nta read -q --no-db (decode + flow table + detection)', '--no-db', false));
+results.push(nta('nta read -q --db FILE (traffic, flows and alerts tables)', `--db ${q(db)}`, true));
 results.push(
   nta('nta read -q --db FILE --no-packets (flows + metadata)', `--no-packets --db ${q(db)}`, true),
 );

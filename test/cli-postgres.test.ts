@@ -12,6 +12,7 @@ import { sqlColumns } from '../src/schema/log-schema.js';
 import { LOG_STREAMS } from '../src/schema/streams.js';
 import { NTA, dbRows, workDir } from './support/cli.js';
 import { PCAPS_DIR } from './support/corpus.js';
+import { SECURITY_DIR } from './support/security.js';
 import { PG_URL, pgRows, scratchDatabase, withDatabase } from './support/postgres.js';
 
 const work = workDir('nta-cli-pg-');
@@ -182,4 +183,22 @@ test('chart and report say they read SQLite only, in one line', () => {
     assert.match(r.stderr, /made from SQLite databases only/);
     assert.doesNotMatch(r.stderr, /postgres:\/\//, 'the URL (and its password) is not repeated');
   }
+});
+
+test('alerts land in PostgreSQL as they land in SQLite', async () => {
+  const scan = join(SECURITY_DIR, 'scan_vertical_syn__evilfingers_nmap_TCP_SYN_SCAN.pcap');
+  const spoof = join(SECURITY_DIR, 'arp_spoof__pcaphunt_na-arpSpoofing.pcap');
+  const sqlite = join(work, 'alerts.db');
+  const pg = await scratchDatabase();
+  readSync(sqlite, [scan, spoof]);
+  readSync(pg, [scan, spoof], ['--sensor', 'alerts']);
+  // Everything but the id, which is random per run.
+  const sql = `SELECT type, variant, severity, src_ip, dst_ip, dst_port, first_seen, last_seen, count, message,
+    evidence, mitre FROM alerts ORDER BY type, src_ip, dst_ip, first_seen_us`;
+  const want = dbRows<Record<string, unknown>>(sqlite, sql);
+  assert.ok(
+    want.some((a) => a['type'] === 'port_scan_vertical') && want.some((a) => a['type'] === 'arp_spoof'),
+    JSON.stringify(want.map((a) => a['type'])),
+  );
+  assert.deepEqual(await pgRows(pg, sql), want);
 });

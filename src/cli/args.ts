@@ -31,8 +31,15 @@ export interface OutputFlags {
   sensor?: string;
   retention?: number;
   status: boolean;
+  detect: boolean;
+  homeNet: string[];
+  blocklist: string[];
+  config?: string;
+  eve?: string;
   ipfix?: IpfixTarget;
 }
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 /** Refuses output flags that contradict each other, before anything is opened or created. */
 export function checkOutputFlags(flags: OutputFlags): void {
@@ -56,6 +63,19 @@ export function addOutputOptions(cmd: Command): Command {
     .option('--no-status', 'no live status area on the terminal (shown with -q, or when stdout is not it)')
     .option('--no-chart', 'do not write the protocol chart beside the database at the end')
     .option('--open', "open the chart with the desktop's image viewer")
+    .option('--no-detect', 'no detection: no alerts')
+    .addOption(
+      new Option('--home-net <cidr>', 'home network (repeatable; default RFC 1918, ULA, link-local, CGNAT)')
+        .argParser(collect)
+        .default([]),
+    )
+    .addOption(
+      new Option('--blocklist <file>', 'address/CIDR/domain blocklist file (repeatable)')
+        .argParser(collect)
+        .default([]),
+    )
+    .option('--config <file>', 'detection settings (YAML): home networks, thresholds, allowlist, blocklists')
+    .option('--eve <file>', 'also append alerts to this EVE-style JSON lines file')
     .addOption(
       new Option(
         '--ipfix <host:port>',

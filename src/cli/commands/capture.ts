@@ -23,7 +23,14 @@ import {
   type OutputFlags,
   type WriteFlags,
 } from '../args.js';
-import { openIpfix, runPipeline, writeEndChart, type PipelineRun } from '../run-pipeline.js';
+import {
+  formatAlertCounts,
+  openIpfix,
+  runPipeline,
+  setUpDetection,
+  writeEndChart,
+  type PipelineRun,
+} from '../run-pipeline.js';
 import type { IpfixExporter } from '../../export/ipfix/exporter.js';
 import { NTA_VERSION } from '../version.js';
 
@@ -86,6 +93,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
     else deadline = Math.min(deadline, stop.seconds * 1000);
   }
   const user = flags.user === undefined ? null : lookupUser(flags.user);
+  const detection = setUpDetection(flags); // a bad config or blocklist: one line, before capturing
   // Open first: no such device, no permission or a bad filter fail here, before any row is written.
   const source = await openLiveCapture({
     iface,
@@ -143,6 +151,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
       { ...flags, count: maxPackets },
       {
         limitReached: () => Date.now() - started >= deadline,
+        detection,
         ipfix,
       },
     );
@@ -157,7 +166,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
       osDropped: source.stats.dropped,
     });
   }
-  const { summary, out, ipfix: exported } = run;
+  const { summary, out, alerts, ipfix: exported } = run;
   const result = summary.sources[0];
   if (result?.error !== null && result?.error !== undefined) process.stderr.write(`nta: ${result.error}\n`);
   const live = liveCounters(source);
@@ -165,10 +174,15 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
   const chart = await writeEndChart(store, summary, flags);
   if (flags.json === true) {
     await out.write(
-      JSON.stringify({ ...summary, live, db: store?.path ?? null, written, chart, ipfix: exported }) + '\n',
+      JSON.stringify({ ...summary, alerts, live, db: store?.path ?? null, written, chart, ipfix: exported }) +
+        '\n',
     );
   } else {
-    process.stderr.write(formatSummary(summary, store?.path) + formatLiveCounters(summary.packets, live));
+    process.stderr.write(
+      formatSummary(summary, store?.path) +
+        formatAlertCounts(alerts) +
+        formatLiveCounters(summary.packets, live),
+    );
     if (exported !== null) process.stderr.write(formatIpfixSummary(exported));
     if (written !== null)
       process.stderr.write(`${written.packets} packets written to ${written.files.join(', ')}\n`);

@@ -108,7 +108,7 @@ export class LogCopyFormatter<R extends object> {
     this.columns = [...sqlColumns(schema), 'capture_id', 'sensor'];
     this.#fields = Object.entries(schema).map(([name, f]) => [name, f.type] as const);
     const timeField = this.#fields.find(([, type]) => type === 'time');
-    if (timeField === undefined) throw new Error('a partitioned log needs a time field');
+    if (timeField === undefined) throw new Error('a log needs a time field to partition by');
     this.#partitionField = timeField[0];
     this.#sensor = copyText(sensor);
   }

@@ -180,6 +180,31 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (writer, seq)
   );
   `,
+  // 1 → 2: alerts (schema/alert.ts), one row per alert updated in place as duplicates merge into it; few
+  // rows, so not partitioned.
+  `
+  CREATE TABLE alerts (
+    id text PRIMARY KEY,
+    type text NOT NULL,
+    variant text,
+    severity text NOT NULL,
+    src_ip text NOT NULL,
+    dst_ip text,
+    dst_port integer,
+    first_seen text NOT NULL,
+    first_seen_us bigint NOT NULL,
+    last_seen text NOT NULL,
+    last_seen_us bigint NOT NULL,
+    count bigint NOT NULL,
+    message text NOT NULL,
+    evidence text NOT NULL,
+    mitre text,
+    capture_id bigint,
+    sensor text NOT NULL
+  );
+  CREATE INDEX alerts_last_seen ON alerts (last_seen_us);
+  CREATE INDEX alerts_type ON alerts (type, last_seen_us);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

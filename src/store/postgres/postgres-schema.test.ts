@@ -5,9 +5,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NtaError } from '../../core/errors.js';
+import { alertLog } from '../../schema/alert.js';
 import { LOG_STREAMS } from '../../schema/streams.js';
 import { PG_URL, pgRows, scratchDatabase, withDatabase } from '../../../test/support/postgres.js';
-import { pgColumnTypes } from './migrations.js';
+import { MIGRATIONS, pgColumnTypes } from './migrations.js';
 import { PostgresStore } from './postgres-store.js';
 
 const DAY = 86_400;
@@ -92,6 +93,20 @@ test('the shipped log tables have the columns of their schema/*.ts definitions, 
       table,
     );
   }
+  // alerts: keyed by the alert id itself (rows are updated in place), so no serial id column
+  const alerts = await pgRows<{ column_name: string; data_type: string; is_nullable: string }>(
+    url,
+    `SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = 'alerts'
+     ORDER BY ordinal_position`,
+  );
+  assert.deepEqual(
+    alerts.map((c) => [c.column_name, c.data_type, c.is_nullable === 'NO']),
+    [
+      ...pgColumnTypes(alertLog).map(([name, type, notNull]) => [name, type, notNull]),
+      ['capture_id', 'bigint', false],
+      ['sensor', 'text', true],
+    ],
+  );
   const traffic = await pgRows<{ column_name: string }>(
     url,
     `SELECT column_name FROM information_schema.columns WHERE table_name = 'traffic' ORDER BY ordinal_position`,
@@ -204,7 +219,11 @@ test('sensors starting at once on a new database migrate it once and share its p
   const url = await scratchDatabase();
   const t = Date.UTC(2024, 5, 1) / 1000;
   await Promise.all(['a', 'b', 'c', 'd'].map((s) => writeDays(url, s, [t, t + DAY])));
-  assert.deepEqual(await pgRows(url, 'SELECT version FROM schema_version'), [{ version: 1 }]);
+  assert.deepEqual(
+    await pgRows(url, 'SELECT version FROM schema_version ORDER BY version'),
+    MIGRATIONS.map((_, i) => ({ version: i + 1 })),
+    'each migration ran once',
+  );
   assert.equal((await pgRows(url, 'SELECT 1 FROM traffic')).length, 8);
   assert.deepEqual(await partitions(url, 'traffic'), [
     'traffic_default',

@@ -6,6 +6,7 @@ import { finished } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { NtaError } from '../../core/errors.js';
+import { ALERT_MERGED_COLUMNS, alertLog, type AlertLog } from '../../schema/alert.js';
 import type { CaptureEnd, CaptureStart } from '../../schema/captures.js';
 import { LOG_STREAMS, type LogOf, type LogStream } from '../../schema/streams.js';
 import { TrafficRecords } from '../../schema/traffic.js';
@@ -71,6 +72,11 @@ interface Pending {
  * backoff, and replays the spool in order before anything newer. Copies are marked in `ingest_batches`
  * in their own transaction, so a replay stores each batch exactly once.
  */
+/** The newest state of each alert in the batch (a batch may hold an alert and its later merges). */
+const ALERTS_UPSERT = `INSERT INTO alerts SELECT DISTINCT ON (id) * FROM alerts_in ORDER BY id, count DESC, last_seen_us DESC ON CONFLICT (id) DO UPDATE SET ${ALERT_MERGED_COLUMNS.map(
+  (c) => `${c} = excluded.${c}`,
+).join(', ')}`;
+
 export class PostgresStore implements Store {
   readonly path: string;
   readonly #url: string;
@@ -79,6 +85,7 @@ export class PostgresStore implements Store {
   readonly #partitions: Partitions;
   readonly #traffic: TrafficCopyFormatter;
   readonly #logs: { readonly [S in LogStream]: LogCopyFormatter<LogOf<S>> };
+  readonly #alerts: LogCopyFormatter<AlertLog>;
   readonly #spool: Spool;
   readonly #pending: Pending[] = [];
   readonly #spare: TrafficRecords[] = [];
@@ -108,6 +115,7 @@ export class PostgresStore implements Store {
       tls: new LogCopyFormatter(LOG_STREAMS.tls, options.sensor),
       http: new LogCopyFormatter(LOG_STREAMS.http, options.sensor),
     };
+    this.#alerts = new LogCopyFormatter(alertLog, options.sensor);
     this.#spool = new Spool(
       PostgresStore.spoolRoot(options),
       this.path,
@@ -180,6 +188,14 @@ export class PostgresStore implements Store {
     this.#submit(this.#copyEntry(stream, formatter.columns, batch)).catch(() => undefined);
   }
 
+  /** Alerts go through the queue like logs; a merged duplicate updates its row (see #write). */
+  writeAlerts(alerts: AlertLog[], captureId: number): void {
+    if (this.#failure !== undefined) throw this.#failure;
+    if (alerts.length === 0) return;
+    const batch = this.#alerts.format(alerts, captureId);
+    this.#submit(this.#copyEntry('alerts', this.#alerts.columns, batch)).catch(() => undefined);
+  }
+
   /** Resolves once the capture row and everything before it are in the database or in the spool. */
   async finishCapture(captureId: number, end: CaptureEnd): Promise<void> {
     await this.#submit({ kind: 'finish', id: captureId, end });
@@ -217,7 +233,11 @@ export class PostgresStore implements Store {
     if (this.#failure !== undefined) throw this.#failure;
   }
 
-  #copyEntry(table: 'traffic' | LogStream, columns: readonly string[], batch: CopyBatch): SpoolEntry {
+  #copyEntry(
+    table: 'traffic' | LogStream | 'alerts',
+    columns: readonly string[],
+    batch: CopyBatch,
+  ): SpoolEntry {
     return {
       kind: 'copy',
       writer: this.#writer,
@@ -338,7 +358,8 @@ export class PostgresStore implements Store {
           ],
         );
       } else if (entry.rows > 0) {
-        await this.#partitions.ensure(PARTITIONED_TABLES[entry.table], entry.days);
+        const upsert = entry.table === 'alerts';
+        if (!upsert) await this.#partitions.ensure(PARTITIONED_TABLES[entry.table], entry.days);
         await client.query('BEGIN');
         try {
           const mark = await client.query(
@@ -346,11 +367,16 @@ export class PostgresStore implements Store {
             [entry.writer, entry.seq, entry.rows],
           );
           if (mark.rowCount === 1) {
-            const stream = client.query(
-              copyFrom(`COPY ${entry.table} (${entry.columns.join(', ')}) FROM STDIN`),
-            );
+            // Alerts are upserted by id: COPY into a scratch table, then merge into the real one.
+            const target = upsert ? 'alerts_in' : entry.table;
+            if (upsert)
+              await client.query(
+                'CREATE TEMP TABLE alerts_in (LIKE alerts INCLUDING DEFAULTS) ON COMMIT DROP',
+              );
+            const stream = client.query(copyFrom(`COPY ${target} (${entry.columns.join(', ')}) FROM STDIN`));
             stream.end(entry.text);
             await finished(stream);
+            if (upsert) await client.query(ALERTS_UPSERT);
           }
           await client.query('COMMIT');
         } catch (err) {

@@ -16,7 +16,7 @@ export type SpoolEntry =
       readonly kind: 'copy';
       readonly writer: string;
       readonly seq: number;
-      readonly table: 'traffic' | LogStream;
+      readonly table: 'traffic' | LogStream | 'alerts';
       readonly columns: readonly string[];
       readonly text: string;
       readonly rows: number;
