@@ -8,6 +8,8 @@ const layerRules = [
   { folder: 'decode', forbidden: ['capture', 'flow', 'app', 'detect', 'store', 'cli'] },
   { folder: 'capture', forbidden: ['decode', 'flow', 'app', 'detect', 'store', 'cli'] },
   { folder: 'store', forbidden: ['capture', 'decode', 'flow', 'app', 'detect', 'cli'] },
+  // The server reads the database (store, present's queries, schema types); it never sees packets.
+  { folder: 'server', forbidden: ['capture', 'decode', 'flow', 'app', 'detect', 'cli'] },
 ];
 
 export default tseslint.config(

@@ -5,6 +5,7 @@ import { registerRead } from './commands/read.js';
 import { registerInterfaces } from './commands/interfaces.js';
 import { registerCapture } from './commands/capture.js';
 import { registerChart } from './commands/chart.js';
+import { registerServe } from './commands/serve.js';
 import { NTA_VERSION } from './version.js';
 
 const program = new Command('nta')
@@ -18,6 +19,7 @@ const program = new Command('nta')
 registerRead(program);
 registerCapture(program);
 registerChart(program);
+registerServe(program);
 registerInterfaces(program);
 
 try {
