@@ -1,6 +1,6 @@
 import { NtaError } from '../core/errors.js';
 import { buildApp, type AppOptions } from './app.js';
-import { generateToken, isLoopback } from './auth.js';
+import { generateToken, isTokenFree } from './auth.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:8080';
 
@@ -32,15 +32,15 @@ export interface RunningServer {
 }
 
 /**
- * Starts the API and dashboard. Loopback needs no token unless one is given; any other address always
- * needs one, generated when not given.
+ * Starts the API and dashboard. 127.0.0.1 and ::1 need no token unless one is given; any other address
+ * always needs one, generated when not given.
  */
 export async function startServer(
   options: Omit<AppOptions, 'token'> & { readonly listen: string; readonly token?: string | undefined },
 ): Promise<RunningServer> {
   const { host, port } = parseListen(options.listen);
   let token = options.token ?? null;
-  const tokenGenerated = token === null && !isLoopback(host);
+  const tokenGenerated = token === null && !isTokenFree(host);
   if (tokenGenerated) token = generateToken();
   if (token !== null && token.length < 8)
     throw new NtaError('NTA_ERR_USAGE', '--token: use at least 8 characters (or leave it out to get one)');

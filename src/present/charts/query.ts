@@ -121,14 +121,15 @@ export interface TimelineBuckets {
  * Packet and bit rates per bucket and series (the `top` busiest protocols, the rest as 'other'). Empty
  * buckets are filled with zeros in SQL (a recursive bucket sequence cross the series), so lines drop to
  * zero where nothing was sent instead of bridging the gap. Rows come ordered by time, then series (busiest
- * first, 'other' last).
+ * first, 'other' last). better-sqlite3 binds every JavaScript number as REAL, so the bucket number is cast
+ * back to an integer: 7 / 2.0 is 3.5, which would match no bucket.
  */
 export function timelineRates(db: SqliteDb, f: ChartFilter, b: TimelineBuckets, top: number): TimelineRow[] {
   const w = whereClause(f);
   return db
     .prepare(
       `WITH raw AS MATERIALIZED (
-         SELECT (${EPOCH_SQL} - @origin) / @size AS k, COALESCE(protocol, 'unknown') AS protocol,
+         SELECT CAST((${EPOCH_SQL} - @origin) / @size AS INTEGER) AS k, COALESCE(protocol, 'unknown') AS protocol,
                 COUNT(*) AS n, COALESCE(SUM(length), 0) AS bytes
          FROM traffic ${w.sql} GROUP BY 1, 2),
        top AS (SELECT protocol FROM raw GROUP BY protocol ORDER BY SUM(n) DESC, protocol LIMIT @top),

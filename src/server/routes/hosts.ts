@@ -108,7 +108,7 @@ export function hostRoutes(app: FastifyInstance, db: ServerDb): void {
       const received = new Array<number>(count).fill(0);
       const buckets = db.reader
         .prepare(
-          `SELECT (ts_us / 1000000 - @origin) / @size AS k, SUM(sent) AS sent, SUM(received) AS received
+          `SELECT CAST((ts_us / 1000000 - @origin) / @size AS INTEGER) AS k, SUM(sent) AS sent, SUM(received) AS received
            FROM (${mine}) GROUP BY 1`,
         )
         .all({ h: host, origin, size }) as { k: number; sent: number; received: number }[];
