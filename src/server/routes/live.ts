@@ -9,6 +9,12 @@ const KEEPALIVE_MS = 15_000;
  * with fetch, not EventSource, so it can send the bearer token as a header rather than in the URL.
  */
 export function liveRoutes(app: FastifyInstance, feed: LiveFeed, headers: Record<string, string>): void {
+  // Streams never end by themselves: closing the server ends them, or it would wait for every browser tab.
+  const open = new Set<() => void>();
+  app.addHook('preClose', (done) => {
+    for (const end of open) end();
+    done();
+  });
   app.get(
     '/api/live',
     { schema: { summary: 'Server-Sent Events: a `tick` per second with the packets stored per protocol' } },
@@ -26,10 +32,14 @@ export function liveRoutes(app: FastifyInstance, feed: LiveFeed, headers: Record
         res.write(`event: tick\ndata: ${JSON.stringify(tick)}\n\n`),
       );
       const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
-      req.raw.on('close', () => {
+      const end = (): void => {
         clearInterval(keepalive);
         unsubscribe();
-      });
+        open.delete(end);
+        res.end();
+      };
+      open.add(end);
+      req.raw.on('close', end);
     },
   );
 }
