@@ -16,6 +16,8 @@ const layerRules = [
   { folder: 'present', forbidden: ['cli'] },
   // Exporters see records (schema) and protocol tables of flow/, as the store does, never the packet path.
   { folder: 'export', forbidden: ['capture', 'decode', 'app', 'detect', 'store', 'present', 'cli'] },
+  // The server reads the database (store, present's queries, schema types); it never sees packets.
+  { folder: 'server', forbidden: ['capture', 'decode', 'flow', 'app', 'detect', 'cli'] },
 ];
 
 export default tseslint.config(

@@ -8,6 +8,7 @@ import { registerChart } from './commands/chart.js';
 import { registerAlerts } from './commands/alerts.js';
 import { registerDetectors } from './commands/detectors.js';
 import { registerReport } from './commands/report.js';
+import { registerServe } from './commands/serve.js';
 import { NTA_VERSION } from './version.js';
 
 const program = new Command('nta')
@@ -24,6 +25,7 @@ registerChart(program);
 registerAlerts(program);
 registerDetectors(program);
 registerReport(program);
+registerServe(program);
 registerInterfaces(program);
 
 try {

@@ -200,7 +200,8 @@ export const MIGRATIONS: readonly string[] = [
     evidence text NOT NULL,
     mitre text,
     capture_id bigint,
-    sensor text NOT NULL
+    sensor text NOT NULL,
+    acknowledged_at text
   );
   CREATE INDEX alerts_last_seen ON alerts (last_seen_us);
   CREATE INDEX alerts_type ON alerts (type, last_seen_us);

@@ -105,6 +105,7 @@ test('the shipped log tables have the columns of their schema/*.ts definitions, 
       ...pgColumnTypes(alertLog).map(([name, type, notNull]) => [name, type, notNull]),
       ['capture_id', 'bigint', false],
       ['sensor', 'text', true],
+      ['acknowledged_at', 'text', false],
     ],
   );
   const traffic = await pgRows<{ column_name: string }>(

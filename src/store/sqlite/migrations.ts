@@ -202,7 +202,9 @@ export const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
         message TEXT NOT NULL,
         evidence TEXT NOT NULL,
         mitre TEXT,
-        capture_id INTEGER REFERENCES captures(id)
+        capture_id INTEGER REFERENCES captures(id),
+        -- set by the dashboard's acknowledge (UTC text), NULL while the alert is open
+        acknowledged_at TEXT
       );
       CREATE INDEX alerts_first_seen ON alerts (first_seen_us);
       CREATE INDEX alerts_type ON alerts (type, first_seen_us);

@@ -1,0 +1,73 @@
+/**
+ * Response times of the main `nta serve` API calls on a big database: `npm run bench:serve [DB]` (default
+ * bench/out/serve.db; build it once with `node dist/src/cli/main.js read -q --db bench/out/serve.db
+ * bench/out/bench-2m.pcap`). Each call goes through fastify (inject: routing, validation, SQL, JSON) three
+ * times; the fastest and slowest are printed. Target (issue 7): under 200 ms each.
+ */
+import { existsSync } from 'node:fs';
+import { buildApp } from '../src/server/app.js';
+
+const TARGET_MS = 200;
+const RUNS = 3;
+const db = process.argv[2] ?? 'bench/out/serve.db';
+if (!existsSync(db)) {
+  process.stderr.write(
+    `${db}: no such database; build it with nta read -q --db ${db} bench/out/bench-2m.pcap\n`,
+  );
+  process.exit(1);
+}
+const { app, db: conn } = await buildApp({ dbPath: db, token: null, version: 'bench' });
+const flow = conn.reader
+  .prepare('SELECT uid, orig_h FROM flows ORDER BY orig_pkts + resp_pkts DESC LIMIT 1')
+  .get() as {
+  uid: string;
+  orig_h: string;
+};
+const mid = conn.reader
+  .prepare('SELECT MIN(ts_us) / 2000 + MAX(ts_us) / 2000 FROM flows')
+  .pluck()
+  .get() as number;
+const calls = [
+  '/api/summary',
+  '/api/timeline',
+  `/api/timeline?from=${mid}&to=${mid + 60_000}`,
+  '/api/protocols',
+  '/api/top/talkers',
+  '/api/top/ports',
+  '/api/top/destinations',
+  `/api/top/talkers?from=${mid}&to=${mid + 60_000}`,
+  '/api/flows?limit=50',
+  '/api/flows?limit=50&sort=bytes',
+  '/api/flows?limit=50&offset=50000&sort=ts&order=asc',
+  `/api/flows?limit=50&host=${flow.orig_h}`,
+  '/api/flows?limit=50&port=53&proto=udp',
+  `/api/flows/${flow.uid}`,
+  `/api/flows/${flow.uid}/packets`,
+  '/api/hosts?limit=50',
+  `/api/hosts/${flow.orig_h}`,
+  '/api/alerts',
+];
+const rows = conn.reader.prepare('SELECT COUNT(*) FROM traffic').pluck().get() as number;
+const flows = conn.reader.prepare('SELECT COUNT(*) FROM flows').pluck().get() as number;
+process.stdout.write(
+  `${db}: ${rows.toLocaleString('en-US')} packets, ${flows.toLocaleString('en-US')} flows\n`,
+);
+let over = 0;
+for (const url of calls) {
+  const ms: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t = performance.now();
+    const res = await app.inject({ url });
+    ms.push(performance.now() - t);
+    if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${res.body}`);
+  }
+  const best = Math.min(...ms);
+  if (best > TARGET_MS) over++;
+  process.stdout.write(
+    `${best > TARGET_MS ? 'SLOW' : 'ok  '} ${best.toFixed(0).padStart(6)} ms (max ${Math.max(...ms)
+      .toFixed(0)
+      .padStart(6)})  ${url}\n`,
+  );
+}
+process.stdout.write(`${calls.length - over}/${calls.length} calls under ${TARGET_MS} ms\n`);
+await app.close();

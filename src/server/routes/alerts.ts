@@ -1,0 +1,172 @@
+import type { FastifyInstance } from 'fastify';
+import type { AlertPage, AlertRow, FlowRow } from '../api-types.js';
+import { dbTimeToMs, type ServerDb } from '../server-db.js';
+import { NotFound, ORDER_PROPERTY, PAGE_PROPERTIES, querySchema } from './common.js';
+
+/**
+ * Alerts from the `alerts` table (schema/alert.ts: id 'A' + base62, type, severity, src_ip, dst_ip, times,
+ * count, message, evidence JSON). `acknowledged_at` (UTC text, NULL while open) is set by the dashboard.
+ */
+const SEVERITY_RANK = `CASE lower(severity) WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2
+  WHEN 'low' THEN 1 ELSE 0 END`;
+const ALERT_SORT = {
+  last_seen: 'last_seen',
+  first_seen: 'first_seen',
+  severity: SEVERITY_RANK,
+  count: 'count',
+} as const;
+
+interface AlertQuery {
+  severity?: string;
+  type?: string;
+  host?: string;
+  acknowledged?: boolean;
+  sort: keyof typeof ALERT_SORT;
+  order: 'asc' | 'desc';
+  limit: number;
+  offset: number;
+}
+
+interface AlertDbRow extends Omit<AlertRow, 'acknowledged' | 'evidence' | 'first_seen' | 'last_seen'> {
+  first_seen: unknown;
+  last_seen: unknown;
+  evidence: unknown;
+  ack: unknown;
+}
+
+/** A time as a detector may store it: database text, ISO 8601, or seconds/ms since 1970. */
+function timeToMs(v: unknown): number | null {
+  if (typeof v === 'number') return v < 1e11 ? v * 1000 : v;
+  if (typeof v !== 'string') return null;
+  const ms = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/.test(v) ? dbTimeToMs(v) : Date.parse(v);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+function toAlertRow(r: AlertDbRow): AlertRow {
+  let evidence: unknown = r.evidence;
+  if (typeof evidence === 'string') {
+    try {
+      evidence = JSON.parse(evidence);
+    } catch {
+      // not JSON: shown as the text it is
+    }
+  }
+  return {
+    id: r.id,
+    type: r.type,
+    severity: r.severity,
+    src_ip: r.src_ip,
+    dst_ip: r.dst_ip,
+    first_seen: timeToMs(r.first_seen),
+    last_seen: timeToMs(r.last_seen),
+    count: r.count,
+    message: r.message,
+    evidence,
+    acknowledged: r.ack !== null && r.ack !== undefined,
+  };
+}
+
+function selectAlerts(): string {
+  return `SELECT id, type, severity, src_ip, dst_ip, first_seen, last_seen, count, message, evidence,
+    acknowledged_at AS ack FROM alerts`;
+}
+
+/** Alerts between the two ends of a flow (either direction), newest first; null without the table. */
+export function alertsOfFlow(db: ServerDb, flow: FlowRow): AlertRow[] | null {
+  if (!db.hasTable('alerts')) return null;
+  return (
+    db.reader
+      .prepare(
+        `${selectAlerts()} WHERE (src_ip = @a AND dst_ip = @b) OR (src_ip = @b AND dst_ip = @a)
+         ORDER BY last_seen DESC LIMIT 50`,
+      )
+      .all({ a: flow.orig_h, b: flow.resp_h }) as AlertDbRow[]
+  ).map(toAlertRow);
+}
+
+/** Alerts where the host is either end, newest first; null without the table. */
+export function alertsOfHost(db: ServerDb, host: string): AlertRow[] | null {
+  if (!db.hasTable('alerts')) return null;
+  return (
+    db.reader
+      .prepare(`${selectAlerts()} WHERE src_ip = @h OR dst_ip = @h ORDER BY last_seen DESC LIMIT 50`)
+      .all({ h: host }) as AlertDbRow[]
+  ).map(toAlertRow);
+}
+
+export function alertRoutes(app: FastifyInstance, db: ServerDb): void {
+  app.get<{ Querystring: AlertQuery }>(
+    '/api/alerts',
+    {
+      schema: {
+        summary: 'Alerts, filtered by severity, type, host and acknowledgement; paginated',
+        querystring: querySchema({
+          severity: { type: 'string', minLength: 1, maxLength: 32 },
+          type: { type: 'string', minLength: 1, maxLength: 128 },
+          host: { type: 'string', minLength: 1, maxLength: 64 },
+          acknowledged: { type: 'boolean' },
+          sort: { type: 'string', enum: Object.keys(ALERT_SORT), default: 'last_seen' },
+          order: ORDER_PROPERTY,
+          ...PAGE_PROPERTIES,
+        }),
+      },
+    },
+    (req): AlertPage => {
+      const q = req.query;
+      if (!db.hasTable('alerts'))
+        return { available: false, total: 0, limit: q.limit, offset: q.offset, rows: [] };
+      const terms: string[] = [];
+      const params: Record<string, string | number> = {};
+      if (q.severity !== undefined) {
+        terms.push('severity = @severity');
+        params['severity'] = q.severity;
+      }
+      if (q.type !== undefined) {
+        terms.push('type = @type');
+        params['type'] = q.type;
+      }
+      if (q.host !== undefined) {
+        terms.push('(src_ip = @host OR dst_ip = @host)');
+        params['host'] = q.host;
+      }
+      if (q.acknowledged !== undefined)
+        terms.push(q.acknowledged ? 'acknowledged_at IS NOT NULL' : 'acknowledged_at IS NULL');
+      const where = terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`;
+      const dir = q.order === 'asc' ? 'ASC' : 'DESC';
+      const rows = db.reader
+        .prepare(
+          `${selectAlerts()} ${where} ORDER BY ${ALERT_SORT[q.sort]} ${dir}, id ${dir} LIMIT @limit OFFSET @offset`,
+        )
+        .all({ ...params, limit: q.limit, offset: q.offset }) as AlertDbRow[];
+      const total = db.reader.prepare(`SELECT COUNT(*) FROM alerts ${where}`).pluck().get(params) as number;
+      return { available: true, total, limit: q.limit, offset: q.offset, rows: rows.map(toAlertRow) };
+    },
+  );
+
+  const idParams = {
+    type: 'object',
+    properties: { id: { type: 'string', pattern: '^A[0-9A-Za-z]{1,32}$' } },
+    required: ['id'],
+  } as const;
+
+  const setAck = (id: string, acknowledged: boolean): { id: string; acknowledged: boolean } => {
+    if (!db.hasTable('alerts')) throw new NotFound('this database has no alerts table');
+    const changed = db
+      .writer()
+      .prepare(`UPDATE alerts SET acknowledged_at = @at WHERE id = @id`)
+      .run({ id, at: acknowledged ? new Date().toISOString() : null }).changes;
+    if (changed === 0) throw new NotFound(`no alert with id ${id}`);
+    return { id, acknowledged };
+  };
+
+  app.post<{ Params: { id: string } }>(
+    '/api/alerts/:id/ack',
+    { schema: { summary: 'Acknowledge an alert', params: idParams } },
+    (req) => setAck(req.params.id, true),
+  );
+  app.delete<{ Params: { id: string } }>(
+    '/api/alerts/:id/ack',
+    { schema: { summary: 'Take back the acknowledgement of an alert', params: idParams } },
+    (req) => setAck(req.params.id, false),
+  );
+}

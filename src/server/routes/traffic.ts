@@ -1,0 +1,178 @@
+import type { FastifyInstance } from 'fastify';
+import { chooseBuckets } from '../../present/charts/index.js';
+import {
+  hostClassSql,
+  protocolTotals,
+  timelineRates,
+  topPorts,
+  topTalkers,
+  trafficTotals,
+} from '../../present/charts/query.js';
+import type {
+  DestinationRow,
+  DomainRow,
+  Optional,
+  PortRow,
+  ProtocolRow,
+  TalkerRow,
+  TimelineResponse,
+} from '../api-types.js';
+import type { ServerDb } from '../server-db.js';
+import { RANGE_PROPERTIES, chartFilter, querySchema, type RangeQuery } from './common.js';
+
+const TOP_PROPERTIES = {
+  ...RANGE_PROPERTIES,
+  limit: { type: 'integer', minimum: 1, maximum: 100, default: 10 },
+} as const;
+
+interface TopQuery extends RangeQuery {
+  limit: number;
+}
+
+interface TimelineQuery extends RangeQuery {
+  series: number;
+}
+
+/** Aggregations over `traffic` (packets) and `flows`, all in SQL through the chart queries. */
+export function trafficRoutes(app: FastifyInstance, db: ServerDb): void {
+  app.get<{ Querystring: TimelineQuery }>(
+    '/api/timeline',
+    {
+      schema: {
+        summary: 'Packets/s and bits/s per protocol over time (at most 240 buckets)',
+        querystring: querySchema({
+          ...RANGE_PROPERTIES,
+          series: { type: 'integer', minimum: 1, maximum: 20, default: 6 },
+        }),
+      },
+    },
+    (req): TimelineResponse => {
+      const f = chartFilter(req.query);
+      const totals = trafficTotals(db.reader, f);
+      if (totals.first === null || totals.last === null)
+        return { bucketSeconds: 1, t: [], series: [], packetsPerSec: {}, bitsPerSec: {} };
+      const buckets = chooseBuckets(totals.first, totals.last);
+      const rows = timelineRates(db.reader, f, buckets, req.query.series - 1);
+      const t = Array.from({ length: buckets.count }, (_, k) => (buckets.origin + k * buckets.size) * 1000);
+      const out: TimelineResponse = {
+        bucketSeconds: buckets.size,
+        t,
+        series: [],
+        packetsPerSec: {},
+        bitsPerSec: {},
+      };
+      for (const r of rows) {
+        const k = Math.round((r.t / 1000 - buckets.origin) / buckets.size);
+        if (out.packetsPerSec[r.series] === undefined) {
+          out.series.push(r.series);
+          out.packetsPerSec[r.series] = new Array<number>(buckets.count).fill(0);
+          out.bitsPerSec[r.series] = new Array<number>(buckets.count).fill(0);
+        }
+        // The chart query gives rates per `rateSeconds` (minutes, hours… on long ranges); the API is per second.
+        out.packetsPerSec[r.series]![k] = r.packetRate / buckets.rateSeconds;
+        out.bitsPerSec[r.series]![k] = r.bitRate / buckets.rateSeconds;
+      }
+      return out;
+    },
+  );
+
+  app.get<{ Querystring: TopQuery }>(
+    '/api/protocols',
+    {
+      schema: {
+        summary: 'Packets and bytes per protocol; beyond limit the rest add up as other',
+        querystring: querySchema(TOP_PROPERTIES),
+      },
+    },
+    (req): { rows: ProtocolRow[] } => ({
+      rows: protocolTotals(db.reader, chartFilter(req.query), req.query.limit),
+    }),
+  );
+
+  app.get<{ Querystring: TopQuery }>(
+    '/api/top/talkers',
+    {
+      schema: { summary: 'Hosts by bytes sent plus received', querystring: querySchema(TOP_PROPERTIES) },
+    },
+    (req): { rows: TalkerRow[] } => ({
+      rows: topTalkers(db.reader, chartFilter(req.query), req.query.limit),
+    }),
+  );
+
+  app.get<{ Querystring: TopQuery }>(
+    '/api/top/ports',
+    {
+      schema: {
+        summary: 'Service ports by packets (a packet counts for the lower of its two ports)',
+        querystring: querySchema(TOP_PROPERTIES),
+      },
+    },
+    (req): { rows: PortRow[] } => ({ rows: topPorts(db.reader, chartFilter(req.query), req.query.limit) }),
+  );
+
+  app.get<{ Querystring: TopQuery }>(
+    '/api/top/destinations',
+    {
+      schema: {
+        summary: 'Responders (flows.resp_h) by bytes of the flows that started in the range',
+        querystring: querySchema(TOP_PROPERTIES),
+      },
+    },
+    (req): Optional<DestinationRow> => {
+      if (!db.hasTable('flows')) return { available: false, rows: [] };
+      const { where, params } = flowRange(req.query);
+      const rows = db.reader
+        .prepare(
+          `SELECT resp_h AS host, ${hostClassSql('resp_h')} AS hostClass, COUNT(*) AS flows,
+                  SUM(orig_ip_bytes + resp_ip_bytes) AS bytes
+           FROM flows ${where} GROUP BY resp_h ORDER BY bytes DESC, host LIMIT @limit`,
+        )
+        .all({ ...params, limit: req.query.limit }) as DestinationRow[];
+      return { available: true, rows };
+    },
+  );
+
+  app.get<{ Querystring: TopQuery }>(
+    '/api/top/domains',
+    {
+      schema: {
+        summary: 'DNS query names by number of queries (needs the dns table)',
+        querystring: querySchema(TOP_PROPERTIES),
+      },
+    },
+    (req): Optional<DomainRow> => {
+      const cols = db.hasTable('dns') ? db.columns('dns') : new Set<string>();
+      if (!cols.has('query')) return { available: false, rows: [] };
+      // A dns table without its own ts_us is put in the range through its flows.
+      const range = flowRange(req.query);
+      const where =
+        range.where === '' || cols.has('ts_us')
+          ? range.where
+          : `WHERE uid IN (SELECT uid FROM flows ${range.where})`;
+      const params = range.params;
+      const rows = db.reader
+        .prepare(
+          `SELECT query AS domain, COUNT(*) AS queries FROM dns
+           ${where === '' ? 'WHERE' : `${where} AND`} query IS NOT NULL
+           GROUP BY query ORDER BY queries DESC, domain LIMIT @limit`,
+        )
+        .all({ ...params, limit: req.query.limit }) as DomainRow[];
+      return { available: true, rows };
+    },
+  );
+}
+
+/** A `ts_us` range on a Zeek-style log table (flows, and dns/tls/http when they carry ts_us). */
+export function flowRange(q: RangeQuery): { where: string; params: Record<string, number> } {
+  const terms: string[] = [];
+  const params: Record<string, number> = {};
+  if (q.from !== undefined) {
+    terms.push('ts_us >= @fromUs');
+    params['fromUs'] = q.from * 1000;
+  }
+  if (q.to !== undefined) {
+    terms.push('ts_us <= @toUs');
+    params['toUs'] = q.to * 1000 + 999;
+  }
+  return { where: terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`, params };
+}
