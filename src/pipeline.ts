@@ -67,7 +67,7 @@ export interface ReadOptions {
   readonly flows?: FlowTableOptions | false;
   /** Receives every finished flow record (in addition to the store). */
   readonly onFlow?: (log: ConnLog) => void;
-  /** Receives every dns/tls/http record (in addition to the store). */
+  /** Receives every dns/tls/http/dhcp record (in addition to the store). */
   readonly onAppLog?: AppLogSink;
 }
 
@@ -122,7 +122,14 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
   let rowsStored = 0;
   let interrupted = false;
   let stopped = false;
-  const unstored: { [S in LogStream]: LogOf<S>[] } = { flows: [], dns: [], tls: [], http: [] };
+  const unstored: { [S in LogStream]: LogOf<S>[] } = {
+    flows: [],
+    dns: [],
+    tls: [],
+    http: [],
+    dhcp: [],
+    hosts: [],
+  };
   let lastFlush = performance.now();
   const endpoints = new EndpointText();
   const recorder = new ConnRecorder(endpoints);
@@ -148,7 +155,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
         }, opts.flows);
   observer?.started?.({ flows: flows?.stats ?? null });
   const flushLogs = (captureId: number | undefined, min: number): void => {
-    for (const stream of ['flows', 'dns', 'tls', 'http'] as const) {
+    for (const stream of ['flows', 'dns', 'tls', 'http', 'dhcp', 'hosts'] as const) {
       const logs = unstored[stream];
       if (logs.length < Math.max(min, 1)) continue;
       if (store !== undefined && captureId !== undefined) store.writeLogs(stream, logs, captureId);
@@ -274,6 +281,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
     await flush();
     // Flows end with their capture: each is stored against the capture it came from.
     flows?.flush();
+    app?.flush();
     flushLogs(captureId, 0);
     bytes += srcBytes;
     ipPackets += srcIp;

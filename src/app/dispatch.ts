@@ -1,7 +1,7 @@
 /**
  * Flow → application parser (STYLE.md §1's dispatch step; it lives in app/ because the dependency rule
  * lets app see flow, not the other way round). A flow's parser is chosen from its first payload packets:
- * UDP by port (DNS 53, mDNS 5353, LLMNR 5355); TCP by probing the payload (a TLS handshake record, an
+ * UDP by port (DNS 53, mDNS 5353, LLMNR 5355, DHCP 67/68); TCP by probing the payload (a TLS handshake record, an
  * HTTP request or status line) and by port for DNS (53). A flow that shows nothing recognisable within
  * MAX_PROBES payload packets is marked done and costs one comparison per packet from then on.
  *
@@ -20,6 +20,9 @@ import type { FlowState } from '../flow/table.js';
 import { EpState, TcpFlag } from '../flow/tcp.js';
 import { AnomalyCounts } from './anomaly-counts.js';
 import type { AppContext, AppLogSink, FlowParser } from './context.js';
+import { DHCP_ANOMALY_NAMES } from './dhcp/anomalies.js';
+import { PORT_DHCP_CLIENT, PORT_DHCP_SERVER } from './dhcp/parser.js';
+import { DhcpFlow, DhcpShared } from './dhcp/state.js';
 import { DNS_ANOMALY_NAMES } from './dns/anomalies.js';
 import { PORT_DNS, PORT_LLMNR, PORT_MDNS } from './dns/parser.js';
 import { DnsFlow, DnsShared } from './dns/state.js';
@@ -68,17 +71,20 @@ export interface AppStats {
   dns: number;
   tls: number;
   http: number;
+  dhcp: number;
 }
 
 export class AppDispatcher {
   readonly #dns: DnsShared;
   readonly #tls: TlsShared;
   readonly #http: HttpShared;
+  readonly #dhcp: DhcpShared;
   readonly #dnsAnomalies = new AnomalyCounts(DNS_ANOMALY_NAMES);
   readonly #tlsAnomalies = new AnomalyCounts(TLS_ANOMALY_NAMES);
   readonly #httpAnomalies = new AnomalyCounts(HTTP_ANOMALY_NAMES);
+  readonly #dhcpAnomalies = new AnomalyCounts(DHCP_ANOMALY_NAMES);
   /** Records emitted per stream. */
-  readonly stats: AppStats = { dns: 0, tls: 0, http: 0 };
+  readonly stats: AppStats = { dns: 0, tls: 0, http: 0, dhcp: 0 };
 
   constructor(sink: AppLogSink, endpoints: EndpointText) {
     const stats = this.stats;
@@ -96,6 +102,7 @@ export class AppDispatcher {
     this.#dns = new DnsShared(ctx, this.#dnsAnomalies);
     this.#tls = new TlsShared(ctx, this.#tlsAnomalies);
     this.#http = new HttpShared(ctx, this.#httpAnomalies);
+    this.#dhcp = new DhcpShared(ctx, this.#dhcpAnomalies);
   }
 
   /** One packet of `flow` (direction `isOrig`), after the flow table has counted it. */
@@ -211,12 +218,18 @@ export class AppDispatcher {
     s.parser.end();
   }
 
-  /** Anomaly counters by name (`dns.*`, `tls.*`, `http.*`), non-zero only. */
+  /** The capture ended (after every flow has): state kept across flows is logged. */
+  flush(): void {
+    this.#dhcp.flush();
+  }
+
+  /** Anomaly counters by name (`dns.*`, `tls.*`, `http.*`, `dhcp.*`), non-zero only. */
   anomalies(): Record<string, number> {
     const out: Record<string, number> = {};
     this.#dnsAnomalies.addTo(out);
     this.#tlsAnomalies.addTo(out);
     this.#httpAnomalies.addTo(out);
+    this.#dhcpAnomalies.addTo(out);
     return out;
   }
 
@@ -231,7 +244,14 @@ export class AppDispatcher {
         rp === PORT_MDNS ||
         op === PORT_LLMNR ||
         rp === PORT_LLMNR;
-      return dns ? new AppSession(new DnsFlow(flow, this.#dns), false) : null;
+      if (dns) return new AppSession(new DnsFlow(flow, this.#dns), false);
+      // Relay agents talk 67 to 67, so either port will do.
+      const dhcp =
+        op === PORT_DHCP_SERVER ||
+        rp === PORT_DHCP_SERVER ||
+        op === PORT_DHCP_CLIENT ||
+        rp === PORT_DHCP_CLIENT;
+      return dhcp ? new AppSession(new DhcpFlow(flow, this.#dhcp), false) : null;
     }
     if (flow.proto !== IPPROTO_TCP) return null;
     // A TLS handshake record header (content type 22, version 3.0–3.4), or a shorter segment that starts so.

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { CaptureEnd, CaptureStart } from '../../schema/captures.js';
-import { LOG_STREAMS, type LogStream } from '../../schema/streams.js';
+import { LOG_STREAMS, SNAPSHOT_STREAMS, type LogStream } from '../../schema/streams.js';
 import type { TrafficRecords } from '../../schema/traffic.js';
 import { openSqlite, type SqliteDb } from './database.js';
 import { LogWriter } from './log-writer.js';
@@ -18,8 +18,15 @@ export class SqliteWriter {
     this.#db = openSqlite(path);
     this.#traffic = new TrafficWriter(this.#db);
     const db = this.#db;
-    const writer = (s: LogStream): LogWriter => new LogWriter(db, s, LOG_STREAMS[s]);
-    this.#logs = { flows: writer('flows'), dns: writer('dns'), tls: writer('tls'), http: writer('http') };
+    const writer = (s: LogStream): LogWriter => new LogWriter(db, s, LOG_STREAMS[s], SNAPSHOT_STREAMS.has(s));
+    this.#logs = {
+      flows: writer('flows'),
+      dns: writer('dns'),
+      tls: writer('tls'),
+      http: writer('http'),
+      dhcp: writer('dhcp'),
+      hosts: writer('hosts'),
+    };
     this.#insertCapture = this.#db.prepare(
       `INSERT INTO captures (source, format, status, started_at) VALUES (@source, @format, 'running', @startedAt)`,
     );
