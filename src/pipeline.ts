@@ -13,6 +13,7 @@ import { FlowTable, type FlowState, type FlowTableOptions, type FlowTableStats }
 import { ConnRecorder, EndpointText } from './flow/record.js';
 import { AppDispatcher, type AppStats } from './app/dispatch.js';
 import type { AppLogSink } from './app/context.js';
+import { HostInventory } from './app/hosts/inventory.js';
 import { ProtocolCounts } from './present/protocol-counts.js';
 
 /** Rows handed to the store per transaction. */
@@ -92,8 +93,10 @@ export interface ReadSummary {
   readonly rowsStored: number;
   /** Flow table counters; null when flow tracking is off. */
   readonly flows: FlowTableStats | null;
-  /** dns/tls/http records made; null when flow tracking (and with it the metadata) is off. */
+  /** dns/tls/http/dhcp records made; null when flow tracking (and with it the metadata) is off. */
   readonly app: AppStats | null;
+  /** Device inventory: devices of the last capture, and devices dropped at the cap; null when metadata is off. */
+  readonly hosts: { readonly devices: number; readonly evicted: number } | null;
   readonly elapsedSeconds: number;
   readonly packetsPerSecond: number;
   readonly sources: readonly SourceResult[];
@@ -136,11 +139,14 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
   const onFlow = opts.onFlow;
   const onAppLog = opts.onAppLog;
   const wantLogs = store !== undefined || onFlow !== undefined;
+  const hosts = opts.flows === false ? undefined : new HostInventory();
+  let hostsSeen = 0;
   const app =
     opts.flows === false
       ? undefined
       : new AppDispatcher((stream, log) => {
           onAppLog?.(stream, log);
+          hosts?.appLog(stream, log);
           if (store !== undefined) unstored[stream].push(log);
         }, endpoints);
   const flows =
@@ -218,6 +224,10 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
           const linkType = batch.linkType[i]!;
           decoder.decode(data, off, off + batch.caplen[i]!, linkType, decoded, batch.wireLen[i]!);
           srcBytes += batch.wireLen[i]!;
+          if (hosts !== undefined) {
+            const tsUs = batch.tsSec[i]! * 1e6 + Math.floor(batch.tsNsec[i]! / 1000);
+            hosts.packet(data, off + batch.caplen[i]!, decoded, tsUs, batch.wireLen[i]!);
+          }
           observer?.packet(batch, i, decoded);
           if (linkType !== lastLinkType) {
             linkTypes.add(linkType);
@@ -253,6 +263,8 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
         if (n > 0 && batch.hasTs[last] === 1) lastTs = time.format(batch.tsSec[last]!, batch.tsNsec[last]!);
         if (performance.now() - lastFlush >= STORE_FLUSH_MS) {
           await flush();
+          // Devices changed since the last write replace their rows: a live capture keeps the table current.
+          if (hosts !== undefined && store !== undefined) unstored.hosts.push(...hosts.snapshot(false));
           flushLogs(captureId, 0);
         } else {
           flushLogs(captureId, LOGS_PER_WRITE);
@@ -282,6 +294,11 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
     // Flows end with their capture: each is stored against the capture it came from.
     flows?.flush();
     app?.flush();
+    if (hosts !== undefined) {
+      if (store !== undefined) unstored.hosts.push(...hosts.snapshot(false));
+      hostsSeen = hosts.size;
+      hosts.clear();
+    }
     flushLogs(captureId, 0);
     bytes += srcBytes;
     ipPackets += srcIp;
@@ -327,6 +344,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
     rowsStored,
     flows: flows === undefined ? null : { ...flows.stats },
     app: app === undefined ? null : { ...app.stats },
+    hosts: hosts === undefined ? null : { devices: hostsSeen, evicted: hosts.evicted },
     elapsedSeconds,
     packetsPerSecond: elapsedSeconds > 0 ? packets / elapsedSeconds : 0,
     sources,
