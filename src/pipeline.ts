@@ -68,7 +68,7 @@ export interface ReadOptions {
   readonly flows?: FlowTableOptions | false;
   /** Receives every finished flow record (in addition to the store). */
   readonly onFlow?: (log: ConnLog) => void;
-  /** Receives every dns/tls/http/dhcp record (in addition to the store). */
+  /** Receives every dns/tls/http/dhcp/quic record (in addition to the store). */
   readonly onAppLog?: AppLogSink;
 }
 
@@ -93,7 +93,7 @@ export interface ReadSummary {
   readonly rowsStored: number;
   /** Flow table counters; null when flow tracking is off. */
   readonly flows: FlowTableStats | null;
-  /** dns/tls/http/dhcp records made; null when flow tracking (and with it the metadata) is off. */
+  /** dns/tls/http/dhcp/quic records made; null when flow tracking (and with it the metadata) is off. */
   readonly app: AppStats | null;
   /** Device inventory: devices of the last capture, and devices dropped at the cap; null when metadata is off. */
   readonly hosts: { readonly devices: number; readonly evicted: number } | null;
@@ -131,6 +131,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
     tls: [],
     http: [],
     dhcp: [],
+    quic: [],
     hosts: [],
   };
   let lastFlush = performance.now();
@@ -161,7 +162,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
         }, opts.flows);
   observer?.started?.({ flows: flows?.stats ?? null });
   const flushLogs = (captureId: number | undefined, min: number): void => {
-    for (const stream of ['flows', 'dns', 'tls', 'http', 'dhcp', 'hosts'] as const) {
+    for (const stream of ['flows', 'dns', 'tls', 'http', 'dhcp', 'quic', 'hosts'] as const) {
       const logs = unstored[stream];
       if (logs.length < Math.max(min, 1)) continue;
       if (store !== undefined && captureId !== undefined) store.writeLogs(stream, logs, captureId);

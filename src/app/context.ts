@@ -6,7 +6,7 @@ import type { EndpointText } from '../flow/record.js';
 import type { FlowState } from '../flow/table.js';
 import type { LogOf } from '../schema/streams.js';
 
-export type AppStream = 'dns' | 'tls' | 'http' | 'dhcp';
+export type AppStream = 'dns' | 'tls' | 'http' | 'dhcp' | 'quic';
 /** Receives every finished application record. */
 export type AppLogSink = <S extends AppStream>(stream: S, log: LogOf<S>) => void;
 

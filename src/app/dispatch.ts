@@ -1,7 +1,7 @@
 /**
  * Flow → application parser (STYLE.md §1's dispatch step; it lives in app/ because the dependency rule
  * lets app see flow, not the other way round). A flow's parser is chosen from its first payload packets:
- * UDP by port (DNS 53, mDNS 5353, LLMNR 5355, DHCP 67/68); TCP by probing the payload (a TLS handshake record, an
+ * UDP by port (DNS 53, mDNS 5353, LLMNR 5355, DHCP 67/68) and by probing for a QUIC Initial; TCP by probing the payload (a TLS handshake record, an
  * HTTP request or status line) and by port for DNS (53). A flow that shows nothing recognisable within
  * MAX_PROBES payload packets is marked done and costs one comparison per packet from then on.
  *
@@ -12,7 +12,7 @@
  * limit: a stream whose first payload segment arrives after its second is probed from the second, which
  * starts no protocol, so that flow gets no parser.
  */
-import { u32be } from '../core/bytes.js';
+import { u16be, u32be } from '../core/bytes.js';
 import type { DecodedPacket } from '../decode/packet.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../flow/key.js';
 import type { EndpointText } from '../flow/record.js';
@@ -23,6 +23,8 @@ import type { AppContext, AppLogSink, FlowParser } from './context.js';
 import { DHCP_ANOMALY_NAMES } from './dhcp/anomalies.js';
 import { PORT_DHCP_CLIENT, PORT_DHCP_SERVER } from './dhcp/parser.js';
 import { DhcpFlow, DhcpShared } from './dhcp/state.js';
+import { QUIC_ANOMALY_NAMES } from './quic/anomalies.js';
+import { QuicFlow, QuicShared } from './quic/state.js';
 import { DNS_ANOMALY_NAMES } from './dns/anomalies.js';
 import { PORT_DNS, PORT_LLMNR, PORT_MDNS } from './dns/parser.js';
 import { DnsFlow, DnsShared } from './dns/state.js';
@@ -34,6 +36,9 @@ import { TlsFlow, TlsShared } from './tls/state.js';
 
 /** Payload packets probed per TCP flow before giving up (a SOCKS or proxy preamble may come first). */
 export const MAX_PROBES = 8;
+
+/** A client's Initial datagrams are at least this long (RFC 9000 §14.1). */
+const QUIC_MIN_CLIENT_DATAGRAM = 1200;
 
 const TWO_32 = 4294967296;
 
@@ -72,6 +77,7 @@ export interface AppStats {
   tls: number;
   http: number;
   dhcp: number;
+  quic: number;
 }
 
 export class AppDispatcher {
@@ -79,12 +85,14 @@ export class AppDispatcher {
   readonly #tls: TlsShared;
   readonly #http: HttpShared;
   readonly #dhcp: DhcpShared;
+  readonly #quic: QuicShared;
   readonly #dnsAnomalies = new AnomalyCounts(DNS_ANOMALY_NAMES);
   readonly #tlsAnomalies = new AnomalyCounts(TLS_ANOMALY_NAMES);
   readonly #httpAnomalies = new AnomalyCounts(HTTP_ANOMALY_NAMES);
   readonly #dhcpAnomalies = new AnomalyCounts(DHCP_ANOMALY_NAMES);
+  readonly #quicAnomalies = new AnomalyCounts(QUIC_ANOMALY_NAMES);
   /** Records emitted per stream. */
-  readonly stats: AppStats = { dns: 0, tls: 0, http: 0, dhcp: 0 };
+  readonly stats: AppStats = { dns: 0, tls: 0, http: 0, dhcp: 0, quic: 0 };
 
   constructor(sink: AppLogSink, endpoints: EndpointText) {
     const stats = this.stats;
@@ -103,6 +111,7 @@ export class AppDispatcher {
     this.#tls = new TlsShared(ctx, this.#tlsAnomalies);
     this.#http = new HttpShared(ctx, this.#httpAnomalies);
     this.#dhcp = new DhcpShared(ctx, this.#dhcpAnomalies);
+    this.#quic = new QuicShared(ctx, this.#quicAnomalies);
   }
 
   /** One packet of `flow` (direction `isOrig`), after the flow table has counted it. */
@@ -113,7 +122,7 @@ export class AppDispatcher {
     const end = d.payloadEnd;
     if (end <= off) return;
     if (app === null) {
-      app = this.#choose(b, off, end, flow, isOrig);
+      app = this.#choose(b, off, end, flow, isOrig, d);
       if (app === null) {
         if (flow.proto !== IPPROTO_TCP || ++flow.appProbes >= MAX_PROBES) flow.app = NO_PARSER;
         return;
@@ -223,17 +232,25 @@ export class AppDispatcher {
     this.#dhcp.flush();
   }
 
-  /** Anomaly counters by name (`dns.*`, `tls.*`, `http.*`, `dhcp.*`), non-zero only. */
+  /** Anomaly counters by name (`dns.*`, `tls.*`, `http.*`, `dhcp.*`, `quic.*`), non-zero only. */
   anomalies(): Record<string, number> {
     const out: Record<string, number> = {};
     this.#dnsAnomalies.addTo(out);
     this.#tlsAnomalies.addTo(out);
     this.#httpAnomalies.addTo(out);
     this.#dhcpAnomalies.addTo(out);
+    this.#quicAnomalies.addTo(out);
     return out;
   }
 
-  #choose(b: Uint8Array, off: number, end: number, flow: FlowState, isOrig: boolean): AppSession | null {
+  #choose(
+    b: Uint8Array,
+    off: number,
+    end: number,
+    flow: FlowState,
+    isOrig: boolean,
+    d: DecodedPacket,
+  ): AppSession | null {
     const op = flow.origPort;
     const rp = flow.respPort;
     if (flow.proto === IPPROTO_UDP) {
@@ -251,7 +268,17 @@ export class AppDispatcher {
         rp === PORT_DHCP_SERVER ||
         op === PORT_DHCP_CLIENT ||
         rp === PORT_DHCP_CLIENT;
-      return dhcp ? new AppSession(new DhcpFlow(flow, this.#dhcp), false) : null;
+      if (dhcp) return new AppSession(new DhcpFlow(flow, this.#dhcp), false);
+      // A QUIC Initial on any port; its client is the side whose datagrams are padded to 1200 bytes (the
+      // UDP length says so even when the capture cut the datagram short).
+      if (this.#quic.header.parse(b, off, end)) {
+        const datagram = u16be(b, d.l4Off + 4) - 8;
+        return new AppSession(
+          new QuicFlow(flow, this.#quic),
+          isOrig !== datagram >= QUIC_MIN_CLIENT_DATAGRAM,
+        );
+      }
+      return null;
     }
     if (flow.proto !== IPPROTO_TCP) return null;
     // A TLS handshake record header (content type 22, version 3.0–3.4), or a shorter segment that starts so.

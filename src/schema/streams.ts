@@ -7,6 +7,7 @@ import { dhcpLog, type DhcpLog } from './dhcp.js';
 import { dnsLog, type DnsLog } from './dns.js';
 import { hostsLog, type HostsLog } from './hosts.js';
 import { httpLog, type HttpLog } from './http.js';
+import { quicLog, type QuicLog } from './quic.js';
 import { tlsLog, type TlsLog } from './tls.js';
 
 export const LOG_STREAMS = {
@@ -15,6 +16,7 @@ export const LOG_STREAMS = {
   tls: tlsLog,
   http: httpLog,
   dhcp: dhcpLog,
+  quic: quicLog,
   hosts: hostsLog,
 } as const;
 export type LogStream = keyof typeof LOG_STREAMS;
@@ -31,8 +33,9 @@ export interface LogRecords {
   tls: TlsLog;
   http: HttpLog;
   dhcp: DhcpLog;
+  quic: QuicLog;
   hosts: HostsLog;
 }
 export type LogOf<S extends LogStream> = LogRecords[S];
 
-export type { ConnLog, DhcpLog, DnsLog, HostsLog, HttpLog, TlsLog };
+export type { ConnLog, DhcpLog, DnsLog, HostsLog, HttpLog, QuicLog, TlsLog };

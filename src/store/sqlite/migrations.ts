@@ -182,7 +182,8 @@ export const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
       CREATE INDEX http_host ON http (host);
     `);
   },
-  // 3 → 4: DHCP exchanges (schema/dhcp.ts, Zeek dhcp.log names) and the device inventory (schema/hosts.ts),
+  // 3 → 4: DHCP exchanges (schema/dhcp.ts, Zeek dhcp.log names), QUIC Initials (schema/quic.ts, Zeek
+  // quic.log names) and the device inventory (schema/hosts.ts),
   // one row per capture and MAC, replaced while a live capture rewrites it.
   (db) => {
     db.exec(`
@@ -207,6 +208,27 @@ export const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
       );
       CREATE INDEX dhcp_ts ON dhcp (ts_us);
       CREATE INDEX dhcp_mac ON dhcp (mac);
+      CREATE TABLE quic (
+        id INTEGER PRIMARY KEY,
+        ts TEXT NOT NULL,
+        ts_us INTEGER NOT NULL,
+        uid TEXT NOT NULL,
+        orig_h TEXT NOT NULL,
+        orig_p INTEGER NOT NULL,
+        resp_h TEXT NOT NULL,
+        resp_p INTEGER NOT NULL,
+        version TEXT NOT NULL,
+        client_initial_dcid TEXT NOT NULL,
+        server_name TEXT,
+        client_protocol TEXT,
+        client_alpn TEXT,
+        ja4 TEXT,
+        cipher TEXT,
+        capture_id INTEGER REFERENCES captures(id)
+      );
+      CREATE INDEX quic_ts ON quic (ts_us);
+      CREATE INDEX quic_uid ON quic (uid);
+      CREATE INDEX quic_server_name ON quic (server_name);
       CREATE TABLE hosts (
         id INTEGER PRIMARY KEY,
         mac TEXT NOT NULL,

@@ -25,6 +25,7 @@ export class SqliteWriter {
       tls: writer('tls'),
       http: writer('http'),
       dhcp: writer('dhcp'),
+      quic: writer('quic'),
       hosts: writer('hosts'),
     };
     this.#insertCapture = this.#db.prepare(
