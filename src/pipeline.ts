@@ -145,11 +145,15 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
   const app =
     opts.flows === false
       ? undefined
-      : new AppDispatcher((stream, log) => {
-          onAppLog?.(stream, log);
-          hosts?.appLog(stream, log);
-          if (store !== undefined) unstored[stream].push(log);
-        }, endpoints);
+      : new AppDispatcher(
+          (stream, log) => {
+            onAppLog?.(stream, log);
+            hosts?.appLog(stream, log);
+            if (store !== undefined) unstored[stream].push(log);
+          },
+          endpoints,
+          hosts === undefined ? undefined : (ip, name, source) => hosts.name(null, ip, name, source),
+        );
   const flows =
     opts.flows === false
       ? undefined

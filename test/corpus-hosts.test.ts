@@ -5,6 +5,10 @@
  * - devices: `tshark -r F -T fields -e eth.src -E occurrence=f | sort -u` (the outer Ethernet source of
  *   every frame; none of these captures has a multicast source);
  * - DHCP host names: `tshark -r F -Y dhcp.option.hostname -T fields -e dhcp.hw.mac_addr -e dhcp.option.hostname`.
+ * - mDNS names: `tshark -r F -Y 'mdns && dns.flags.response==1 && (dns.a || dns.aaaa)' -T fields -e eth.src
+ *   -e wlan.sa -e dns.resp.name` (the sender of the answer is the device named).
+ * mixed-home-browsing-tls-dns registers only NetBIOS group and browser names (tshark: WORKGROUP<1d>,
+ * __MSBROWSE__<01>), which are no device names, so no device there is named.
  * rawip-mixed-traffic (raw IP) and sll-mixed-home-traffic (Linux cooked capture) have no Ethernet source
  * address, so their DHCP clients appear in the dhcp log only.
  */
@@ -15,6 +19,13 @@ import { fileInputs, readCaptures } from '../src/pipeline.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { dbRows, workDir } from './support/cli.js';
 import { PCAPS_DIR } from './support/corpus.js';
+
+/** Devices named by mDNS, per capture: [mac, name]. */
+const MDNS_NAMES: Record<string, [string, string][]> = {
+  'dns-mdns-igmp-mld.pcap': [['8a:3c:d6:e1:4d:c4', 'johanna-QEMU-Virtual-Machine']],
+  'wifi-radiotap-dns-mdns.pcap': [['a4:67:06:f7:ec:54', 'Art-Teachers-iPad']],
+  'mixed-home-browsing-tls-dns.pcap': [],
+};
 
 const EXPECTED: Record<string, { devices: string[]; dhcpNames: [string, string][] }> = {
   'dhcp-broadcast-exchange.pcap': {
@@ -40,7 +51,7 @@ const captureIds = new Map<string, number>();
 before(async () => {
   const store = await SqliteStore.open(db);
   try {
-    const names = Object.keys(EXPECTED);
+    const names = [...Object.keys(EXPECTED), ...Object.keys(MDNS_NAMES)];
     const summary = await readCaptures({
       inputs: fileInputs(names.map((n) => join(PCAPS_DIR, n))),
       store,
@@ -93,3 +104,17 @@ test('hosts: the DHCP exchange of dhcp-broadcast-exchange, message by message', 
   assert.equal(rows[1]?.['assigned_addr'], '128.2.6.189');
   assert.equal(rows[1]?.['lease_time'], 900);
 });
+
+for (const [name, want] of Object.entries(MDNS_NAMES)) {
+  test(`hosts: ${name} names the devices that answer for their .local names (mDNS), and no other`, () => {
+    const rows = dbRows<{ mac: string; host_name: string; name_source: string }>(
+      db,
+      `SELECT mac, host_name, name_source FROM hosts
+       WHERE capture_id = ${captureIds.get(name)!} AND host_name IS NOT NULL ORDER BY mac`,
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.mac, r.host_name, r.name_source]),
+      want.map(([mac, host]) => [mac, host, 'mdns']),
+    );
+  });
+}

@@ -1,7 +1,7 @@
 /**
  * Flow → application parser (STYLE.md §1's dispatch step; it lives in app/ because the dependency rule
  * lets app see flow, not the other way round). A flow's parser is chosen from its first payload packets:
- * UDP by port (DNS 53, mDNS 5353, LLMNR 5355, DHCP 67/68) and by probing for a QUIC Initial; TCP by probing the payload (a TLS handshake record, an
+ * UDP by port (DNS 53, mDNS 5353, LLMNR 5355, DHCP 67/68, NetBIOS name service 137) and by probing for a QUIC Initial; TCP by probing the payload (a TLS handshake record, an
  * HTTP request or status line) and by port for DNS (53). A flow that shows nothing recognisable within
  * MAX_PROBES payload packets is marked done and costs one comparison per packet from then on.
  *
@@ -19,10 +19,12 @@ import type { EndpointText } from '../flow/record.js';
 import type { FlowState } from '../flow/table.js';
 import { EpState, TcpFlag } from '../flow/tcp.js';
 import { AnomalyCounts } from './anomaly-counts.js';
-import type { AppContext, AppLogSink, FlowParser } from './context.js';
+import type { AppContext, AppLogSink, FlowParser, HostNameSink } from './context.js';
 import { DHCP_ANOMALY_NAMES } from './dhcp/anomalies.js';
 import { PORT_DHCP_CLIENT, PORT_DHCP_SERVER } from './dhcp/parser.js';
 import { DhcpFlow, DhcpShared } from './dhcp/state.js';
+import { PORT_NETBIOS_NS } from './netbios/parser.js';
+import { NetbiosFlow, NetbiosShared } from './netbios/state.js';
 import { QUIC_ANOMALY_NAMES } from './quic/anomalies.js';
 import { QuicFlow, QuicShared } from './quic/state.js';
 import { DNS_ANOMALY_NAMES } from './dns/anomalies.js';
@@ -86,6 +88,7 @@ export class AppDispatcher {
   readonly #http: HttpShared;
   readonly #dhcp: DhcpShared;
   readonly #quic: QuicShared;
+  readonly #netbios: NetbiosShared;
   readonly #dnsAnomalies = new AnomalyCounts(DNS_ANOMALY_NAMES);
   readonly #tlsAnomalies = new AnomalyCounts(TLS_ANOMALY_NAMES);
   readonly #httpAnomalies = new AnomalyCounts(HTTP_ANOMALY_NAMES);
@@ -94,7 +97,7 @@ export class AppDispatcher {
   /** Records emitted per stream. */
   readonly stats: AppStats = { dns: 0, tls: 0, http: 0, dhcp: 0, quic: 0 };
 
-  constructor(sink: AppLogSink, endpoints: EndpointText) {
+  constructor(sink: AppLogSink, endpoints: EndpointText, hostName: HostNameSink = () => {}) {
     const stats = this.stats;
     const emit: AppLogSink = (stream, log) => {
       stats[stream]++;
@@ -103,6 +106,7 @@ export class AppDispatcher {
     const ctx: AppContext = {
       emit,
       endpoints,
+      hostName,
       confirm: (flow, service) => {
         flow.service ??= service;
       },
@@ -112,6 +116,7 @@ export class AppDispatcher {
     this.#http = new HttpShared(ctx, this.#httpAnomalies);
     this.#dhcp = new DhcpShared(ctx, this.#dhcpAnomalies);
     this.#quic = new QuicShared(ctx, this.#quicAnomalies);
+    this.#netbios = new NetbiosShared(ctx);
   }
 
   /** One packet of `flow` (direction `isOrig`), after the flow table has counted it. */
@@ -269,6 +274,8 @@ export class AppDispatcher {
         op === PORT_DHCP_CLIENT ||
         rp === PORT_DHCP_CLIENT;
       if (dhcp) return new AppSession(new DhcpFlow(flow, this.#dhcp), false);
+      if (op === PORT_NETBIOS_NS || rp === PORT_NETBIOS_NS)
+        return new AppSession(new NetbiosFlow(this.#netbios), false);
       // A QUIC Initial on any port; its client is the side whose datagrams are padded to 1200 bytes (the
       // UDP length says so even when the capture cut the datagram short).
       if (this.#quic.header.parse(b, off, end)) {

@@ -11,9 +11,8 @@
 import { AddressTextCache } from '../../core/addr.js';
 import { u16be, u32be } from '../../core/bytes.js';
 import { Network, type DecodedPacket } from '../../decode/packet.js';
-import type { DhcpLog, DnsLog, HostsLog } from '../../schema/streams.js';
+import type { DhcpLog, HostsLog } from '../../schema/streams.js';
 import { macText } from '../dhcp/parser.js';
-import { PORT_MDNS } from '../dns/parser.js';
 import { macVendor } from './oui.js';
 
 export const MAX_HOSTS = 10_000;
@@ -92,20 +91,12 @@ export class HostInventory {
     }
   }
 
-  /** Names from application records: a DHCP client's host name, mDNS answers for `.local` names. */
+  /** Names from application records: a DHCP client's host name (mDNS and NetBIOS names come by `name`). */
   appLog(stream: string, log: object): void {
-    if (stream === 'dhcp') {
-      const r = log as DhcpLog;
-      if (r.mac !== null && r.host_name !== null && r.host_name !== '')
-        this.name(r.mac, null, r.host_name, 'dhcp');
-    } else if (stream === 'dns') {
-      const r = log as DnsLog;
-      if (r.resp_p !== PORT_MDNS && r.orig_p !== PORT_MDNS) return;
-      const q = r.query;
-      if (q === null || r.answers === null || !q.toLowerCase().endsWith('.local')) return;
-      const host = q.slice(0, -'.local'.length);
-      for (const a of r.answers) if (a.includes('.') || a.includes(':')) this.name(null, a, host, 'mdns');
-    }
+    if (stream !== 'dhcp') return;
+    const r = log as DhcpLog;
+    if (r.mac !== null && r.host_name !== null && r.host_name !== '')
+      this.name(r.mac, null, r.host_name, 'dhcp');
   }
 
   /** Remembers a name for a MAC or an address (bounded: names beyond MAX_NAMED are dropped). */
