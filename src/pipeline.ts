@@ -95,7 +95,7 @@ export interface ReadSummary {
   readonly flows: FlowTableStats | null;
   /** dns/tls/http/dhcp/quic records made; null when flow tracking (and with it the metadata) is off. */
   readonly app: AppStats | null;
-  /** Device inventory: devices of the last capture, and devices dropped at the cap; null when metadata is off. */
+  /** Device inventory: devices (one row each, per capture), devices dropped at the cap; null when metadata is off. */
   readonly hosts: { readonly devices: number; readonly evicted: number } | null;
   readonly elapsedSeconds: number;
   readonly packetsPerSecond: number;
@@ -301,7 +301,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
     app?.flush();
     if (hosts !== undefined) {
       if (store !== undefined) unstored.hosts.push(...hosts.snapshot(false));
-      hostsSeen = hosts.size;
+      hostsSeen += hosts.size;
       hosts.clear();
     }
     flushLogs(captureId, 0);
