@@ -13,6 +13,7 @@ import { FlowTable, type FlowState, type FlowTableOptions, type FlowTableStats }
 import { ConnRecorder, EndpointText } from './flow/record.js';
 import { AppDispatcher, type AppStats } from './app/dispatch.js';
 import type { AppLogSink } from './app/context.js';
+import { HostInventory } from './app/hosts/inventory.js';
 import { ProtocolCounts } from './present/protocol-counts.js';
 import type { DetectionEngine } from './detect/engine.js';
 import { toAlertLog } from './detect/suppress.js';
@@ -74,7 +75,7 @@ export interface ReadOptions {
   readonly onFlow?: (log: ConnLog) => void;
   /** Detection: packets, ARP and finished flows go to the engine; its alerts to the store. */
   readonly detect?: DetectionEngine | undefined;
-  /** Receives every dns/tls/http record (in addition to the store). */
+  /** Receives every dns/tls/http/dhcp/quic record (in addition to the store). */
   readonly onAppLog?: AppLogSink;
 }
 
@@ -99,8 +100,10 @@ export interface ReadSummary {
   readonly rowsStored: number;
   /** Flow table counters; null when flow tracking is off. */
   readonly flows: FlowTableStats | null;
-  /** dns/tls/http records made; null when flow tracking (and with it the metadata) is off. */
+  /** dns/tls/http/dhcp/quic records made; null when flow tracking (and with it the metadata) is off. */
   readonly app: AppStats | null;
+  /** Device inventory: devices (one row each, per capture), devices dropped at the cap; null when metadata is off. */
+  readonly hosts: { readonly devices: number; readonly evicted: number } | null;
   readonly elapsedSeconds: number;
   readonly packetsPerSecond: number;
   readonly sources: readonly SourceResult[];
@@ -129,7 +132,15 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
   let rowsStored = 0;
   let interrupted = false;
   let stopped = false;
-  const unstored: { [S in LogStream]: LogOf<S>[] } = { flows: [], dns: [], tls: [], http: [] };
+  const unstored: { [S in LogStream]: LogOf<S>[] } = {
+    flows: [],
+    dns: [],
+    tls: [],
+    http: [],
+    dhcp: [],
+    quic: [],
+    hosts: [],
+  };
   let lastFlush = performance.now();
   const endpoints = new EndpointText();
   const recorder = new ConnRecorder(endpoints);
@@ -142,14 +153,21 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
   const detectDomains = detect?.wantsDomains === true;
   const wantLogs = store !== undefined || onFlow !== undefined || detectFlows;
   const logPackets = store !== undefined && opts.packets !== false;
+  const hosts = opts.flows === false ? undefined : new HostInventory();
+  let hostsSeen = 0;
   const app =
     opts.flows === false
       ? undefined
-      : new AppDispatcher((stream, log) => {
-          onAppLog?.(stream, log);
-          if (detectDomains) detect!.appLog(stream, log);
-          if (store !== undefined) unstored[stream].push(log);
-        }, endpoints);
+      : new AppDispatcher(
+          (stream, log) => {
+            onAppLog?.(stream, log);
+            hosts?.appLog(stream, log);
+            if (detectDomains) detect!.appLog(stream, log);
+            if (store !== undefined) unstored[stream].push(log);
+          },
+          endpoints,
+          hosts === undefined ? undefined : (ip, name, source) => hosts.name(null, ip, name, source),
+        );
   const flows =
     opts.flows === false
       ? undefined
@@ -163,7 +181,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
         }, opts.flows);
   observer?.started?.({ flows: flows?.stats ?? null });
   const flushLogs = (captureId: number | undefined, min: number): void => {
-    for (const stream of ['flows', 'dns', 'tls', 'http'] as const) {
+    for (const stream of ['flows', 'dns', 'tls', 'http', 'dhcp', 'quic', 'hosts'] as const) {
       const logs = unstored[stream];
       if (logs.length < Math.max(min, 1)) continue;
       if (store !== undefined && captureId !== undefined) store.writeLogs(stream, logs, captureId);
@@ -233,6 +251,10 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
           const linkType = batch.linkType[i]!;
           decoder.decode(data, off, off + batch.caplen[i]!, linkType, decoded, batch.wireLen[i]!);
           srcBytes += batch.wireLen[i]!;
+          if (hosts !== undefined) {
+            const tsUs = batch.tsSec[i]! * 1e6 + Math.floor(batch.tsNsec[i]! / 1000);
+            hosts.packet(data, off + batch.caplen[i]!, decoded, tsUs, batch.wireLen[i]!);
+          }
           observer?.packet(batch, i, decoded);
           if (batch.hasTs[i] === 1) clock = batch.tsSec[i]! + batch.tsNsec[i]! * 1e-9;
           if (detectPackets && (decoded.network === Network.IPv4 || decoded.network === Network.IPv6))
@@ -281,6 +303,8 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
         if (n > 0 && batch.hasTs[last] === 1) lastTs = time.format(batch.tsSec[last]!, batch.tsNsec[last]!);
         if (performance.now() - lastFlush >= STORE_FLUSH_MS) {
           await flush();
+          // Devices changed since the last write replace their rows: a live capture keeps the table current.
+          if (hosts !== undefined && store !== undefined) unstored.hosts.push(...hosts.snapshot(false));
           flushLogs(captureId, 0);
         } else {
           flushLogs(captureId, LOGS_PER_WRITE);
@@ -310,6 +334,12 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
     await flush();
     // Flows end with their capture: each is stored against the capture it came from.
     flows?.flush();
+    app?.flush();
+    if (hosts !== undefined) {
+      if (store !== undefined) unstored.hosts.push(...hosts.snapshot(false));
+      hostsSeen += hosts.size;
+      hosts.clear();
+    }
     flushLogs(captureId, 0);
     detect?.finish();
     flushAlerts(captureId);
@@ -357,6 +387,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
     rowsStored,
     flows: flows === undefined ? null : { ...flows.stats },
     app: app === undefined ? null : { ...app.stats },
+    hosts: hosts === undefined ? null : { devices: hostsSeen, evicted: hosts.evicted },
     elapsedSeconds,
     packetsPerSecond: elapsedSeconds > 0 ? packets / elapsedSeconds : 0,
     sources,

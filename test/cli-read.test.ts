@@ -277,7 +277,7 @@ test('read fills the dns, tls and http tables and says how many records it made;
   const db = join(work, 'metadata.db');
   const r = nta(['read', '-q', '--no-chart', '--db', db, ...captures]);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stderr, /^Flows: \d+; metadata: 1 dns, 1 tls, 1 http records$/m);
+  assert.match(r.stderr, /^Flows: \d+; metadata: 1 dns, 1 tls, 1 http records; \d+ devices$/m);
   assert.deepEqual(dbRows(db, `SELECT host, method, status_code FROM http`), [
     { host: 'bro.org', method: 'GET', status_code: 200 },
   ]);

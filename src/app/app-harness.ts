@@ -7,7 +7,7 @@ import { eth, ipv4, tcp, udp, IP_A, IP_B, type Bytes } from '../decode/frame-bui
 import { DecodedPacket } from '../decode/packet.js';
 import { EndpointText } from '../flow/record.js';
 import { FlowTable, type FlowState } from '../flow/table.js';
-import type { DnsLog, HttpLog, TlsLog } from '../schema/streams.js';
+import type { DhcpLog, DnsLog, HttpLog, QuicLog, TlsLog } from '../schema/streams.js';
 import { AppDispatcher } from './dispatch.js';
 
 export const CLIENT_PORT = 40000;
@@ -20,6 +20,8 @@ export class AppHarness {
   readonly dns: DnsLog[] = [];
   readonly tls: TlsLog[] = [];
   readonly http: HttpLog[] = [];
+  readonly dhcp: DhcpLog[] = [];
+  readonly quic: QuicLog[] = [];
   readonly services: (string | null)[] = [];
   readonly app: AppDispatcher;
   readonly #decoder = new PacketDecoder();
@@ -37,7 +39,9 @@ export class AppHarness {
     this.app = new AppDispatcher((stream, log) => {
       if (stream === 'dns') this.dns.push(log as DnsLog);
       else if (stream === 'tls') this.tls.push(log as TlsLog);
-      else this.http.push(log as HttpLog);
+      else if (stream === 'http') this.http.push(log as HttpLog);
+      else if (stream === 'dhcp') this.dhcp.push(log as DhcpLog);
+      else this.quic.push(log as QuicLog);
     }, new EndpointText());
     this.#table = new FlowTable(
       (f: FlowState) => {
@@ -103,6 +107,7 @@ export class AppHarness {
   /** Ends every flow (their pending transactions become records). */
   end(): void {
     this.#table.flush();
+    this.app.flush();
   }
 }
 

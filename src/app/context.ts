@@ -6,7 +6,10 @@ import type { EndpointText } from '../flow/record.js';
 import type { FlowState } from '../flow/table.js';
 import type { LogOf } from '../schema/streams.js';
 
-export type AppStream = 'dns' | 'tls' | 'http';
+export type AppStream = 'dns' | 'tls' | 'http' | 'dhcp' | 'quic';
+/** Where a device name met in traffic (mDNS answer, NetBIOS registration) goes: for the inventory. */
+export type HostNameSink = (ip: string, name: string, source: 'mdns' | 'netbios') => void;
+
 /** Receives every finished application record. */
 export type AppLogSink = <S extends AppStream>(stream: S, log: LogOf<S>) => void;
 
@@ -27,6 +30,7 @@ export interface FlowParser {
 export interface AppContext {
   readonly emit: AppLogSink;
   readonly endpoints: EndpointText;
+  readonly hostName: HostNameSink;
   /** Marks the flow's protocol as confirmed (Zeek sets conn.log service on analyzer confirmation). */
   confirm(flow: FlowState, service: string): void;
 }

@@ -1,7 +1,7 @@
 /**
  * Flow → application parser (STYLE.md §1's dispatch step; it lives in app/ because the dependency rule
  * lets app see flow, not the other way round). A flow's parser is chosen from its first payload packets:
- * UDP by port (DNS 53, mDNS 5353, LLMNR 5355); TCP by probing the payload (a TLS handshake record, an
+ * UDP by port (DNS 53, mDNS 5353, LLMNR 5355, DHCP 67/68, NetBIOS name service 137) and by probing for a QUIC Initial; TCP by probing the payload (a TLS handshake record, an
  * HTTP request or status line) and by port for DNS (53). A flow that shows nothing recognisable within
  * MAX_PROBES payload packets is marked done and costs one comparison per packet from then on.
  *
@@ -12,14 +12,21 @@
  * limit: a stream whose first payload segment arrives after its second is probed from the second, which
  * starts no protocol, so that flow gets no parser.
  */
-import { u32be } from '../core/bytes.js';
+import { u16be, u32be } from '../core/bytes.js';
 import type { DecodedPacket } from '../decode/packet.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../flow/key.js';
 import type { EndpointText } from '../flow/record.js';
 import type { FlowState } from '../flow/table.js';
 import { EpState, TcpFlag } from '../flow/tcp.js';
 import { AnomalyCounts } from './anomaly-counts.js';
-import type { AppContext, AppLogSink, FlowParser } from './context.js';
+import type { AppContext, AppLogSink, FlowParser, HostNameSink } from './context.js';
+import { DHCP_ANOMALY_NAMES } from './dhcp/anomalies.js';
+import { PORT_DHCP_CLIENT, PORT_DHCP_SERVER } from './dhcp/parser.js';
+import { DhcpFlow, DhcpShared } from './dhcp/state.js';
+import { PORT_NETBIOS_NS } from './netbios/parser.js';
+import { NetbiosFlow, NetbiosShared } from './netbios/state.js';
+import { QUIC_ANOMALY_NAMES } from './quic/anomalies.js';
+import { QuicFlow, QuicShared } from './quic/state.js';
 import { DNS_ANOMALY_NAMES } from './dns/anomalies.js';
 import { PORT_DNS, PORT_LLMNR, PORT_MDNS } from './dns/parser.js';
 import { DnsFlow, DnsShared } from './dns/state.js';
@@ -31,6 +38,9 @@ import { TlsFlow, TlsShared } from './tls/state.js';
 
 /** Payload packets probed per TCP flow before giving up (a SOCKS or proxy preamble may come first). */
 export const MAX_PROBES = 8;
+
+/** A client's Initial datagrams are at least this long (RFC 9000 §14.1). */
+const QUIC_MIN_CLIENT_DATAGRAM = 1200;
 
 const TWO_32 = 4294967296;
 
@@ -68,19 +78,26 @@ export interface AppStats {
   dns: number;
   tls: number;
   http: number;
+  dhcp: number;
+  quic: number;
 }
 
 export class AppDispatcher {
   readonly #dns: DnsShared;
   readonly #tls: TlsShared;
   readonly #http: HttpShared;
+  readonly #dhcp: DhcpShared;
+  readonly #quic: QuicShared;
+  readonly #netbios: NetbiosShared;
   readonly #dnsAnomalies = new AnomalyCounts(DNS_ANOMALY_NAMES);
   readonly #tlsAnomalies = new AnomalyCounts(TLS_ANOMALY_NAMES);
   readonly #httpAnomalies = new AnomalyCounts(HTTP_ANOMALY_NAMES);
+  readonly #dhcpAnomalies = new AnomalyCounts(DHCP_ANOMALY_NAMES);
+  readonly #quicAnomalies = new AnomalyCounts(QUIC_ANOMALY_NAMES);
   /** Records emitted per stream. */
-  readonly stats: AppStats = { dns: 0, tls: 0, http: 0 };
+  readonly stats: AppStats = { dns: 0, tls: 0, http: 0, dhcp: 0, quic: 0 };
 
-  constructor(sink: AppLogSink, endpoints: EndpointText) {
+  constructor(sink: AppLogSink, endpoints: EndpointText, hostName: HostNameSink = () => {}) {
     const stats = this.stats;
     const emit: AppLogSink = (stream, log) => {
       stats[stream]++;
@@ -89,6 +106,7 @@ export class AppDispatcher {
     const ctx: AppContext = {
       emit,
       endpoints,
+      hostName,
       confirm: (flow, service) => {
         flow.service ??= service;
       },
@@ -96,6 +114,9 @@ export class AppDispatcher {
     this.#dns = new DnsShared(ctx, this.#dnsAnomalies);
     this.#tls = new TlsShared(ctx, this.#tlsAnomalies);
     this.#http = new HttpShared(ctx, this.#httpAnomalies);
+    this.#dhcp = new DhcpShared(ctx, this.#dhcpAnomalies);
+    this.#quic = new QuicShared(ctx, this.#quicAnomalies);
+    this.#netbios = new NetbiosShared(ctx);
   }
 
   /** One packet of `flow` (direction `isOrig`), after the flow table has counted it. */
@@ -106,7 +127,7 @@ export class AppDispatcher {
     const end = d.payloadEnd;
     if (end <= off) return;
     if (app === null) {
-      app = this.#choose(b, off, end, flow, isOrig);
+      app = this.#choose(b, off, end, flow, isOrig, d);
       if (app === null) {
         if (flow.proto !== IPPROTO_TCP || ++flow.appProbes >= MAX_PROBES) flow.app = NO_PARSER;
         return;
@@ -211,16 +232,30 @@ export class AppDispatcher {
     s.parser.end();
   }
 
-  /** Anomaly counters by name (`dns.*`, `tls.*`, `http.*`), non-zero only. */
+  /** The capture ended (after every flow has): state kept across flows is logged. */
+  flush(): void {
+    this.#dhcp.flush();
+  }
+
+  /** Anomaly counters by name (`dns.*`, `tls.*`, `http.*`, `dhcp.*`, `quic.*`), non-zero only. */
   anomalies(): Record<string, number> {
     const out: Record<string, number> = {};
     this.#dnsAnomalies.addTo(out);
     this.#tlsAnomalies.addTo(out);
     this.#httpAnomalies.addTo(out);
+    this.#dhcpAnomalies.addTo(out);
+    this.#quicAnomalies.addTo(out);
     return out;
   }
 
-  #choose(b: Uint8Array, off: number, end: number, flow: FlowState, isOrig: boolean): AppSession | null {
+  #choose(
+    b: Uint8Array,
+    off: number,
+    end: number,
+    flow: FlowState,
+    isOrig: boolean,
+    d: DecodedPacket,
+  ): AppSession | null {
     const op = flow.origPort;
     const rp = flow.respPort;
     if (flow.proto === IPPROTO_UDP) {
@@ -231,7 +266,26 @@ export class AppDispatcher {
         rp === PORT_MDNS ||
         op === PORT_LLMNR ||
         rp === PORT_LLMNR;
-      return dns ? new AppSession(new DnsFlow(flow, this.#dns), false) : null;
+      if (dns) return new AppSession(new DnsFlow(flow, this.#dns), false);
+      // Relay agents talk 67 to 67, so either port will do.
+      const dhcp =
+        op === PORT_DHCP_SERVER ||
+        rp === PORT_DHCP_SERVER ||
+        op === PORT_DHCP_CLIENT ||
+        rp === PORT_DHCP_CLIENT;
+      if (dhcp) return new AppSession(new DhcpFlow(flow, this.#dhcp), false);
+      if (op === PORT_NETBIOS_NS || rp === PORT_NETBIOS_NS)
+        return new AppSession(new NetbiosFlow(this.#netbios), false);
+      // A QUIC Initial on any port; its client is the side whose datagrams are padded to 1200 bytes (the
+      // UDP length says so even when the capture cut the datagram short).
+      if (this.#quic.header.parse(b, off, end)) {
+        const datagram = u16be(b, d.l4Off + 4) - 8;
+        return new AppSession(
+          new QuicFlow(flow, this.#quic),
+          isOrig !== datagram >= QUIC_MIN_CLIENT_DATAGRAM,
+        );
+      }
+      return null;
     }
     if (flow.proto !== IPPROTO_TCP) return null;
     // A TLS handshake record header (content type 22, version 3.0–3.4), or a shorter segment that starts so.

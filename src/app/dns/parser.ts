@@ -84,6 +84,11 @@ export class DnsMessage {
   qclass = 0;
   readonly answers: string[] = [];
   readonly ttls: number[] = [];
+  /**
+   * With `localHosts` asked for (mDNS): the `.local` owner name and address text of each A/AAAA answer, in
+   * pairs (name, address, …). Announcements carry no question, so this is where a device's name is.
+   */
+  readonly localHosts: string[] = [];
   /** Bit (1 << DnsAnomaly) per anomaly met. */
   anomalies = 0;
 }
@@ -169,12 +174,19 @@ function readName(
  * whatever could be read filled in and anomalies flagged (a cut answer section keeps the answers before it).
  * Answers are read for responses only.
  */
-export function parseDnsMessage(b: Uint8Array, off: number, end: number, out: DnsMessage): boolean {
+export function parseDnsMessage(
+  b: Uint8Array,
+  off: number,
+  end: number,
+  out: DnsMessage,
+  localHosts = false,
+): boolean {
   out.anomalies = 0;
   out.hasQuestion = false;
   out.qname = '';
   out.qtype = out.qclass = 0;
   out.answers.length = 0;
+  out.localHosts.length = 0;
   out.ttls.length = 0;
   if (end - off < DNS_HEADER_LEN) {
     out.anomalies |= bit(DnsAnomaly.TruncatedHeader);
@@ -210,8 +222,9 @@ export function parseDnsMessage(b: Uint8Array, off: number, end: number, out: Dn
   }
   if (!out.qr) return true;
   for (let a = 0; a < out.ancount && a < MAX_DNS_RRS; a++) {
-    const n = readName(b, off, p, end, false, out);
+    const n = readName(b, off, p, end, localHosts, out);
     if (n < 0) return true;
+    const owner = localHosts ? nameText : '';
     if (n + 10 > end) {
       out.anomalies |= bit(DnsAnomaly.TruncatedAnswer);
       return true;
@@ -230,10 +243,16 @@ export function parseDnsMessage(b: Uint8Array, off: number, end: number, out: Dn
     if (text !== null) {
       out.answers.push(text);
       out.ttls.push(ttl);
+      if (localHosts && (type === DnsType.A || type === DnsType.AAAA) && isLocalName(owner))
+        out.localHosts.push(owner.slice(0, -LOCAL_SUFFIX.length), text);
     }
   }
   return true;
 }
+
+const LOCAL_SUFFIX = '.local';
+const isLocalName = (name: string): boolean =>
+  name.length > LOCAL_SUFFIX.length && name.slice(-LOCAL_SUFFIX.length).toLowerCase() === LOCAL_SUFFIX;
 
 /** The answers-column text of one resource record, as Zeek renders it; null for types not logged. */
 function answerText(

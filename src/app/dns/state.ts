@@ -112,10 +112,12 @@ export class DnsFlow implements FlowParser {
 
   #message(b: Uint8Array, off: number, end: number, tsUs: number): void {
     const m = this.#s.msg;
-    const ok = parseDnsMessage(b, off, end, m);
+    const ok = parseDnsMessage(b, off, end, m, this.#multicastDns);
     this.#count(m.anomalies);
     if (!ok) return;
     if (m.hasQuestion || m.qr) this.#s.ctx.confirm(this.#flow, 'dns');
+    const hosts = m.localHosts;
+    for (let i = 0; i + 1 < hosts.length; i += 2) this.#s.ctx.hostName(hosts[i + 1]!, hosts[i]!, 'mdns');
     const pending = this.#pending;
     if (!m.qr) {
       if (pending.length >= MAX_DNS_PENDING) {

@@ -31,8 +31,8 @@ export function offeredVersion(h: ClientHello): number {
   return v !== 0 ? v : h.version;
 }
 
-/** JA4 for a ClientHello seen over TCP: `t<ver><d|i><ciphers><exts><alpn>_<hash>_<hash>`. */
-export function ja4(h: ClientHello): string {
+/** JA4 of a ClientHello: `<t|q><ver><d|i><ciphers><exts><alpn>_<hash>_<hash>` ('q' when it came over QUIC). */
+export function ja4(h: ClientHello, transport: 't' | 'q' = 't'): string {
   const ciphers = h.ciphers.filter((c) => !isGrease(c));
   const exts = h.extensions.filter((e) => !isGrease(e));
   let alpn = '00';
@@ -44,7 +44,7 @@ export function ja4(h: ClientHello): string {
     else alpn = a.toString(16).padStart(2, '0')[0]! + z.toString(16).padStart(2, '0')[1]!;
   }
   const head =
-    't' +
+    transport +
     (JA4_VERSION[offeredVersion(h)] ?? '00') +
     (h.hasSni ? 'd' : 'i') +
     count2(ciphers.length) +

@@ -19,6 +19,8 @@ export const PARTITIONED_TABLES = {
   dns: { name: 'dns', key: 'micros' },
   tls: { name: 'tls', key: 'micros' },
   http: { name: 'http', key: 'micros' },
+  dhcp: { name: 'dhcp', key: 'micros' },
+  quic: { name: 'quic', key: 'micros' },
 } as const satisfies Record<string, PartitionedTable>;
 
 /** Serializes schema changes (migrations, partitions, retention) between sensors sharing a database. */

@@ -8,6 +8,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { NtaError } from '../../core/errors.js';
 import { ALERT_MERGED_COLUMNS, alertLog, type AlertLog } from '../../schema/alert.js';
 import type { CaptureEnd, CaptureStart } from '../../schema/captures.js';
+import { sqlColumns } from '../../schema/log-schema.js';
 import { LOG_STREAMS, type LogOf, type LogStream } from '../../schema/streams.js';
 import { TrafficRecords } from '../../schema/traffic.js';
 import type { Store } from '../store.js';
@@ -60,6 +61,20 @@ interface Pending {
   readonly failed: (err: NtaError) => void;
 }
 
+const HOST_COLUMNS = [...sqlColumns(LOG_STREAMS.hosts), 'capture_id', 'sensor'];
+/**
+ * Tables whose rows are replaced rather than appended: a batch is copied into a scratch table and merged,
+ * keeping the newest state of each key (a batch may hold a row and its later updates).
+ */
+const UPSERTS: Partial<Record<string, string>> = {
+  alerts: `INSERT INTO alerts SELECT DISTINCT ON (id) * FROM upsert_in ORDER BY id, count DESC, last_seen_us DESC
+    ON CONFLICT (id) DO UPDATE SET ${ALERT_MERGED_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}`,
+  hosts: `INSERT INTO hosts (${HOST_COLUMNS.join(', ')})
+    SELECT DISTINCT ON (sensor, capture_id, mac) ${HOST_COLUMNS.join(', ')} FROM upsert_in
+    ORDER BY sensor, capture_id, mac, last_seen_us DESC, pkts_out + pkts_in DESC
+    ON CONFLICT (sensor, capture_id, mac) DO UPDATE SET ${HOST_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}`,
+};
+
 /**
  * The PostgreSQL store. Writes are COPYs run one after another by an async pump on the main thread: the
  * `pg` client does its network I/O without blocking, so the packet path pays only for turning a batch
@@ -72,11 +87,6 @@ interface Pending {
  * backoff, and replays the spool in order before anything newer. Copies are marked in `ingest_batches`
  * in their own transaction, so a replay stores each batch exactly once.
  */
-/** The newest state of each alert in the batch (a batch may hold an alert and its later merges). */
-const ALERTS_UPSERT = `INSERT INTO alerts SELECT DISTINCT ON (id) * FROM alerts_in ORDER BY id, count DESC, last_seen_us DESC ON CONFLICT (id) DO UPDATE SET ${ALERT_MERGED_COLUMNS.map(
-  (c) => `${c} = excluded.${c}`,
-).join(', ')}`;
-
 export class PostgresStore implements Store {
   readonly path: string;
   readonly #url: string;
@@ -114,6 +124,9 @@ export class PostgresStore implements Store {
       dns: new LogCopyFormatter(LOG_STREAMS.dns, options.sensor),
       tls: new LogCopyFormatter(LOG_STREAMS.tls, options.sensor),
       http: new LogCopyFormatter(LOG_STREAMS.http, options.sensor),
+      dhcp: new LogCopyFormatter(LOG_STREAMS.dhcp, options.sensor),
+      quic: new LogCopyFormatter(LOG_STREAMS.quic, options.sensor),
+      hosts: new LogCopyFormatter(LOG_STREAMS.hosts, options.sensor),
     };
     this.#alerts = new LogCopyFormatter(alertLog, options.sensor);
     this.#spool = new Spool(
@@ -358,8 +371,12 @@ export class PostgresStore implements Store {
           ],
         );
       } else if (entry.rows > 0) {
-        const upsert = entry.table === 'alerts';
-        if (!upsert) await this.#partitions.ensure(PARTITIONED_TABLES[entry.table], entry.days);
+        const upsert = UPSERTS[entry.table];
+        if (upsert === undefined)
+          await this.#partitions.ensure(
+            PARTITIONED_TABLES[entry.table as keyof typeof PARTITIONED_TABLES],
+            entry.days,
+          );
         await client.query('BEGIN');
         try {
           const mark = await client.query(
@@ -367,16 +384,15 @@ export class PostgresStore implements Store {
             [entry.writer, entry.seq, entry.rows],
           );
           if (mark.rowCount === 1) {
-            // Alerts are upserted by id: COPY into a scratch table, then merge into the real one.
-            const target = upsert ? 'alerts_in' : entry.table;
-            if (upsert)
+            const target = upsert === undefined ? entry.table : 'upsert_in';
+            if (upsert !== undefined)
               await client.query(
-                'CREATE TEMP TABLE alerts_in (LIKE alerts INCLUDING DEFAULTS) ON COMMIT DROP',
+                `CREATE TEMP TABLE upsert_in (LIKE ${entry.table} INCLUDING DEFAULTS INCLUDING IDENTITY) ON COMMIT DROP`,
               );
             const stream = client.query(copyFrom(`COPY ${target} (${entry.columns.join(', ')}) FROM STDIN`));
             stream.end(entry.text);
             await finished(stream);
-            if (upsert) await client.query(ALERTS_UPSERT);
+            if (upsert !== undefined) await client.query(upsert);
           }
           await client.query('COMMIT');
         } catch (err) {

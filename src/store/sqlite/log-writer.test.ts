@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { sqlColumns } from '../../schema/log-schema.js';
-import { LOG_STREAMS, type DnsLog } from '../../schema/streams.js';
+import { LOG_STREAMS, SNAPSHOT_STREAMS, type DnsLog, type HostsLog } from '../../schema/streams.js';
 import { openSqlite } from './database.js';
 import { LogWriter } from './log-writer.js';
 
@@ -75,6 +75,38 @@ test('a record round-trips: time as text and µs, booleans as 0/1, vectors as JS
       TTLs: '[60,61]',
       rtt: 0.25,
     });
+  } finally {
+    db.close();
+  }
+});
+
+test('a snapshot stream (hosts) replaces the row of the same capture and MAC', () => {
+  const db = openSqlite(join(dir, 'hosts.db'));
+  try {
+    const capture = Number(
+      db.prepare(`INSERT INTO captures (source, status, started_at) VALUES ('t', 'running', 'now')`).run()
+        .lastInsertRowid,
+    );
+    const host = (pkts: number): HostsLog => ({
+      mac: '00:0c:29:40:0e:ef',
+      ips: ['10.0.0.1'],
+      router: false,
+      vendor: 'VMware, Inc.',
+      host_name: null,
+      name_source: null,
+      first_seen: 1_700_000_000_000_000,
+      last_seen: 1_700_000_000_000_000 + pkts,
+      pkts_out: pkts,
+      bytes_out: 60 * pkts,
+      pkts_in: 0,
+      bytes_in: 0,
+    });
+    const writer = new LogWriter(db, 'hosts', LOG_STREAMS.hosts, SNAPSHOT_STREAMS.has('hosts'));
+    writer.write([host(1)], capture);
+    writer.write([host(5)], capture);
+    assert.deepEqual(db.prepare(`SELECT pkts_out, ips FROM hosts`).all(), [
+      { pkts_out: 5, ips: '["10.0.0.1"]' },
+    ]);
   } finally {
     db.close();
   }

@@ -9,7 +9,8 @@ const ROWS_PER_STATEMENT = 16;
 /**
  * Inserts the records of one log stream into its table, one transaction per batch; runs in the store's
  * worker thread. The columns come from the stream's schema (`ts` gives ts and ts_us), then capture_id;
- * values are converted by field type (time → text + µs, bool → 0/1, vectors → JSON text).
+ * values are converted by field type (time → text + µs, bool → 0/1, vectors → JSON text). A snapshot
+ * stream's rows replace the stored row with the same key (its table's unique index).
  */
 export class LogWriter {
   readonly #db: SqliteDb;
@@ -23,14 +24,14 @@ export class LogWriter {
   readonly #insertOne: Database.Statement;
   rowsWritten = 0;
 
-  constructor(db: SqliteDb, table: string, schema: Record<string, Field>) {
+  constructor(db: SqliteDb, table: string, schema: Record<string, Field>, replace = false) {
     this.#db = db;
     this.#names = Object.keys(schema);
     this.#types = Object.values(schema).map((f) => f.type);
     const columns = sqlColumns(schema);
     this.#width = columns.length + 1;
     const row = `(${Array(this.#width).fill('?').join(', ')})`;
-    const sql = `INSERT INTO ${table} (${columns.join(', ')}, capture_id) VALUES `;
+    const sql = `INSERT${replace ? ' OR REPLACE' : ''} INTO ${table} (${columns.join(', ')}, capture_id) VALUES `;
     this.#insertMany = db.prepare(sql + Array(ROWS_PER_STATEMENT).fill(row).join(', '));
     this.#insertOne = db.prepare(sql + row);
     this.#params = new Array<unknown>(this.#width * ROWS_PER_STATEMENT);

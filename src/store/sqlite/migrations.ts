@@ -221,6 +221,75 @@ export const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
       );
     `);
   },
+  // 4 → 5: DHCP exchanges (schema/dhcp.ts, Zeek dhcp.log names), QUIC Initials (schema/quic.ts, Zeek
+  // quic.log names) and the device inventory (schema/hosts.ts),
+  // one row per capture and MAC, replaced while a live capture rewrites it.
+  (db) => {
+    db.exec(`
+      CREATE TABLE dhcp (
+        id INTEGER PRIMARY KEY,
+        ts TEXT NOT NULL,
+        ts_us INTEGER NOT NULL,
+        uids TEXT NOT NULL,
+        client_addr TEXT,
+        server_addr TEXT,
+        mac TEXT,
+        host_name TEXT,
+        client_fqdn TEXT,
+        domain TEXT,
+        requested_addr TEXT,
+        assigned_addr TEXT,
+        lease_time REAL,
+        client_software TEXT,
+        msg_types TEXT NOT NULL,
+        duration REAL NOT NULL,
+        capture_id INTEGER REFERENCES captures(id)
+      );
+      CREATE INDEX dhcp_ts ON dhcp (ts_us);
+      CREATE INDEX dhcp_mac ON dhcp (mac);
+      CREATE TABLE quic (
+        id INTEGER PRIMARY KEY,
+        ts TEXT NOT NULL,
+        ts_us INTEGER NOT NULL,
+        uid TEXT NOT NULL,
+        orig_h TEXT NOT NULL,
+        orig_p INTEGER NOT NULL,
+        resp_h TEXT NOT NULL,
+        resp_p INTEGER NOT NULL,
+        version TEXT NOT NULL,
+        client_initial_dcid TEXT NOT NULL,
+        server_name TEXT,
+        client_protocol TEXT,
+        client_alpn TEXT,
+        ja4 TEXT,
+        cipher TEXT,
+        capture_id INTEGER REFERENCES captures(id)
+      );
+      CREATE INDEX quic_ts ON quic (ts_us);
+      CREATE INDEX quic_uid ON quic (uid);
+      CREATE INDEX quic_server_name ON quic (server_name);
+      CREATE TABLE hosts (
+        id INTEGER PRIMARY KEY,
+        mac TEXT NOT NULL,
+        ips TEXT NOT NULL,
+        router INTEGER NOT NULL,
+        vendor TEXT,
+        host_name TEXT,
+        name_source TEXT,
+        first_seen TEXT NOT NULL,
+        first_seen_us INTEGER NOT NULL,
+        last_seen TEXT NOT NULL,
+        last_seen_us INTEGER NOT NULL,
+        pkts_out INTEGER NOT NULL,
+        bytes_out INTEGER NOT NULL,
+        pkts_in INTEGER NOT NULL,
+        bytes_in INTEGER NOT NULL,
+        capture_id INTEGER REFERENCES captures(id)
+      );
+      CREATE UNIQUE INDEX hosts_capture_mac ON hosts (capture_id, mac);
+      CREATE INDEX hosts_host_name ON hosts (host_name);
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

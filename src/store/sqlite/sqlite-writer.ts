@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { CaptureEnd, CaptureStart } from '../../schema/captures.js';
 import type { AlertLog } from '../../schema/alert.js';
-import { LOG_STREAMS, type LogStream } from '../../schema/streams.js';
+import { LOG_STREAMS, SNAPSHOT_STREAMS, type LogStream } from '../../schema/streams.js';
 import { AlertsWriter } from './alerts-writer.js';
 import type { TrafficRecords } from '../../schema/traffic.js';
 import { openSqlite, type SqliteDb } from './database.js';
@@ -21,8 +21,16 @@ export class SqliteWriter {
     this.#db = openSqlite(path);
     this.#traffic = new TrafficWriter(this.#db);
     const db = this.#db;
-    const writer = (s: LogStream): LogWriter => new LogWriter(db, s, LOG_STREAMS[s]);
-    this.#logs = { flows: writer('flows'), dns: writer('dns'), tls: writer('tls'), http: writer('http') };
+    const writer = (s: LogStream): LogWriter => new LogWriter(db, s, LOG_STREAMS[s], SNAPSHOT_STREAMS.has(s));
+    this.#logs = {
+      flows: writer('flows'),
+      dns: writer('dns'),
+      tls: writer('tls'),
+      http: writer('http'),
+      dhcp: writer('dhcp'),
+      quic: writer('quic'),
+      hosts: writer('hosts'),
+    };
     this.#alerts = new AlertsWriter(db);
     this.#insertCapture = this.#db.prepare(
       `INSERT INTO captures (source, format, status, started_at) VALUES (@source, @format, 'running', @startedAt)`,

@@ -1,0 +1,151 @@
+/**
+ * DHCP exchanges: a client's messages and the server's answers travel on different UDP flows (broadcast
+ * one way, unicast or broadcast back), so messages are joined by transaction id across flows, as Zeek's
+ * dhcp.log does. An exchange is logged at the server's ACK or NAK, at a client's RELEASE or DECLINE (no
+ * answer follows), when the pending table is full (oldest first) and at the end of the capture.
+ */
+import type { FlowState } from '../../flow/table.js';
+import type { DhcpLog } from '../../schema/dhcp.js';
+import type { AnomalyCounts } from '../anomaly-counts.js';
+import type { AppContext, FlowParser } from '../context.js';
+import { DhcpAnomaly } from './anomalies.js';
+import { DHCP_ACK, DHCP_MESSAGE_TYPES, DHCP_NAK, DhcpMessage, parseDhcpMessage } from './parser.js';
+
+/** Exchanges waiting for their answer; a DISCOVER flood cannot grow the table beyond this. */
+export const MAX_DHCP_PENDING = 1024;
+/** Message types and flow uids kept per exchange. */
+const MAX_DHCP_MESSAGES = 32;
+const MAX_DHCP_UIDS = 8;
+
+const DHCP_RELEASE = 7;
+const DHCP_DECLINE = 4;
+const DHCP_SERVER_REPLY = 2;
+
+class DhcpExchange {
+  readonly firstUs: number;
+  lastUs: number;
+  readonly uids: string[] = [];
+  readonly msgTypes: string[] = [];
+  clientAddr: string | null = null;
+  serverAddr: string | null = null;
+  mac: string | null = null;
+  hostName: string | null = null;
+  clientFqdn: string | null = null;
+  domain: string | null = null;
+  requested: string | null = null;
+  assigned: string | null = null;
+  lease: number | null = null;
+  vendorClass: string | null = null;
+
+  constructor(tsUs: number) {
+    this.firstUs = this.lastUs = tsUs;
+  }
+
+  toLog(): DhcpLog {
+    return {
+      ts: this.firstUs,
+      uids: this.uids,
+      client_addr: this.clientAddr,
+      server_addr: this.serverAddr,
+      mac: this.mac,
+      host_name: this.hostName,
+      client_fqdn: this.clientFqdn,
+      domain: this.domain,
+      requested_addr: this.requested,
+      assigned_addr: this.assigned,
+      lease_time: this.lease,
+      client_software: this.vendorClass,
+      msg_types: this.msgTypes,
+      duration: (this.lastUs - this.firstUs) / 1e6,
+    };
+  }
+}
+
+/** Shared by all DHCP flows of a pipeline: the reused message and the exchanges by transaction id. */
+export class DhcpShared {
+  readonly msg = new DhcpMessage();
+  readonly #pending = new Map<number, DhcpExchange>();
+  readonly anomalies: AnomalyCounts;
+  readonly ctx: AppContext;
+
+  constructor(ctx: AppContext, anomalies: AnomalyCounts) {
+    this.ctx = ctx;
+    this.anomalies = anomalies;
+  }
+
+  /** One message [off, end) of `flow`, sent from the flow's source address `src`. */
+  message(flow: FlowState, src: string, b: Uint8Array, off: number, end: number, tsUs: number): void {
+    const m = this.msg;
+    const anomaly = parseDhcpMessage(b, off, end, m);
+    if (anomaly >= 0) this.anomalies.add(anomaly);
+    if (m.type === 0) return;
+    this.ctx.confirm(flow, 'dhcp');
+    const pending = this.#pending;
+    let x = pending.get(m.xid);
+    if (x === undefined) {
+      if (pending.size >= MAX_DHCP_PENDING) {
+        this.anomalies.add(DhcpAnomaly.TooManyPending);
+        const [oldest, ex] = pending.entries().next().value!;
+        pending.delete(oldest);
+        this.ctx.emit('dhcp', ex.toLog());
+      }
+      x = new DhcpExchange(tsUs);
+      pending.set(m.xid, x);
+    }
+    x.lastUs = Math.max(x.lastUs, tsUs);
+    if (!x.uids.includes(flow.uid) && x.uids.length < MAX_DHCP_UIDS) x.uids.push(flow.uid);
+    if (x.msgTypes.length < MAX_DHCP_MESSAGES) x.msgTypes.push(DHCP_MESSAGE_TYPES[m.type] ?? String(m.type));
+    x.mac ??= m.mac;
+    if (m.op === DHCP_SERVER_REPLY) {
+      x.serverAddr = m.serverId ?? x.serverAddr ?? src;
+      x.domain = m.domain ?? x.domain;
+      if (m.type === DHCP_ACK) {
+        if (m.yiaddr !== '0.0.0.0') x.assigned = m.yiaddr;
+        if (m.lease >= 0) x.lease = m.lease;
+      }
+    } else {
+      if (m.ciaddr !== '0.0.0.0') x.clientAddr = m.ciaddr;
+      else if (src !== '0.0.0.0') x.clientAddr ??= src;
+      x.hostName = m.hostName ?? x.hostName;
+      x.clientFqdn = m.clientFqdn ?? x.clientFqdn;
+      x.requested = m.requested ?? x.requested;
+      x.vendorClass = m.vendorClass ?? x.vendorClass;
+    }
+    const last =
+      m.op === DHCP_SERVER_REPLY
+        ? m.type === DHCP_ACK || m.type === DHCP_NAK
+        : m.type === DHCP_RELEASE || m.type === DHCP_DECLINE;
+    if (last) {
+      pending.delete(m.xid);
+      this.ctx.emit('dhcp', x.toLog());
+    }
+  }
+
+  /** The capture ended: exchanges still waiting are logged as they are. */
+  flush(): void {
+    for (const x of this.#pending.values()) this.ctx.emit('dhcp', x.toLog());
+    this.#pending.clear();
+  }
+}
+
+/** A UDP flow on port 67/68: each datagram is one message. */
+export class DhcpFlow implements FlowParser {
+  readonly #flow: FlowState;
+  readonly #s: DhcpShared;
+  readonly finished = false;
+
+  constructor(flow: FlowState, shared: DhcpShared) {
+    this.#flow = flow;
+    this.#s = shared;
+  }
+
+  data(b: Uint8Array, off: number, end: number, isOrig: boolean, tsUs: number): void {
+    const text = this.#s.ctx.endpoints;
+    const src = isOrig ? text.orig(this.#flow) : text.resp(this.#flow);
+    this.#s.message(this.#flow, src, b, off, end, tsUs);
+  }
+
+  gap(): void {}
+
+  end(): void {}
+}
