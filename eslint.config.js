@@ -8,6 +8,9 @@ const layerRules = [
   { folder: 'decode', forbidden: ['capture', 'flow', 'app', 'detect', 'store', 'cli'] },
   { folder: 'capture', forbidden: ['decode', 'flow', 'app', 'detect', 'store', 'cli'] },
   { folder: 'store', forbidden: ['capture', 'decode', 'flow', 'app', 'detect', 'cli'] },
+  { folder: 'flow', forbidden: ['capture', 'app', 'detect', 'store', 'cli'] },
+  { folder: 'app', forbidden: ['capture', 'detect', 'store', 'cli'] },
+  { folder: 'schema', forbidden: ['capture', 'decode', 'flow', 'app', 'detect', 'store', 'cli'] },
   { folder: 'present', forbidden: ['cli'] },
   // Exporters see records (schema) and protocol tables of flow/, as the store does, never the packet path.
   { folder: 'export', forbidden: ['capture', 'decode', 'app', 'detect', 'store', 'present', 'cli'] },

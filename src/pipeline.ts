@@ -8,16 +8,19 @@ import { ADDR_BYTES, TrafficRecords } from './schema/traffic.js';
 import type { CaptureStatus } from './schema/captures.js';
 import type { Store } from './store/store.js';
 import type { ConnLog } from './schema/conn.js';
+import type { LogOf, LogStream } from './schema/streams.js';
 import { FlowTable, type FlowState, type FlowTableOptions, type FlowTableStats } from './flow/table.js';
-import { ConnRecorder } from './flow/record.js';
+import { ConnRecorder, EndpointText } from './flow/record.js';
+import { AppDispatcher, type AppStats } from './app/dispatch.js';
+import type { AppLogSink } from './app/context.js';
 import { ProtocolCounts } from './present/protocol-counts.js';
 
 /** Rows handed to the store per transaction. */
 const RECORDS_PER_WRITE = 8192;
-/** Finished flows handed to the store at once (checked after each packet batch). */
-const FLOWS_PER_WRITE = 2048;
+/** Finished records of a log stream (flows, dns…) handed to the store at once (checked after each batch). */
+const LOGS_PER_WRITE = 2048;
 /**
- * Rows and finished flows are handed to the store at least this often, full batch or not: a quiet live
+ * Rows and finished records are handed to the store at least this often, full batch or not: a quiet live
  * capture still commits what it saw, and a crash (kill -9) loses at most about this much.
  */
 export const STORE_FLUSH_MS = 1000;
@@ -60,10 +63,12 @@ export interface ReadOptions {
    * set, such as a duration) stops the read; the capture row says `interrupted` or `complete`.
    */
   readonly shouldStop?: () => StopReason | null;
-  /** Flow tracking (on by default): table options, or false to turn it off. */
+  /** Flow tracking and application metadata (on by default): table options, or false to turn both off. */
   readonly flows?: FlowTableOptions | false;
   /** Receives every finished flow record (in addition to the store). */
   readonly onFlow?: (log: ConnLog) => void;
+  /** Receives every dns/tls/http record (in addition to the store). */
+  readonly onAppLog?: AppLogSink;
 }
 
 export interface SourceResult {
@@ -87,6 +92,8 @@ export interface ReadSummary {
   readonly rowsStored: number;
   /** Flow table counters; null when flow tracking is off. */
   readonly flows: FlowTableStats | null;
+  /** dns/tls/http records made; null when flow tracking (and with it the metadata) is off. */
+  readonly app: AppStats | null;
   readonly elapsedSeconds: number;
   readonly packetsPerSecond: number;
   readonly sources: readonly SourceResult[];
@@ -115,25 +122,38 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
   let rowsStored = 0;
   let interrupted = false;
   let stopped = false;
-  let flowLogs: ConnLog[] = [];
+  const unstored: { [S in LogStream]: LogOf<S>[] } = { flows: [], dns: [], tls: [], http: [] };
   let lastFlush = performance.now();
-  const recorder = new ConnRecorder();
+  const endpoints = new EndpointText();
+  const recorder = new ConnRecorder(endpoints);
   const onFlow = opts.onFlow;
+  const onAppLog = opts.onAppLog;
   const wantLogs = store !== undefined || onFlow !== undefined;
+  const app =
+    opts.flows === false
+      ? undefined
+      : new AppDispatcher((stream, log) => {
+          onAppLog?.(stream, log);
+          if (store !== undefined) unstored[stream].push(log);
+        }, endpoints);
   const flows =
     opts.flows === false
       ? undefined
       : new FlowTable((f: FlowState) => {
+          app?.flowEnded(f);
           if (!wantLogs) return;
           const log = recorder.toConnLog(f);
           onFlow?.(log);
-          if (store !== undefined) flowLogs.push(log);
+          if (store !== undefined) unstored.flows.push(log);
         }, opts.flows);
   observer?.started?.({ flows: flows?.stats ?? null });
-  const flushFlows = (captureId: number | undefined): void => {
-    if (flowLogs.length > 0 && store !== undefined && captureId !== undefined)
-      store.writeFlows(flowLogs, captureId);
-    flowLogs = [];
+  const flushLogs = (captureId: number | undefined, min: number): void => {
+    for (const stream of ['flows', 'dns', 'tls', 'http'] as const) {
+      const logs = unstored[stream];
+      if (logs.length < Math.max(min, 1)) continue;
+      if (store !== undefined && captureId !== undefined) store.writeLogs(stream, logs, captureId);
+      unstored[stream] = [];
+    }
   };
 
   for (const input of opts.inputs) {
@@ -153,11 +173,18 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
       });
       continue;
     }
-    const captureId = await store?.startCapture({
-      source: source.info.name,
-      format: source.info.format,
-      startedAt: new Date().toISOString(),
-    });
+    let captureId: number | undefined;
+    try {
+      captureId = await store?.startCapture({
+        source: source.info.name,
+        format: source.info.format,
+        startedAt: new Date().toISOString(),
+      });
+    } catch (err) {
+      // A store that fails here (a locked database) ends the run; the open source is closed first.
+      await source.close();
+      throw err;
+    }
     const linkTypes = new Set<number>();
     let lastLinkType = -1;
     const before = decoder.counters();
@@ -192,7 +219,15 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
           if (decoded.network === Network.IPv4 || decoded.network === Network.IPv6) {
             protocols.addIp(decoded.ipProto);
             srcIp++;
-            flows?.packet(data, decoded, batch.tsSec[i]!, batch.tsNsec[i]!, batch.hasTs[i] === 1);
+            const flow = flows?.packet(
+              data,
+              decoded,
+              batch.tsSec[i]!,
+              batch.tsNsec[i]!,
+              batch.hasTs[i] === 1,
+            );
+            if (flow !== undefined && flow !== null)
+              app!.packet(data, decoded, flow, flows!.isOrig, batch.tsSec[i]!, batch.tsNsec[i]!);
             if (store !== undefined) {
               pushRecord(records, batch, i, decoded);
               if (records.full) await flush();
@@ -211,9 +246,9 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
         if (n > 0 && batch.hasTs[last] === 1) lastTs = time.format(batch.tsSec[last]!, batch.tsNsec[last]!);
         if (performance.now() - lastFlush >= STORE_FLUSH_MS) {
           await flush();
-          flushFlows(captureId);
-        } else if (flowLogs.length >= FLOWS_PER_WRITE) {
-          flushFlows(captureId);
+          flushLogs(captureId, 0);
+        } else {
+          flushLogs(captureId, LOGS_PER_WRITE);
         }
         const pending = observer?.batchDone();
         if (pending instanceof Promise) await pending;
@@ -239,7 +274,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
     await flush();
     // Flows end with their capture: each is stored against the capture it came from.
     flows?.flush();
-    flushFlows(captureId);
+    flushLogs(captureId, 0);
     bytes += srcBytes;
     ipPackets += srcIp;
     const after = decoder.counters();
@@ -279,10 +314,11 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
     malformed: c.malformed,
     truncated: c.truncated,
     unknownLinkType: c.unknownLinkType,
-    anomalies: c.byAnomaly,
+    anomalies: { ...c.byAnomaly, ...app?.anomalies() },
     protocols: protocols.toRecord(),
     rowsStored,
     flows: flows === undefined ? null : { ...flows.stats },
+    app: app === undefined ? null : { ...app.stats },
     elapsedSeconds,
     packetsPerSecond: elapsedSeconds > 0 ? packets / elapsedSeconds : 0,
     sources,

@@ -251,7 +251,18 @@ test(
     // Nothing listens on these ports, so the kernel answers every datagram with a port unreachable
     // (loopback is exempt from ICMP rate limiting). The quoted UDP header must not lend its ports.
     const r = await capture(
-      ['-i', 'lo', '-f', 'icmp or icmp6', '-q', '-a', 'duration:2', '--db', db],
+      // Only the errors quoting our datagrams: other programs' ICMP on lo must not count.
+      [
+        '-i',
+        'lo',
+        '-f',
+        '(icmp and icmp[30:2] = 47916) or (icmp6 and ip6[90:2] = 47917)',
+        '-q',
+        '-a',
+        'duration:2',
+        '--db',
+        db,
+      ],
       async () => {
         await sendUdp(47916, 3);
         await sendUdp6(47917, 3);

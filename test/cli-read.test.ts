@@ -261,3 +261,34 @@ test('-w writes the filtered packets to pcapng that tshark and nta read alike', 
   assert.equal((JSON.parse(back.stdout) as { packets: number }).packets, 10);
   assert.match(spawnSync('capinfos', ['-c', out], { encoding: 'utf8' }).stdout, /Number of packets:\s+10\n/);
 });
+
+test('read fills the dns, tls and http tables and says how many records it made; --no-flows turns them off', () => {
+  const captures = ['http-get-simple.pcap', 'tls12-chrome-google.pcap', 'dns-over-tcp.pcap'].map((n) =>
+    join(PCAPS_DIR, n),
+  );
+  const db = join(work, 'metadata.db');
+  const r = nta(['read', '-q', '--no-chart', '--db', db, ...captures]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /^Flows: \d+; metadata: 1 dns, 1 tls, 1 http records$/m);
+  assert.deepEqual(dbRows(db, `SELECT host, method, status_code FROM http`), [
+    { host: 'bro.org', method: 'GET', status_code: 200 },
+  ]);
+  assert.deepEqual(dbRows(db, `SELECT server_name, version FROM tls`), [
+    { server_name: 'google.de', version: 'TLSv12' },
+  ]);
+  // tshark: www.tcpdump.org, type 1, rcode 0, two A records in the answer section (its dns.a also lists
+  // two from the additional section, which Zeek's answers, and ours, leave out).
+  assert.deepEqual(dbRows(db, `SELECT proto, query, qtype_name, rcode_name, answers FROM dns`), [
+    {
+      proto: 'tcp',
+      query: 'www.tcpdump.org',
+      qtype_name: 'A',
+      rcode_name: 'NOERROR',
+      answers: '["192.139.46.66","198.199.88.104"]',
+    },
+  ]);
+  const off = join(work, 'metadata-off.db');
+  assert.equal(nta(['read', '-q', '--no-chart', '--no-flows', '--db', off, ...captures]).status, 0);
+  for (const table of ['flows', 'dns', 'tls', 'http'])
+    assert.deepEqual(dbRows(off, `SELECT count(*) AS n FROM ${table}`), [{ n: 0 }], table);
+});

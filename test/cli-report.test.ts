@@ -14,7 +14,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { REPORT_TOP_DOMAINS, REPORT_TOP_HOSTS, REPORT_TOP_PORTS } from '../src/present/report/index.js';
 import { escapeHtml } from '../src/present/report/html.js';
 import { NTA, dbRows, workDir } from './support/cli.js';
-import { corpusCaptures, referenceRows, referenceTimestamp } from './support/corpus.js';
+import { corpusCaptures } from './support/corpus.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -45,17 +45,14 @@ function count(db: string, sql: string): number {
 }
 
 /**
- * The full database adds what other parts of nta write: dns/tls/http tables filled from tshark's reference
- * names for the same frames, an alerts table, and hostile text in a capture source, a DNS name, an alert and
- * a protocol name (which the protocols chart draws).
+ * The full database is what `nta read` writes (its dns/tls/http tables filled by the parsers) plus an alerts
+ * table, and hostile text in a capture source, a DNS name, an alert and a protocol name (which the protocols
+ * chart draws).
  */
 function addOptionalTables(db: string): void {
   const conn = new Database(db);
   try {
     conn.exec(`
-      CREATE TABLE dns (id INTEGER PRIMARY KEY, ts TEXT, uid TEXT, query TEXT, capture_id INTEGER);
-      CREATE TABLE tls (id INTEGER PRIMARY KEY, ts TEXT, uid TEXT, server_name TEXT, capture_id INTEGER);
-      CREATE TABLE http (id INTEGER PRIMARY KEY, ts TEXT, uid TEXT, host TEXT, capture_id INTEGER);
       CREATE TABLE alerts (id INTEGER PRIMARY KEY, type TEXT, severity TEXT, src_ip TEXT, dst_ip TEXT,
         first_seen TEXT, last_seen TEXT, count INTEGER, message TEXT, evidence TEXT);`);
     const ids = new Map(
@@ -64,27 +61,16 @@ function addOptionalTables(db: string): void {
         r.id,
       ]),
     );
-    const insert = {
-      dns: conn.prepare('INSERT INTO dns (ts, uid, query, capture_id) VALUES (?, ?, ?, ?)'),
-      tls: conn.prepare('INSERT INTO tls (ts, uid, server_name, capture_id) VALUES (?, ?, ?, ?)'),
-      http: conn.prepare('INSERT INTO http (ts, uid, host, capture_id) VALUES (?, ?, ?, ?)'),
-    };
+    const hostileDns = conn.prepare(
+      `INSERT INTO dns (ts, ts_us, uid, orig_h, orig_p, resp_h, resp_p, proto, trans_id, query, AA, TC, RD, RA,
+         rejected, capture_id)
+       VALUES ('2022-03-17 08:39:00.000000', 1647506340000000, 'Fx', '10.0.0.1', 5353, '10.0.0.2', 53, 'udp', 1, ?,
+         0, 0, 1, 0, 0, ?)`,
+    );
     conn.transaction(() => {
-      for (const c of captures) {
-        const id = ids.get(c.path)!;
-        for (const r of referenceRows(c)) {
-          const ts = referenceTimestamp(r.ts) ?? null;
-          const uid = `F${r.frame}`;
-          // tshark lists several names in one cell comma-separated (a query with several questions).
-          for (const name of r.dns_qname.split(',').filter((n) => n !== ''))
-            insert.dns.run(ts, uid, name, id);
-          if (r.tls_sni !== '') insert.tls.run(ts, uid, r.tls_sni, id);
-          if (r.http_host !== '') insert.http.run(ts, uid, r.http_host, id);
-        }
-      }
       const first = [...ids.values()][0]!;
       // The hostile name is the most queried one, so it is sure to be among the top domains.
-      for (let i = 0; i < 500; i++) insert.dns.run('2022-03-17 08:39:00.000000', 'Fx', HOSTILE_SCRIPT, first);
+      for (let i = 0; i < 500; i++) hostileDns.run(HOSTILE_SCRIPT, first);
       conn.prepare('UPDATE captures SET source = ? WHERE id = ?').run(HOSTILE_IMG, first);
       conn
         .prepare(
@@ -121,6 +107,13 @@ before(async () => {
   assert.equal(built.status, 0, built.stderr);
   copyFileSync(PLAIN_DB, FULL_DB);
   addOptionalTables(FULL_DB);
+  // The plain database lacks the application tables, as one written before they existed.
+  const plain = new Database(PLAIN_DB);
+  try {
+    plain.exec('DROP TABLE dns; DROP TABLE tls; DROP TABLE http;');
+  } finally {
+    plain.close();
+  }
   // The browser test is part of the suite: a machine without Debian's chromium fails here, loudly.
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });

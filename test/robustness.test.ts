@@ -14,6 +14,9 @@ import { PacketDecoder } from '../src/decode/decoder.js';
 import { DecodedPacket, Network } from '../src/decode/packet.js';
 import { openCapture } from '../src/capture/open.js';
 import { corpusCaptures } from './support/corpus.js';
+import { FlowTable, type FlowState } from '../src/flow/table.js';
+import { EndpointText } from '../src/flow/record.js';
+import { AppDispatcher } from '../src/app/dispatch.js';
 
 const SEED = Number(process.env['NTA_FUZZ_SEED'] ?? 20261125);
 const FILE_ITERATIONS = Number(process.env['NTA_FUZZ_ITERATIONS'] ?? 3000);
@@ -125,4 +128,51 @@ test('mutated frames under every link type decode without throwing or reading pa
     }
   }
   assert.ok(frames > 10_000, `decoded ${frames} mutated frames`);
+});
+
+test('mutated TCP/UDP payloads through the DNS, TLS and HTTP parsers never throw', async () => {
+  const rand = prng(SEED + 2);
+  const decoder = new PacketDecoder();
+  const out = new DecodedPacket();
+  let records = 0;
+  let mutated = 0;
+  for (let round = 0; round < 3; round++) {
+    const app = new AppDispatcher(() => records++, new EndpointText());
+    const flows = new FlowTable((f: FlowState) => app.flowEnded(f));
+    for (const capture of captures) {
+      let source;
+      try {
+        source = await openCapture(capture.path);
+      } catch {
+        continue;
+      }
+      try {
+        for await (const batch of source) {
+          for (let i = 0; i < batch.count; i++) {
+            const off = batch.offset[i]!;
+            const frame = new Uint8Array(batch.data.subarray(off, off + batch.caplen[i]!));
+            decoder.decode(frame, 0, frame.length, batch.linkType[i]!, out);
+            if (out.network !== Network.IPv4 && out.network !== Network.IPv6) continue;
+            // Only the payload changes, so the packet still reaches its flow and its parser.
+            const len = out.payloadEnd - out.payloadOff;
+            if (len > 0 && rand() < 0.5) {
+              const n = 1 + Math.floor(rand() * 8);
+              for (let k = 0; k < n; k++)
+                frame[out.payloadOff + Math.floor(rand() * len)] = Math.floor(rand() * 256);
+              mutated++;
+            }
+            const flow = flows.packet(frame, out, batch.tsSec[i]!, batch.tsNsec[i]!, batch.hasTs[i] === 1);
+            if (flow !== null) app.packet(frame, out, flow, flows.isOrig, batch.tsSec[i]!, batch.tsNsec[i]!);
+          }
+        }
+      } catch (err) {
+        if (!(err instanceof NtaError)) throw err;
+      } finally {
+        await source.close();
+      }
+      flows.flush();
+    }
+  }
+  assert.ok(mutated > 10_000, `mutated ${mutated} payloads`);
+  assert.ok(records > 1000, `the parsers still made ${records} records`);
 });

@@ -36,7 +36,7 @@ export function addOutputOptions(cmd: Command): Command {
     .option('-q, --quiet', 'no line per packet')
     .addOption(new Option('-c, --count <n>', 'stop after n packets').argParser(positiveInt))
     .option('--json', 'print the end summary as one JSON object on stdout (implies -q)')
-    .option('--no-flows', 'log packets only: no flow tracking, no flows table rows')
+    .option('--no-flows', 'log packets only: no flow tracking, no flows, dns, tls or http rows')
     .option('--no-status', 'no live status area on the terminal (shown with -q, or when stdout is not it)')
     .option('--no-chart', 'do not write the protocol chart beside the database at the end')
     .option('--open', "open the chart with the desktop's image viewer")

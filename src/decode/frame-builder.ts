@@ -124,6 +124,8 @@ export interface TcpOptions {
   /** Data offset in 32-bit words; default 5. */
   dataOffset?: number;
   payload?: Bytes;
+  seq?: number;
+  ack?: number;
 }
 
 export function tcp(o: TcpOptions = {}): Uint8Array {
@@ -133,8 +135,8 @@ export function tcp(o: TcpOptions = {}): Uint8Array {
   return cat(
     be16(o.sport ?? 40000),
     be16(o.dport ?? 80),
-    be32(0x01020304),
-    be32(0),
+    be32(o.seq ?? 0x01020304),
+    be32(o.ack ?? 0),
     [(doff << 4) | ((flags >>> 8) & 0x0f), flags & 0xff],
     be16(0xffff),
     [0, 0, 0, 0],

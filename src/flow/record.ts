@@ -13,9 +13,18 @@ export function protoName(proto: number): string {
   return (IP_PROTOCOL_NAMES[proto] ?? String(proto)).toLowerCase();
 }
 
-export class ConnRecorder {
+/** Address text of flow endpoints (cached: traffic repeats the same addresses); for every log's orig_h/resp_h. */
+export class EndpointText {
   readonly #addr = new AddressTextCache();
   readonly #bytes = new Uint8Array(16);
+
+  orig(f: FlowState): string {
+    return this.#text(f.origAddr, f.v6);
+  }
+
+  resp(f: FlowState): string {
+    return this.#text(f.respAddr, f.v6);
+  }
 
   #text(words: Uint32Array, v6: boolean): string {
     const b = this.#bytes;
@@ -28,6 +37,14 @@ export class ConnRecorder {
       b[4 * i + 3] = w & 0xff;
     }
     return v6 ? this.#addr.ipv6(b, 0) : this.#addr.ipv4(b, 0);
+  }
+}
+
+export class ConnRecorder {
+  readonly #text: EndpointText;
+
+  constructor(text = new EndpointText()) {
+    this.#text = text;
   }
 
   toConnLog(f: FlowState): ConnLog {
@@ -52,9 +69,9 @@ export class ConnRecorder {
       ts: f.firstSec * 1e6 + Math.floor(f.firstNsec / 1000),
       uid: f.uid,
       duration: f.duration,
-      orig_h: this.#text(f.origAddr, f.v6),
+      orig_h: this.#text.orig(f),
       orig_p: f.origPort,
-      resp_h: this.#text(f.respAddr, f.v6),
+      resp_h: this.#text.resp(f),
       resp_p: f.respPort,
       proto: protoName(f.proto),
       service: f.service,

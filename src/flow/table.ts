@@ -89,6 +89,10 @@ export class FlowState {
   history = '';
   histSeen = 0;
   service: string | null = null;
+  /** Application-layer state, owned by src/app/dispatch.ts (null: not decided yet). */
+  app: object | null = null;
+  /** Payload-carrying packets the dispatcher has probed without finding a protocol. */
+  appProbes = 0;
   endReason: EndReason = EndReason.Flush;
   /** Bumped when the slot is reused, so fragment entries never point at a later flow. */
   readonly gen: number;
@@ -226,11 +230,16 @@ export class FlowTable {
     return this.#live;
   }
 
+  /** Whether the packet last passed to `packet` came from its flow's originator. */
+  isOrig = false;
+
   /**
    * One decoded frame (call only for IPv4/IPv6 packets). `b` holds the frame; `sec`/`nsec` is its time
    * (`hasTs` false: the time of the previous packet). Sync, allocation-free except when a flow starts.
+   * Returns the packet's flow (its direction in `isOrig`), or null when the packet has no flow of its own
+   * (unkeyed, or a non-first fragment: those carry no transport header).
    */
-  packet(b: Uint8Array, d: DecodedPacket, sec: number, nsec: number, hasTs: boolean): void {
+  packet(b: Uint8Array, d: DecodedPacket, sec: number, nsec: number, hasTs: boolean): FlowState | null {
     if (hasTs) {
       const now = sec + nsec * 1e-9;
       if (now > this.#clock) {
@@ -240,7 +249,7 @@ export class FlowTable {
     }
     // Frames without a time (pcapng Simple Packet Blocks) take the last time seen, 0 before any.
     const now = this.#clock === -Infinity ? 0 : this.#clock;
-    if (d.l3Off < 0) return;
+    if (d.l3Off < 0) return null;
     const v6 = d.network === Network.IPv6;
     const l3 = d.l3Off;
     // IP length as its header says (Zeek's ip_bytes), not the captured length.
@@ -255,12 +264,12 @@ export class FlowTable {
 
     if (d.fragOffset !== 0) {
       this.#laterFragment(b, d, v6, ipEnd, now, hasTs ? sec : -1, nsec);
-      return;
+      return null;
     }
     const t = this.#t;
     if (!readTuple(b, d, t)) {
       this.stats.unkeyed++;
-      return;
+      return null;
     }
     const proto = t.proto;
     const tcpFlags = proto === IPPROTO_TCP ? d.tcpFlags : -1;
@@ -281,6 +290,7 @@ export class FlowTable {
     }
     const f = this.#flows[slot]!;
     const isOrig = (t.srcIsA ? 1 : 0) === this.#origIsA[slot];
+    this.isOrig = isOrig;
     if (hasTs) {
       f.lastSec = sec;
       f.lastNsec = nsec;
@@ -325,6 +335,7 @@ export class FlowTable {
       else f.respPayload += payload;
     }
     if (d.moreFragments) this.#firstFragment(b, d, v6, slot, isOrig, now);
+    return f;
   }
 
   /** Ends every flow (end of a capture). */

@@ -24,6 +24,12 @@ export function formatSummary(s: ReadSummary, dbPath: string | undefined): strin
       s.unknownLinkType,
     )}`,
   );
+  if (s.flows !== null && s.app !== null) {
+    const { dns, tls, http } = s.app;
+    lines.push(
+      `Flows: ${num.format(s.flows.flowsEnded)}; metadata: ${num.format(dns)} dns, ${num.format(tls)} tls, ${num.format(http)} http records`,
+    );
+  }
   if (dbPath !== undefined) {
     const ids = s.sources.flatMap((src) => (src.captureId === null ? [] : [src.captureId]));
     const captures = ids.length === 0 ? '' : ` (capture ${ids.join(', ')})`;

@@ -19,7 +19,7 @@ export const connLog = {
   service: {
     type: 'string',
     optional: true,
-    doc: 'Application protocol found in the payload: dns, http, tls',
+    doc: "Application protocol recognised in the payload, Zeek's names: dns, http, ssl (TLS)",
   },
   conn_state: {
     type: 'string',

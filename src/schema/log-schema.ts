@@ -5,9 +5,11 @@
  * Field types: `time` is an instant, carried in records as integer microseconds since the epoch and
  * stored as UTC text `YYYY-MM-DD HH:MM:SS.ffffff` (the traffic.timestamp format) plus a `<name>_us`
  * INTEGER column for ranges and sorting; `interval` is seconds (REAL); `count` a non-negative integer;
- * `port` 0–65535; `addr` address text; `string` text.
+ * `port` 0–65535; `addr` address text; `string` text; `bool` true/false (SQL 0/1); `strings` and
+ * `intervals` are Zeek's vectors (of string, of interval), stored as JSON array text.
  */
-export type FieldType = 'time' | 'interval' | 'count' | 'port' | 'addr' | 'string';
+export type FieldType =
+  'time' | 'interval' | 'count' | 'port' | 'addr' | 'string' | 'bool' | 'strings' | 'intervals';
 
 export interface Field {
   readonly type: FieldType;
@@ -15,7 +17,15 @@ export interface Field {
   readonly optional?: true;
 }
 
-type TsOf<T extends FieldType> = T extends 'string' | 'addr' ? string : number;
+type TsOf<T extends FieldType> = T extends 'string' | 'addr'
+  ? string
+  : T extends 'bool'
+    ? boolean
+    : T extends 'strings'
+      ? string[]
+      : T extends 'intervals'
+        ? number[]
+        : number;
 type Req<S extends Record<string, Field>> = {
   [K in keyof S as S[K]['optional'] extends true ? never : K]: TsOf<S[K]['type']>;
 };
@@ -32,6 +42,9 @@ const SQL_TYPE: Record<FieldType, string> = {
   port: 'INTEGER',
   addr: 'TEXT',
   string: 'TEXT',
+  bool: 'INTEGER',
+  strings: 'TEXT',
+  intervals: 'TEXT',
 };
 
 /** SQL column names in order: a `time` field gives `<name>` (text) and `<name>_us` (integer). */

@@ -1,5 +1,5 @@
 import type { CaptureEnd, CaptureStart } from '../schema/captures.js';
-import type { ConnLog } from '../schema/conn.js';
+import type { LogOf, LogStream } from '../schema/streams.js';
 import type { TrafficRecords } from '../schema/traffic.js';
 
 /**
@@ -16,10 +16,10 @@ export interface Store {
   /** Takes ownership of `records` and returns an empty batch to fill next. */
   writeTraffic(records: TrafficRecords, captureId: number): Promise<TrafficRecords>;
   /**
-   * Hands finished flows over (the array is owned by the store afterwards); returns at once, the write
-   * happens in order with the traffic batches.
+   * Hands finished records of one log stream (flows, dns, tls, http) over; the array is owned by the store
+   * afterwards. Returns at once; the write happens in order with the traffic batches.
    */
-  writeFlows(logs: ConnLog[], captureId: number): void;
+  writeLogs<S extends LogStream>(stream: S, logs: LogOf<S>[], captureId: number): void;
   /** Finalizes the `captures` row once every row written before it is stored. */
   finishCapture(captureId: number, end: CaptureEnd): Promise<void>;
   close(): Promise<void>;

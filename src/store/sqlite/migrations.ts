@@ -98,6 +98,90 @@ export const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
       CREATE INDEX flows_uid ON flows (uid);
     `);
   },
+  // 2 → 3: application logs (schema/dns.ts, tls.ts, http.ts; Zeek dns/ssl/http.log names), spelled out and
+  // frozen like flows; a test checks them against the schema definitions.
+  (db) => {
+    db.exec(`
+      CREATE TABLE dns (
+        id INTEGER PRIMARY KEY,
+        ts TEXT NOT NULL,
+        ts_us INTEGER NOT NULL,
+        uid TEXT NOT NULL,
+        orig_h TEXT NOT NULL,
+        orig_p INTEGER NOT NULL,
+        resp_h TEXT NOT NULL,
+        resp_p INTEGER NOT NULL,
+        proto TEXT NOT NULL,
+        trans_id INTEGER NOT NULL,
+        rtt REAL,
+        query TEXT,
+        qclass INTEGER,
+        qtype INTEGER,
+        qtype_name TEXT,
+        rcode INTEGER,
+        rcode_name TEXT,
+        AA INTEGER NOT NULL,
+        TC INTEGER NOT NULL,
+        RD INTEGER NOT NULL,
+        RA INTEGER NOT NULL,
+        answers TEXT,
+        TTLs TEXT,
+        rejected INTEGER NOT NULL,
+        capture_id INTEGER REFERENCES captures(id)
+      );
+      CREATE INDEX dns_ts ON dns (ts_us);
+      CREATE INDEX dns_uid ON dns (uid);
+      CREATE INDEX dns_query ON dns (query);
+      CREATE TABLE tls (
+        id INTEGER PRIMARY KEY,
+        ts TEXT NOT NULL,
+        ts_us INTEGER NOT NULL,
+        uid TEXT NOT NULL,
+        orig_h TEXT NOT NULL,
+        orig_p INTEGER NOT NULL,
+        resp_h TEXT NOT NULL,
+        resp_p INTEGER NOT NULL,
+        version TEXT,
+        cipher TEXT,
+        server_name TEXT,
+        next_protocol TEXT,
+        client_alpn TEXT,
+        client_version TEXT,
+        ja4 TEXT,
+        ja3 TEXT,
+        capture_id INTEGER REFERENCES captures(id)
+      );
+      CREATE INDEX tls_ts ON tls (ts_us);
+      CREATE INDEX tls_uid ON tls (uid);
+      CREATE INDEX tls_server_name ON tls (server_name);
+      CREATE TABLE http (
+        id INTEGER PRIMARY KEY,
+        ts TEXT NOT NULL,
+        ts_us INTEGER NOT NULL,
+        uid TEXT NOT NULL,
+        orig_h TEXT NOT NULL,
+        orig_p INTEGER NOT NULL,
+        resp_h TEXT NOT NULL,
+        resp_p INTEGER NOT NULL,
+        trans_depth INTEGER NOT NULL,
+        method TEXT,
+        host TEXT,
+        uri TEXT,
+        version TEXT,
+        user_agent TEXT,
+        request_body_len INTEGER NOT NULL,
+        response_body_len INTEGER NOT NULL,
+        status_code INTEGER,
+        status_msg TEXT,
+        content_type TEXT,
+        content_length INTEGER,
+        capture_id INTEGER REFERENCES captures(id)
+      );
+      CREATE INDEX http_ts ON http (ts_us);
+      CREATE INDEX http_uid ON http (uid);
+      CREATE INDEX http_host ON http (host);
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

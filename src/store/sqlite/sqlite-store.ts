@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { NtaError } from '../../core/errors.js';
 import type { CaptureEnd, CaptureStart } from '../../schema/captures.js';
-import type { ConnLog } from '../../schema/conn.js';
+import type { LogOf, LogStream } from '../../schema/streams.js';
 import { TrafficRecords } from '../../schema/traffic.js';
 import type { Store } from '../store.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
@@ -65,10 +65,10 @@ export class SqliteStore implements Store {
     return this.#take(records.capacity);
   }
 
-  /** Posts finished flows to the writer (structured clone: they are plain records, one per flow). */
-  writeFlows(logs: ConnLog[], captureId: number): void {
+  /** Posts finished records to the writer (structured clone: they are plain objects). */
+  writeLogs<S extends LogStream>(stream: S, logs: LogOf<S>[], captureId: number): void {
     if (this.#failure !== undefined) throw this.#failure;
-    if (logs.length > 0) this.#post({ op: 'flows', logs, captureId });
+    if (logs.length > 0) this.#post({ op: 'logs', stream, logs, captureId });
   }
 
   async finishCapture(captureId: number, end: CaptureEnd): Promise<void> {

@@ -1,23 +1,25 @@
 import type Database from 'better-sqlite3';
 import type { CaptureEnd, CaptureStart } from '../../schema/captures.js';
-import type { ConnLog } from '../../schema/conn.js';
+import { LOG_STREAMS, type LogStream } from '../../schema/streams.js';
 import type { TrafficRecords } from '../../schema/traffic.js';
 import { openSqlite, type SqliteDb } from './database.js';
-import { FlowsWriter } from './flows-writer.js';
+import { LogWriter } from './log-writer.js';
 import { TrafficWriter } from './traffic-writer.js';
 
 /** Synchronous SQLite writing; runs inside the store's worker thread (see sqlite-store.ts). */
 export class SqliteWriter {
   readonly #db: SqliteDb;
   readonly #traffic: TrafficWriter;
-  readonly #flows: FlowsWriter;
+  readonly #logs: Record<LogStream, LogWriter>;
   readonly #insertCapture: Database.Statement;
   readonly #finishCapture: Database.Statement;
 
   constructor(path: string) {
     this.#db = openSqlite(path);
     this.#traffic = new TrafficWriter(this.#db);
-    this.#flows = new FlowsWriter(this.#db);
+    const db = this.#db;
+    const writer = (s: LogStream): LogWriter => new LogWriter(db, s, LOG_STREAMS[s]);
+    this.#logs = { flows: writer('flows'), dns: writer('dns'), tls: writer('tls'), http: writer('http') };
     this.#insertCapture = this.#db.prepare(
       `INSERT INTO captures (source, format, status, started_at) VALUES (@source, @format, 'running', @startedAt)`,
     );
@@ -37,8 +39,8 @@ export class SqliteWriter {
     this.#traffic.write(records, captureId);
   }
 
-  writeFlows(logs: readonly ConnLog[], captureId: number): void {
-    this.#flows.write(logs, captureId);
+  writeLogs(stream: LogStream, logs: readonly object[], captureId: number): void {
+    this.#logs[stream].write(logs, captureId);
   }
 
   finishCapture(captureId: number, end: CaptureEnd): void {

@@ -1,13 +1,13 @@
 import type { NtaErrorCode } from '../../core/errors.js';
 import type { CaptureEnd, CaptureStart } from '../../schema/captures.js';
-import type { ConnLog } from '../../schema/conn.js';
+import type { LogStream } from '../../schema/streams.js';
 
 /** Messages to the SQLite worker. Requests with a `seq` get exactly one reply carrying that `seq`. */
 export type ToWorker =
   | { op: 'open'; seq: number; path: string }
   | { op: 'startCapture'; seq: number; start: CaptureStart }
   | { op: 'traffic'; buffer: ArrayBuffer; capacity: number; count: number; captureId: number }
-  | { op: 'flows'; logs: ConnLog[]; captureId: number }
+  | { op: 'logs'; stream: LogStream; logs: object[]; captureId: number }
   | { op: 'finishCapture'; seq: number; captureId: number; end: CaptureEnd }
   | { op: 'close'; seq: number };
 

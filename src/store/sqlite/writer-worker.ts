@@ -29,11 +29,11 @@ function fail(seq: number | null, err: unknown): void {
 }
 
 port.on('message', (msg: ToWorker) => {
-  const seq = msg.op === 'traffic' || msg.op === 'flows' ? null : msg.seq;
+  const seq = msg.op === 'traffic' || msg.op === 'logs' ? null : msg.seq;
   if (failed && msg.op !== 'close') {
     if (msg.op === 'traffic')
       send({ op: 'records', buffer: msg.buffer, capacity: msg.capacity }, [msg.buffer]);
-    else if (msg.op === 'flows') return;
+    else if (msg.op === 'logs') return;
     else
       send({
         op: 'error',
@@ -62,8 +62,8 @@ port.on('message', (msg: ToWorker) => {
         }
         break;
       }
-      case 'flows':
-        writer!.writeFlows(msg.logs, msg.captureId);
+      case 'logs':
+        writer!.writeLogs(msg.stream, msg.logs, msg.captureId);
         break;
       case 'finishCapture':
         writer!.finishCapture(msg.captureId, msg.end);

@@ -1,0 +1,83 @@
+import type Database from 'better-sqlite3';
+import { TimestampFormatter } from '../../core/time.js';
+import { sqlColumns, type Field, type FieldType } from '../../schema/log-schema.js';
+import type { SqliteDb } from './database.js';
+
+/** Rows per INSERT statement (multi-row VALUES, as traffic-writer.ts). */
+const ROWS_PER_STATEMENT = 16;
+
+/**
+ * Inserts the records of one log stream into its table, one transaction per batch; runs in the store's
+ * worker thread. The columns come from the stream's schema (`ts` gives ts and ts_us), then capture_id;
+ * values are converted by field type (time → text + µs, bool → 0/1, vectors → JSON text).
+ */
+export class LogWriter {
+  readonly #db: SqliteDb;
+  readonly #time = new TimestampFormatter();
+  readonly #names: string[];
+  readonly #types: FieldType[];
+  readonly #width: number;
+  readonly #params: unknown[];
+  readonly #one: unknown[];
+  readonly #insertMany: Database.Statement;
+  readonly #insertOne: Database.Statement;
+  rowsWritten = 0;
+
+  constructor(db: SqliteDb, table: string, schema: Record<string, Field>) {
+    this.#db = db;
+    this.#names = Object.keys(schema);
+    this.#types = Object.values(schema).map((f) => f.type);
+    const columns = sqlColumns(schema);
+    this.#width = columns.length + 1;
+    const row = `(${Array(this.#width).fill('?').join(', ')})`;
+    const sql = `INSERT INTO ${table} (${columns.join(', ')}, capture_id) VALUES `;
+    this.#insertMany = db.prepare(sql + Array(ROWS_PER_STATEMENT).fill(row).join(', '));
+    this.#insertOne = db.prepare(sql + row);
+    this.#params = new Array<unknown>(this.#width * ROWS_PER_STATEMENT);
+    this.#one = new Array<unknown>(this.#width);
+  }
+
+  write(logs: readonly object[], captureId: number): void {
+    const width = this.#width;
+    this.#db.transaction(() => {
+      let i = 0;
+      for (; i + ROWS_PER_STATEMENT <= logs.length; i += ROWS_PER_STATEMENT) {
+        for (let r = 0; r < ROWS_PER_STATEMENT; r++)
+          this.#fill(this.#params, r * width, logs[i + r] as Record<string, unknown>, captureId);
+        this.#insertMany.run(this.#params);
+      }
+      for (; i < logs.length; i++) {
+        this.#fill(this.#one, 0, logs[i] as Record<string, unknown>, captureId);
+        this.#insertOne.run(this.#one);
+      }
+    })();
+    this.rowsWritten += logs.length;
+  }
+
+  #fill(p: unknown[], o: number, log: Record<string, unknown>, captureId: number): void {
+    const names = this.#names;
+    const types = this.#types;
+    for (let k = 0; k < names.length; k++) {
+      const v = log[names[k]!] ?? null;
+      switch (types[k]) {
+        case 'time': {
+          const us = v as number;
+          const sec = Math.floor(us / 1e6);
+          p[o++] = this.#time.format(sec, (us - sec * 1e6) * 1000);
+          p[o++] = us;
+          break;
+        }
+        case 'bool':
+          p[o++] = v === null ? null : v === true ? 1 : 0;
+          break;
+        case 'strings':
+        case 'intervals':
+          p[o++] = v === null ? null : JSON.stringify(v);
+          break;
+        default:
+          p[o++] = v;
+      }
+    }
+    p[o] = captureId;
+  }
+}
