@@ -90,9 +90,12 @@ export class BlockCoverage {
   }
 }
 
+/** Marks a block as seen apart from the eight bucket bits. */
+const BLOCK_SEEN = 0x100;
+
 /** Which (block, bucket) pairs have been seen; `add` says whether an observation brought anything new. */
 export class FeatureSet {
-  #seen = new Uint8Array(4096);
+  #seen = new Uint16Array(4096);
   #blocks = 0;
 
   get blocks(): number {
@@ -106,16 +109,25 @@ export class FeatureSet {
   }
 
   add(o: Observation): boolean {
+    return this.#add(o, false);
+  }
+
+  /** Records the observation's blocks as seen without their hit counts. */
+  addBlocks(o: Observation): void {
+    this.#add(o, true);
+  }
+
+  #add(o: Observation, blocksOnly: boolean): boolean {
     let fresh = false;
     for (let k = 0; k < o.blocks.length; k++) {
       const i = o.blocks[k]!;
       if (i >= this.#seen.length) {
-        const grown = new Uint8Array(Math.max(i + 1, this.#seen.length * 2));
+        const grown = new Uint16Array(Math.max(i + 1, this.#seen.length * 2));
         grown.set(this.#seen);
         this.#seen = grown;
       }
       const had = this.#seen[i]!;
-      const bit = o.buckets[k]!;
+      const bit = blocksOnly ? BLOCK_SEEN : o.buckets[k]!;
       if ((had & bit) === 0) {
         if (had === 0) this.#blocks++;
         this.#seen[i] = had | bit;

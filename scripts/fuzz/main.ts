@@ -23,7 +23,7 @@ const program = new Command('fuzz')
   .option('--seed <n>', 'PRNG seed', int, 1)
   .option('--unguided', 'mutate the seeds only, without coverage feedback (for comparison)')
   .option('--compare', 'run unguided, then guided, for the same time each, and print both')
-  .option('--batch <n>', 'mutants per coverage take', int, 32)
+  .option('--batch <n>', 'mutants per coverage take (default: sized to the take cost)', int)
   .option('--hang-ms <n>', 'no progress for this long is a hang (the process is killed)', int, 10_000)
   .option('--list', 'list the targets')
   .parse();
@@ -33,7 +33,7 @@ const opts = program.opts<{
   seed: number;
   unguided?: boolean;
   compare?: boolean;
-  batch: number;
+  batch?: number;
   hangMs: number;
   list?: boolean;
 }>();
@@ -70,7 +70,7 @@ for (const guided of modes) {
     seconds: opts.seconds,
     seed: opts.seed,
     guided,
-    batchSize: opts.batch,
+    ...(opts.batch === undefined ? {} : { batchSize: opts.batch }),
     crashDir,
     beforeRun: (input) => watchdog.beforeRun(input),
   });

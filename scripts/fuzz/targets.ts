@@ -12,6 +12,11 @@ import { LinkType } from '../../src/decode/enums.js';
 import { DecodedPacket, Network } from '../../src/decode/packet.js';
 import { ConnRecorder } from '../../src/flow/record.js';
 import { FlowTable, type FlowState } from '../../src/flow/table.js';
+import { AppHarness } from '../../src/app/app-harness.js';
+import { DnsMessage, MAX_DNS_ANSWERS, MAX_DNS_NAME, parseDnsMessage } from '../../src/app/dns/parser.js';
+import { HttpHead, parseHttpHead } from '../../src/app/http/parser.js';
+import { ja3, ja4 } from '../../src/app/tls/fingerprint.js';
+import { ClientHello, ServerHello, parseClientHello, parseServerHello } from '../../src/app/tls/parser.js';
 import { corpusCaptures } from '../../test/support/corpus.js';
 
 export class InvariantError extends Error {
@@ -238,6 +243,114 @@ function flowTarget(): FuzzTarget {
   };
 }
 
+/** Transport payloads of the corpus frames sent to or from one of `ports` over `ipProto`. */
+async function corpusPayloads(ipProto: number, ports: readonly number[]): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for (const f of await corpusFrames()) {
+    decoder.decode(f.bytes, 0, f.bytes.length, f.linkType, decoded, f.bytes.length);
+    if (decoded.ipProto !== ipProto || decoded.payloadEnd <= decoded.payloadOff) continue;
+    if (!ports.includes(decoded.srcPort) && !ports.includes(decoded.dstPort)) continue;
+    out.push(f.bytes.slice(decoded.payloadOff, decoded.payloadEnd));
+  }
+  return out;
+}
+
+/** TLS handshake bodies of type `type` at the start of a TCP payload (record header, handshake header). */
+async function tlsHelloBodies(type: number): Promise<Uint8Array[]> {
+  return (await corpusPayloads(6, [443, 8443, 993, 995, 465]))
+    .filter((p) => p.length > 9 && p[0] === 22 && p[5] === type)
+    .map((p) => p.subarray(9));
+}
+
+const dnsMessage = new DnsMessage();
+const clientHello = new ClientHello();
+const serverHello = new ServerHello();
+const httpHead = new HttpHead();
+
+function dnsTarget(): FuzzTarget {
+  return {
+    name: 'dns-message',
+    maxInput: 4096,
+    seeds: async () => spread(await corpusPayloads(17, [53, 5353, 5355])),
+    run(input) {
+      // Name decoding must end (a pointer loop would show as a slow input or a hang) and stay bounded.
+      if (!parseDnsMessage(input, 0, input.length, dnsMessage)) return;
+      check(dnsMessage.qname.length <= 4 * MAX_DNS_NAME, `qname of ${dnsMessage.qname.length} characters`);
+      check(dnsMessage.answers.length <= MAX_DNS_ANSWERS, `${dnsMessage.answers.length} answers`);
+      for (const a of dnsMessage.answers) check(a.length <= 4 * 1024, `answer of ${a.length} characters`);
+    },
+  };
+}
+
+function tlsTarget(name: string, type: number): FuzzTarget {
+  return {
+    name,
+    maxInput: 8192,
+    seeds: async () => spread(await tlsHelloBodies(type)),
+    run(input) {
+      if (type === 1) {
+        if (parseClientHello(input, 0, input.length, clientHello)) {
+          ja3(clientHello);
+          ja4(clientHello);
+        }
+      } else parseServerHello(input, 0, input.length, serverHello);
+    },
+  };
+}
+
+function httpTarget(name: string, isRequest: boolean): FuzzTarget {
+  return {
+    name,
+    maxInput: 8192,
+    seeds: async () =>
+      spread((await corpusPayloads(6, [80, 8080, 8000, 3128])).filter((p) => (p[0] === 0x48) !== isRequest)),
+    run(input) {
+      parseHttpHead(input, 0, input.length, isRequest, httpHead);
+    },
+  };
+}
+
+/**
+ * A conversation through decoder, flow table and app dispatcher to records: input is segments of
+ * [direction bit + milliseconds to wait, 16-bit big-endian length, payload]; TCP flows get a handshake.
+ */
+function appTarget(name: string, port: number, ipProto: number, ports: readonly number[]): FuzzTarget {
+  return {
+    name,
+    maxInput: 32 * 1024,
+    async seeds() {
+      const payloads = await corpusPayloads(ipProto, ports);
+      const seeds: Uint8Array[] = [];
+      for (let i = 0; i + 4 <= payloads.length && seeds.length < MAX_SEEDS; i += 4) {
+        const parts: number[] = [];
+        for (let k = i; k < i + 4; k++) {
+          const p = payloads[k]!;
+          parts.push(k % 2 === 0 ? 0 : 0x80, p.length >> 8, p.length & 0xff, ...p);
+        }
+        seeds.push(new Uint8Array(parts));
+      }
+      return seeds;
+    },
+    run(input) {
+      const h = new AppHarness(port);
+      if (ipProto === 6) h.handshake();
+      let off = 0;
+      while (off + 3 <= input.length) {
+        const fromClient = (input[off]! & 0x80) === 0;
+        h.wait(input[off]! & 0x7f);
+        const len = (input[off + 1]! << 8) | input[off + 2]!;
+        off += 3;
+        const payload = input.subarray(off, Math.min(off + len, input.length));
+        off += payload.length;
+        if (ipProto === 6) h.tcp(fromClient, payload);
+        else h.udp(fromClient, payload);
+      }
+      h.end();
+      for (const log of h.dns) check((log.query ?? '').length <= 4 * MAX_DNS_NAME, 'dns query too long');
+    },
+  };
+}
+
 export const TARGETS: readonly FuzzTarget[] = [
   decoderTarget('null', LinkType.NULL),
   decoderTarget('ethernet', LinkType.ETHERNET),
@@ -255,6 +368,14 @@ export const TARGETS: readonly FuzzTarget[] = [
   readerTarget('pcap', false),
   readerTarget('pcapng', true),
   flowTarget(),
+  dnsTarget(),
+  tlsTarget('tls-client-hello', 1),
+  tlsTarget('tls-server-hello', 2),
+  httpTarget('http-request-head', true),
+  httpTarget('http-response-head', false),
+  appTarget('app-dns', 53, 17, [53]),
+  appTarget('app-tls', 443, 6, [443]),
+  appTarget('app-http', 80, 6, [80, 8080]),
 ];
 
 export function findTarget(name: string): FuzzTarget | undefined {
