@@ -35,7 +35,7 @@ export interface Observation {
 export class BlockCoverage {
   readonly #session = new Session();
   readonly #include: string;
-  /** Block key (script, start, end) → dense index. */
+  /** Block key (script, start offset) → dense index. */
   readonly #index = new Map<string, number>();
 
   /** Starts coverage; call before the code under test is imported. `include` filters script URLs. */
@@ -58,7 +58,9 @@ export class BlockCoverage {
         if (ranges[0] === undefined || ranges[0].count === 0) continue;
         for (const r of ranges) {
           if (r.count === 0) continue;
-          const key = `${script.scriptId}:${r.startOffset}:${r.endOffset}`;
+          // By start only: V8 merges a range into its parent or its neighbour when their counts are equal,
+          // which moves end offsets around but leaves the start of every range it still reports.
+          const key = `${script.scriptId}:${r.startOffset}`;
           let i = this.#index.get(key);
           if (i === undefined) {
             i = this.#index.size;
