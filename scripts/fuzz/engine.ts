@@ -194,10 +194,11 @@ export async function fuzz(target: FuzzTarget, coverage: BlockCoverage, o: FuzzO
     const size = o.batchSize ?? Math.min(MAX_BATCH, Math.max(MIN_BATCH, Math.round((4 * takeMs) / runMs)));
     const batchStart = performance.now();
     for (let k = 0; k < size && iterations < maxIterations; k++) {
-      // Half the time a parent found by guidance: they are few among the seeds, and where the new paths are.
+      // A parent found by guidance at least a tenth of the time: among hundreds of seeds they would be
+      // rare. More than that starved deeper paths (found inputs are often early exits on error paths).
       const found = corpus.length - seeds.length;
       const pick =
-        found > 0 && rand() < 0.5
+        found > 0 && rand() < 0.1
           ? seeds.length + Math.floor(rand() * found)
           : Math.floor(rand() * corpus.length);
       const parent = corpus[pick]!;

@@ -3,6 +3,7 @@
  * parser (see README, Fuzzing). Crash inputs are minimised into test/fuzz-regressions/<target>/, which
  * test/fuzz-regressions.test.ts replays.
  */
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { BlockCoverage } from './coverage.js';
@@ -22,7 +23,7 @@ const program = new Command('fuzz')
   .option('--seconds <n>', 'how long to run', int, 60)
   .option('--seed <n>', 'PRNG seed', int, 1)
   .option('--unguided', 'mutate the seeds only, without coverage feedback (for comparison)')
-  .option('--compare', 'run unguided, then guided, for the same time each, and print both')
+  .option('--compare', 'run unguided, then guided, each for the same time in its own process')
   .option('--batch <n>', 'mutants per coverage take (default: sized to the take cost)', int)
   .option('--hang-ms <n>', 'no progress for this long is a hang (the process is killed)', int, 10_000)
   .option('--list', 'list the targets')
@@ -52,6 +53,17 @@ if (target === undefined) {
   process.exit(2);
 }
 
+if (opts.compare === true) {
+  // Each mode in a fresh process: code that runs once per process (lazy setup) would count for the first only.
+  const args = process.argv.slice(1).filter((a) => a !== '--compare');
+  let status = 0;
+  for (const mode of [['--unguided'], []]) {
+    const child = spawnSync(process.execPath, [...process.execArgv, ...args, ...mode], { stdio: 'inherit' });
+    status ||= child.status ?? 1;
+  }
+  process.exit(status);
+}
+
 const crashDir = join(REPO_ROOT, 'test', 'fuzz-regressions');
 const watchdog = new Watchdog(opts.hangMs, join(crashDir, target.name));
 const print = (r: FuzzResult, mode: string): void => {
@@ -63,20 +75,16 @@ const print = (r: FuzzResult, mode: string): void => {
   for (const c of r.crashes)
     process.stdout.write(`  ${c.kind}: ${c.message} (${c.input.length} bytes) → ${c.file}\n`);
 };
-const modes = opts.compare === true ? [false, true] : [opts.unguided !== true];
-let crashed = false;
-for (const guided of modes) {
-  const result = await fuzz(target, coverage, {
-    seconds: opts.seconds,
-    seed: opts.seed,
-    guided,
-    ...(opts.batch === undefined ? {} : { batchSize: opts.batch }),
-    crashDir,
-    beforeRun: (input) => watchdog.beforeRun(input),
-  });
-  print(result, guided ? 'guided' : 'unguided');
-  crashed ||= result.crashes.length > 0;
-}
+const guided = opts.unguided !== true;
+const result = await fuzz(target, coverage, {
+  seconds: opts.seconds,
+  seed: opts.seed,
+  guided,
+  ...(opts.batch === undefined ? {} : { batchSize: opts.batch }),
+  crashDir,
+  beforeRun: (input) => watchdog.beforeRun(input),
+});
+print(result, guided ? 'guided' : 'unguided');
 await watchdog.close();
 coverage.close();
-process.exitCode = crashed ? 1 : 0;
+process.exitCode = result.crashes.length > 0 ? 1 : 0;
