@@ -10,7 +10,9 @@ const layerRules = [
   { folder: 'store', forbidden: ['capture', 'decode', 'flow', 'app', 'detect', 'cli'] },
   { folder: 'flow', forbidden: ['capture', 'app', 'detect', 'store', 'cli'] },
   { folder: 'app', forbidden: ['capture', 'detect', 'store', 'cli'] },
-  { folder: 'schema', forbidden: ['capture', 'decode', 'flow', 'app', 'detect', 'store', 'cli'] },
+  // Detectors see events and schema types, never decoder, flow-table or parser internals (STYLE.md E8).
+  { folder: 'detect', forbidden: ['capture', 'decode', 'flow', 'app', 'store', 'cli', 'present', 'server'] },
+  { folder: 'schema', forbidden: ['capture', 'decode', 'flow', 'app', 'detect', 'store', 'cli', 'present'] },
   { folder: 'present', forbidden: ['cli'] },
   // Exporters see records (schema) and protocol tables of flow/, as the store does, never the packet path.
   { folder: 'export', forbidden: ['capture', 'decode', 'app', 'detect', 'store', 'present', 'cli'] },

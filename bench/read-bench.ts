@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: packets/s and peak memory of `nta read` on the deterministic 2M-packet capture, beside
- * tcpdump, tshark and the original Scapy approach measured in the same run (ratios matter: the machines
+ * tcpdump, tshark, the flow exporters softflowd and argus (when installed: `apt-get install softflowd
+ * argus-server`) and the original Scapy approach measured in the same run (ratios matter: the machines
  * are noisy). Usage: node dist/bench/read-bench.js [--capture F] [--runs N] [--skip-scapy]
  */
 import { spawnSync } from 'node:child_process';
@@ -73,11 +74,46 @@ const nta = (name: string, flags: string, withDb: boolean): Measurement =>
     `${withDb ? `rm -f ${q(db)}*; ` : ''}node ${q(NTA)} read -q --no-chart ${flags} ${q(capture)} 2>/dev/null`,
     packets,
   );
-results.push(nta('nta read -q --no-db --no-flows (decode only)', '--no-db --no-flows', false));
-results.push(nta('nta read -q --db FILE --no-flows (traffic table)', `--no-flows --db ${q(db)}`, true));
-results.push(nta('nta read -q --no-db (decode + flow table)', '--no-db', false));
-results.push(nta('nta read -q --db FILE (traffic + flows tables)', `--db ${q(db)}`, true));
+results.push(
+  nta('nta read -q --no-db --no-flows --no-detect (decode only)', '--no-db --no-flows --no-detect', false),
+);
+results.push(
+  nta(
+    'nta read -q --db FILE --no-flows --no-detect (traffic table)',
+    `--no-flows --no-detect --db ${q(db)}`,
+    true,
+  ),
+);
+results.push(nta('nta read -q --no-db --no-detect (decode + flow table)', '--no-db --no-detect', false));
+results.push(nta('nta read -q --no-db (decode + flow table + detection)', '--no-db', false));
+results.push(nta('nta read -q --db FILE (traffic, flows and alerts tables)', `--db ${q(db)}`, true));
+results.push(
+  nta('nta read -q --db FILE --no-packets (flows + metadata)', `--no-packets --db ${q(db)}`, true),
+);
 removeDb();
+// Flow exporters written in C, the flows issue's yardstick for --no-packets; skipped when not installed.
+const installed = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+if (installed('softflowd')) {
+  // Exports to a loopback port nobody listens on: the datagrams are dropped, the work is done.
+  results.push(
+    measure(
+      'softflowd -r F (flows to NetFlow)',
+      `softflowd -d -r ${q(capture)} -n 127.0.0.1:9 > /dev/null 2>&1`,
+      packets,
+    ),
+  );
+}
+if (installed('argus')) {
+  results.push(
+    measure(
+      'argus -r F -w /dev/null',
+      `argus -r ${q(capture)} -w /dev/null 2>/dev/null`,
+      packets,
+      1,
+      'ends on a 1 s timer',
+    ),
+  );
+}
 results.push(
   measure(
     'tshark -T fields ip.src ip.dst ip.proto',

@@ -14,6 +14,9 @@ import { ConnRecorder, EndpointText } from './flow/record.js';
 import { AppDispatcher, type AppStats } from './app/dispatch.js';
 import type { AppLogSink } from './app/context.js';
 import { ProtocolCounts } from './present/protocol-counts.js';
+import type { DetectionEngine } from './detect/engine.js';
+import { toAlertLog } from './detect/suppress.js';
+import { macValue } from './detect/addr-key.js';
 
 /** Rows handed to the store per transaction. */
 const RECORDS_PER_WRITE = 8192;
@@ -63,10 +66,14 @@ export interface ReadOptions {
    * set, such as a duration) stops the read; the capture row says `interrupted` or `complete`.
    */
   readonly shouldStop?: () => StopReason | null;
+  /** Per-packet `traffic` rows (on by default); false stores flows and metadata only. */
+  readonly packets?: boolean;
   /** Flow tracking and application metadata (on by default): table options, or false to turn both off. */
   readonly flows?: FlowTableOptions | false;
   /** Receives every finished flow record (in addition to the store). */
   readonly onFlow?: (log: ConnLog) => void;
+  /** Detection: packets, ARP and finished flows go to the engine; its alerts to the store. */
+  readonly detect?: DetectionEngine | undefined;
   /** Receives every dns/tls/http record (in addition to the store). */
   readonly onAppLog?: AppLogSink;
 }
@@ -128,12 +135,19 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
   const recorder = new ConnRecorder(endpoints);
   const onFlow = opts.onFlow;
   const onAppLog = opts.onAppLog;
-  const wantLogs = store !== undefined || onFlow !== undefined;
+  const detect = opts.detect;
+  const detectPackets = detect?.wantsPackets === true;
+  const detectArp = detect?.wantsArp === true;
+  const detectFlows = detect?.wantsFlows === true;
+  const detectDomains = detect?.wantsDomains === true;
+  const wantLogs = store !== undefined || onFlow !== undefined || detectFlows;
+  const logPackets = store !== undefined && opts.packets !== false;
   const app =
     opts.flows === false
       ? undefined
       : new AppDispatcher((stream, log) => {
           onAppLog?.(stream, log);
+          if (detectDomains) detect!.appLog(stream, log);
           if (store !== undefined) unstored[stream].push(log);
         }, endpoints);
   const flows =
@@ -144,6 +158,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
           if (!wantLogs) return;
           const log = recorder.toConnLog(f);
           onFlow?.(log);
+          if (detectFlows) detect!.flow(log);
           if (store !== undefined) unstored.flows.push(log);
         }, opts.flows);
   observer?.started?.({ flows: flows?.stats ?? null });
@@ -155,6 +170,13 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
       unstored[stream] = [];
     }
   };
+  const flushAlerts = (captureId: number | undefined): void => {
+    if (detect === undefined) return;
+    const changed = detect.drainChanged();
+    if (changed.length > 0 && store !== undefined && captureId !== undefined)
+      store.writeAlerts(changed.map(toAlertLog), captureId);
+  };
+  let clock = 0;
 
   for (const input of opts.inputs) {
     if (packets >= maxPackets || stopped) break;
@@ -212,6 +234,19 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
           decoder.decode(data, off, off + batch.caplen[i]!, linkType, decoded, batch.wireLen[i]!);
           srcBytes += batch.wireLen[i]!;
           observer?.packet(batch, i, decoded);
+          if (batch.hasTs[i] === 1) clock = batch.tsSec[i]! + batch.tsNsec[i]! * 1e-9;
+          if (detectPackets && (decoded.network === Network.IPv4 || decoded.network === Network.IPv6))
+            detectPacket(detect!, batch, i, decoded, clock);
+          else if (detectArp && decoded.network === Network.ARP && decoded.l3Off >= 0)
+            detect!.arp(
+              data,
+              decoded.l3Off,
+              off + batch.caplen[i]!,
+              clock,
+              batch.frame[i]!,
+              decoded.macSrcOff,
+              decoded.macDstOff,
+            );
           if (linkType !== lastLinkType) {
             linkTypes.add(linkType);
             lastLinkType = linkType;
@@ -228,7 +263,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
             );
             if (flow !== undefined && flow !== null)
               app!.packet(data, decoded, flow, flows!.isOrig, batch.tsSec[i]!, batch.tsNsec[i]!);
-            if (store !== undefined) {
+            if (logPackets) {
               pushRecord(records, batch, i, decoded);
               if (records.full) await flush();
             }
@@ -250,6 +285,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
         } else {
           flushLogs(captureId, LOGS_PER_WRITE);
         }
+        flushAlerts(captureId);
         const pending = observer?.batchDone();
         if (pending instanceof Promise) await pending;
         if (packets >= maxPackets) break;
@@ -275,6 +311,8 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
     // Flows end with their capture: each is stored against the capture it came from.
     flows?.flush();
     flushLogs(captureId, 0);
+    detect?.finish();
+    flushAlerts(captureId);
     bytes += srcBytes;
     ipPackets += srcIp;
     const after = decoder.counters();
@@ -324,6 +362,34 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
     sources,
     interrupted,
   };
+}
+
+/** Fills the engine's reused packet event from the decoded frame and runs the packet detectors. */
+function detectPacket(
+  detect: DetectionEngine,
+  batch: PacketBatch,
+  i: number,
+  d: DecodedPacket,
+  ts: number,
+): void {
+  const ev = detect.packetEvent;
+  const data = batch.data;
+  ev.ts = ts;
+  ev.frame = batch.frame[i]!;
+  ev.proto = d.ipProto;
+  ev.srcPort = d.srcPort;
+  ev.dstPort = d.dstPort;
+  ev.tcpFlags = d.tcpFlags;
+  ev.icmpType = d.icmpType;
+  ev.icmpCode = d.icmpCode;
+  ev.length = batch.wireLen[i]!;
+  ev.fragment = d.fragOffset !== 0;
+  ev.macSrc = d.macSrcOff >= 0 ? macValue(data, d.macSrcOff) : -1;
+  ev.data = data;
+  ev.payloadOff = d.payloadOff;
+  ev.payloadEnd = d.payloadEnd;
+  detect.setAddresses(data, d.srcOff, d.dstOff, d.network === Network.IPv6);
+  detect.packet();
 }
 
 function pushRecord(rec: TrafficRecords, batch: PacketBatch, i: number, d: DecodedPacket): void {

@@ -335,6 +335,36 @@ test(
 );
 
 test(
+  'detection runs on live capture: connections to 30 closed ports are a vertical scan',
+  { timeout: 30_000 },
+  async () => {
+    const db = join(work, 'scan.db');
+    const connectClosed = (port: number): Promise<void> =>
+      new Promise((resolve) => {
+        const c = createConnection(port, '127.0.0.1');
+        c.on('error', () => resolve()); // ECONNREFUSED: SYN answered by RST
+        c.on('connect', () => {
+          c.destroy();
+          resolve();
+        });
+      });
+    const r = await capture(
+      ['-i', 'lo', '-q', '-f', 'tcp portrange 47000-47099', '-c', '60', '--db', db, '--no-chart'],
+      async () => {
+        for (let p = 47000; p < 47030; p++) await connectClosed(p);
+      },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const rows = dbRows<{ type: string; src_ip: string; dst_ip: string }>(
+      db,
+      'SELECT type, src_ip, dst_ip FROM alerts',
+    );
+    assert.deepEqual(rows, [{ type: 'port_scan_vertical', src_ip: '127.0.0.1', dst_ip: '127.0.0.1' }]);
+    assert.match(r.stderr, /^Alerts: 1 \(port_scan_vertical 1\)$/m);
+  },
+);
+
+test(
   '--ipfix exports the flows of a live capture to a collector on loopback',
   { timeout: 30_000 },
   async () => {

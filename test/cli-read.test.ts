@@ -2,7 +2,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
@@ -291,4 +299,27 @@ test('read fills the dns, tls and http tables and says how many records it made;
   assert.equal(nta(['read', '-q', '--no-chart', '--no-flows', '--db', off, ...captures]).status, 0);
   for (const table of ['flows', 'dns', 'tls', 'http'])
     assert.deepEqual(dbRows(off, `SELECT count(*) AS n FROM ${table}`), [{ n: 0 }], table);
+});
+
+test('--no-packets stores flows and metadata without a traffic row per packet', () => {
+  const db = join(work, 'no-packets.db');
+  const r = nta(['read', '-q', '--no-packets', '--no-chart', '--db', db, HTTP]);
+  assert.equal(r.status, 0, r.stderr);
+  const count = (table: string): number =>
+    dbRows<{ n: number }>(db, `SELECT COUNT(*) AS n FROM ${table}`)[0]!.n;
+  assert.equal(count('traffic'), 0);
+  assert.equal(count('flows'), 1);
+  assert.equal(count('http'), 1);
+  const [cap] = dbRows<{ packets: number; ip_packets: number }>(
+    db,
+    'SELECT packets, ip_packets FROM captures',
+  );
+  assert.deepEqual(cap, { packets: 14, ip_packets: 14 }, 'the capture row still counts every packet');
+  const both = nta(['read', '--no-packets', '--no-flows', '--db', join(work, 'nothing.db'), HTTP]);
+  assert.equal(both.status, 2);
+  assert.equal(
+    both.stderr,
+    'nta: --no-packets with --no-flows leaves nothing to store; use --no-db to decode only\n',
+  );
+  assert.equal(existsSync(join(work, 'nothing.db')), false);
 });

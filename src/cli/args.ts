@@ -1,3 +1,5 @@
+import { NtaError } from '../core/errors.js';
+import { isPostgresUrl } from '../store/postgres/connect.js';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { RingOptions } from '../capture/ring-writer.js';
 import { parseIpfixTarget, type IpfixTarget } from '../export/ipfix/exporter.js';
@@ -25,27 +27,76 @@ export interface OutputFlags {
   chart: boolean;
   open?: boolean;
   flows: boolean;
+  packets: boolean;
+  sensor?: string;
+  retention?: number;
   status: boolean;
+  detect: boolean;
+  homeNet: string[];
+  blocklist: string[];
+  config?: string;
+  eve?: string;
   ipfix?: IpfixTarget;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** Refuses output flags that contradict each other, before anything is opened or created. */
+export function checkOutputFlags(flags: OutputFlags): void {
+  if (!flags.packets && !flags.flows && flags.db !== false) {
+    throw new NtaError(
+      'NTA_ERR_USAGE',
+      '--no-packets with --no-flows leaves nothing to store; use --no-db to decode only',
+    );
+  }
 }
 
 export function addOutputOptions(cmd: Command): Command {
   return cmd
-    .option('--db <path>', 'SQLite database to log into', DEFAULT_DB_PATH)
+    .option('--db <path>', 'SQLite database file, or postgres://user@host/db, to log into', DEFAULT_DB_PATH)
     .option('--no-db', 'decode only; store nothing')
     .option('-q, --quiet', 'no line per packet')
     .addOption(new Option('-c, --count <n>', 'stop after n packets').argParser(positiveInt))
     .option('--json', 'print the end summary as one JSON object on stdout (implies -q)')
     .option('--no-flows', 'log packets only: no flow tracking, no flows, dns, tls or http rows')
+    .option('--no-packets', 'log flows and metadata only: no row per packet in the traffic table')
     .option('--no-status', 'no live status area on the terminal (shown with -q, or when stdout is not it)')
     .option('--no-chart', 'do not write the protocol chart beside the database at the end')
     .option('--open', "open the chart with the desktop's image viewer")
+    .option('--no-detect', 'no detection: no alerts')
+    .addOption(
+      new Option('--home-net <cidr>', 'home network (repeatable; default RFC 1918, ULA, link-local, CGNAT)')
+        .argParser(collect)
+        .default([]),
+    )
+    .addOption(
+      new Option('--blocklist <file>', 'address/CIDR/domain blocklist file (repeatable)')
+        .argParser(collect)
+        .default([]),
+    )
+    .option('--config <file>', 'detection settings (YAML): home networks, thresholds, allowlist, blocklists')
+    .option('--eve <file>', 'also append alerts to this EVE-style JSON lines file')
     .addOption(
       new Option(
         '--ipfix <host:port>',
         'export every finished flow as IPFIX over UDP to this collector',
       ).argParser(ipfixTarget),
+    )
+    .option('--sensor <name>', 'PostgreSQL: the sensor name stored with every row (default: the host name)')
+    .addOption(
+      new Option(
+        '--retention <days>',
+        'PostgreSQL: drop daily partitions older than this, e.g. 30d',
+      ).argParser(retentionDays),
     );
+}
+
+/** `30d` (or `30`): days of partitions to keep. */
+export function retentionDays(value: string): number {
+  const m = /^([0-9]+)d?$/.exec(value.trim());
+  const n = m === null ? NaN : Number(m[1]);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a number of days, e.g. 30d');
+  return n;
 }
 
 function ipfixTarget(value: string): IpfixTarget {
@@ -141,4 +192,10 @@ function captureIds(value: string, previous: number[] | undefined): number[] {
     return n;
   });
   return [...(previous ?? []), ...ids];
+}
+
+/** Charts and reports query SQLite only for now: a postgres:// --db gets one clear line. */
+export function requireSqlite(db: string, what: string): void {
+  if (isPostgresUrl(db))
+    throw new NtaError('NTA_ERR_USAGE', `${what} are made from SQLite databases only, not PostgreSQL yet`);
 }

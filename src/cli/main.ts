@@ -5,6 +5,8 @@ import { registerRead } from './commands/read.js';
 import { registerInterfaces } from './commands/interfaces.js';
 import { registerCapture } from './commands/capture.js';
 import { registerChart } from './commands/chart.js';
+import { registerAlerts } from './commands/alerts.js';
+import { registerDetectors } from './commands/detectors.js';
 import { registerReport } from './commands/report.js';
 import { NTA_VERSION } from './version.js';
 
@@ -19,6 +21,8 @@ const program = new Command('nta')
 registerRead(program);
 registerCapture(program);
 registerChart(program);
+registerAlerts(program);
+registerDetectors(program);
 registerReport(program);
 registerInterfaces(program);
 

@@ -6,9 +6,17 @@ import { LiveStatus } from '../present/live-status.js';
 import { combineObservers } from '../present/observers.js';
 import { PacketLinePrinter } from '../present/packet-lines.js';
 import { StatusArea, wantStatusArea } from '../present/status-area.js';
+import { isPostgresUrl } from '../store/postgres/connect.js';
 import type { Store } from '../store/store.js';
 import { IpfixExporter, type IpfixExportStats } from '../export/ipfix/exporter.js';
 import type { OutputFlags } from './args.js';
+import { DetectionEngine } from '../detect/engine.js';
+import { engineOptions } from '../detect/config.js';
+import type { AllowEntry } from '../detect/allowlist.js';
+import { ALERT_TYPES, type AlertType } from '../schema/alert.js';
+import { AlertOutputs } from '../present/alert-output.js';
+export { formatAlertCounts } from '../present/alert-output.js';
+import { listAllowlist } from '../store/sqlite/alerts-query.js';
 import { stdoutWriter, type StdoutWriter } from './stdout.js';
 
 export interface PipelineRun {
@@ -16,6 +24,44 @@ export interface PipelineRun {
   readonly out: StdoutWriter;
   /** IPFIX export counters, null without --ipfix. */
   readonly ipfix: IpfixExportStats | null;
+  /** New alerts per type; null when detection was off. */
+  readonly alerts: Record<string, number> | null;
+}
+
+export interface Detection {
+  readonly engine: DetectionEngine;
+  readonly outputs: AlertOutputs;
+}
+
+/**
+ * Builds the detection engine from the flags, the config file and the allowlist kept in the database, or
+ * returns undefined with --no-detect. Configuration errors surface here, before any packet is read.
+ */
+export function setUpDetection(flags: OutputFlags): Detection | undefined {
+  if (!flags.detect) return undefined;
+  const allow: AllowEntry[] =
+    flags.db === false
+      ? []
+      : listAllowlist(flags.db).map((r) => ({
+          type: (ALERT_TYPES as readonly string[]).includes(r.type ?? '') ? (r.type as AlertType) : undefined,
+          src: r.src ?? undefined,
+          dst: r.dst ?? undefined,
+          port: r.port ?? undefined,
+          domain: r.domain ?? undefined,
+          comment: r.comment,
+        }));
+  const opts = engineOptions({
+    config: flags.config,
+    homeNets: flags.homeNet,
+    blocklists: flags.blocklist,
+    allow,
+  });
+  const outputs = new AlertOutputs({
+    console: flags.quiet !== true && flags.json !== true,
+    evePath: flags.eve,
+  });
+  const engine = new DetectionEngine({ ...opts, onAlert: (a, isNew) => outputs.alert(a, isNew) });
+  return { engine, outputs };
 }
 
 /**
@@ -43,10 +89,12 @@ export async function runPipeline(
     limitReached?: () => boolean;
     /** Size of all input files together, when known: the status shows a progress bar and ETA. */
     inputBytes?: number | undefined;
+    detection?: Detection | undefined;
     /** Receives every finished flow (see openIpfix); closed at the end, whatever happens. */
     ipfix?: IpfixExporter | undefined;
   } = {},
 ): Promise<PipelineRun> {
+  const detection = options.detection;
   const out = stdoutWriter();
   const quiet = flags.quiet === true || flags.json === true;
   const status =
@@ -74,6 +122,8 @@ export async function runPipeline(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  if (area !== undefined && detection !== undefined)
+    detection.outputs.consoleWrite = (t) => area.printAbove(t);
   area?.start();
   const ipfix = options.ipfix;
   try {
@@ -82,6 +132,8 @@ export async function runPipeline(
       store,
       maxPackets: flags.count,
       ...(flags.flows ? {} : { flows: false as const }),
+      detect: detection?.engine,
+      ...(flags.packets ? {} : { packets: false }),
       ...(ipfix === undefined ? {} : { onFlow: ipfix.add }),
       observer: combineObservers([quiet ? undefined : new PacketLinePrinter(out.write), status]),
       shouldStop: (): StopReason | null => {
@@ -89,9 +141,15 @@ export async function runPipeline(
         return options.limitReached?.() === true ? 'limit' : null;
       },
     });
-    return { summary, out, ipfix: (await ipfix?.close()) ?? null };
+    return {
+      summary,
+      out,
+      alerts: detection === undefined ? null : { ...detection.engine.counts },
+      ipfix: (await ipfix?.close()) ?? null,
+    };
   } finally {
     area?.stop();
+    detection?.outputs.close();
     await ipfix?.close();
     await store?.close();
     process.off('SIGINT', onSignal);
@@ -110,6 +168,10 @@ export async function writeEndChart(
   flags: OutputFlags,
 ): Promise<string | null> {
   if (store === undefined || !flags.chart) return null;
+  if (isPostgresUrl(store.path)) {
+    process.stderr.write('nta: no chart: charts are drawn from SQLite databases only (use --no-chart)\n');
+    return null;
+  }
   if (summary.rowsStored === 0) {
     process.stderr.write('nta: no chart: no IP packets were stored\n');
     return null;

@@ -4,6 +4,7 @@
  */
 export const NTA_ERROR_CODES = [
   'NTA_ERR_USAGE',
+  'NTA_ERR_CONFIG',
   'NTA_ERR_IO',
   'NTA_ERR_CAPTURE_FORMAT',
   'NTA_ERR_CAPTURE_CORRUPT',
@@ -22,7 +23,7 @@ export class NtaError extends Error {
   }
 }
 
-/** Exit statuses: 2 for bad usage (as getopt-style tools do), 1 for everything else that failed. */
+/** Exit statuses: 2 for bad usage or configuration (as getopt-style tools do), 1 for everything else that failed. */
 export function exitCodeFor(err: NtaError): number {
-  return err.code === 'NTA_ERR_USAGE' ? 2 : 1;
+  return err.code === 'NTA_ERR_USAGE' || err.code === 'NTA_ERR_CONFIG' ? 2 : 1;
 }

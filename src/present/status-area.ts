@@ -34,6 +34,13 @@ export class StatusArea {
     this.#lines = lines.length;
   }
 
+  /** Writes `text` (whole lines) above the block, which is then drawn again below it. */
+  printAbove(text: string): void {
+    this.#stream.write(this.#erase() + text);
+    this.#lines = 0;
+    if (this.#timer !== undefined) this.draw();
+  }
+
   /** Stops redrawing and removes the block, so what is written next (the summary) starts where it was. */
   stop(): void {
     clearInterval(this.#timer);

@@ -1,4 +1,5 @@
 import type { CaptureEnd, CaptureStart } from '../schema/captures.js';
+import type { AlertLog } from '../schema/alert.js';
 import type { LogOf, LogStream } from '../schema/streams.js';
 import type { TrafficRecords } from '../schema/traffic.js';
 
@@ -20,6 +21,8 @@ export interface Store {
    * afterwards. Returns at once; the write happens in order with the traffic batches.
    */
   writeLogs<S extends LogStream>(stream: S, logs: LogOf<S>[], captureId: number): void;
+  /** New and updated alerts (rows are upserted by alert id); returns at once, written in order. */
+  writeAlerts(alerts: AlertLog[], captureId: number): void;
   /** Finalizes the `captures` row once every row written before it is stored. */
   finishCapture(captureId: number, end: CaptureEnd): Promise<void>;
   close(): Promise<void>;

@@ -11,9 +11,11 @@ import { TapSource } from '../../capture/live/tap-source.js';
 import { CaptureFileWriter } from '../../capture/ring-writer.js';
 import type { PacketSource } from '../../capture/packet-batch.js';
 import { formatIpfixSummary, formatSummary } from '../../present/summary.js';
-import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
+import { openStore } from '../../store/open-store.js';
+import type { Store } from '../../store/store.js';
 import {
   addOutputOptions,
+  checkOutputFlags,
   addWriteOptions,
   positiveInt,
   positiveNumber,
@@ -21,7 +23,14 @@ import {
   type OutputFlags,
   type WriteFlags,
 } from '../args.js';
-import { openIpfix, runPipeline, writeEndChart, type PipelineRun } from '../run-pipeline.js';
+import {
+  formatAlertCounts,
+  openIpfix,
+  runPipeline,
+  setUpDetection,
+  writeEndChart,
+  type PipelineRun,
+} from '../run-pipeline.js';
 import type { IpfixExporter } from '../../export/ipfix/exporter.js';
 import { NTA_VERSION } from '../version.js';
 
@@ -75,6 +84,7 @@ export function registerCapture(program: Command): void {
 }
 
 async function runCapture(flags: CaptureFlags): Promise<number> {
+  checkOutputFlags(flags);
   const iface = flags.interface === undefined ? defaultInterface() : resolveInterface(flags.interface);
   let maxPackets = flags.count;
   let deadline = Infinity;
@@ -83,6 +93,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
     else deadline = Math.min(deadline, stop.seconds * 1000);
   }
   const user = flags.user === undefined ? null : lookupUser(flags.user);
+  const detection = setUpDetection(flags); // a bad config or blocklist: one line, before capturing
   // Open first: no such device, no permission or a bad filter fail here, before any row is written.
   const source = await openLiveCapture({
     iface,
@@ -93,7 +104,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
     immediate: flags.immediate === true,
   });
   if (source.info.warning !== null) process.stderr.write(`nta: warning: ${source.info.warning}\n`);
-  let store: SqliteStore | undefined;
+  let store: Store | undefined;
   let writer: CaptureFileWriter | undefined;
   let ipfix: IpfixExporter | undefined;
   let input: PacketSource = source;
@@ -110,7 +121,14 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
       const limit = maxPackets === undefined ? undefined : { remaining: maxPackets };
       input = new TapSource(source, { writer, limit });
     }
-    store = flags.db === false ? undefined : await SqliteStore.open(flags.db);
+    store =
+      flags.db === false
+        ? undefined
+        : await openStore(flags.db, {
+            sensor: flags.sensor,
+            retentionDays: flags.retention,
+            onStatus: (message) => process.stderr.write(`nta: warning: ${message}\n`),
+          });
     if (user !== null) dropPrivileges(user);
   } catch (err) {
     await ipfix?.close();
@@ -133,6 +151,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
       { ...flags, count: maxPackets },
       {
         limitReached: () => Date.now() - started >= deadline,
+        detection,
         ipfix,
       },
     );
@@ -147,7 +166,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
       osDropped: source.stats.dropped,
     });
   }
-  const { summary, out, ipfix: exported } = run;
+  const { summary, out, alerts, ipfix: exported } = run;
   const result = summary.sources[0];
   if (result?.error !== null && result?.error !== undefined) process.stderr.write(`nta: ${result.error}\n`);
   const live = liveCounters(source);
@@ -155,10 +174,15 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
   const chart = await writeEndChart(store, summary, flags);
   if (flags.json === true) {
     await out.write(
-      JSON.stringify({ ...summary, live, db: store?.path ?? null, written, chart, ipfix: exported }) + '\n',
+      JSON.stringify({ ...summary, alerts, live, db: store?.path ?? null, written, chart, ipfix: exported }) +
+        '\n',
     );
   } else {
-    process.stderr.write(formatSummary(summary, store?.path) + formatLiveCounters(summary.packets, live));
+    process.stderr.write(
+      formatSummary(summary, store?.path) +
+        formatAlertCounts(alerts) +
+        formatLiveCounters(summary.packets, live),
+    );
     if (exported !== null) process.stderr.write(formatIpfixSummary(exported));
     if (written !== null)
       process.stderr.write(`${written.packets} packets written to ${written.files.join(', ')}\n`);

@@ -6,15 +6,17 @@ import { expandCaptureArgs } from '../../capture/open.js';
 import { CaptureFileWriter } from '../../capture/ring-writer.js';
 import { fileInputs, type CaptureInput } from '../../pipeline.js';
 import { formatIpfixSummary, formatSummary } from '../../present/summary.js';
-import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
+import { openStore } from '../../store/open-store.js';
+import type { Store } from '../../store/store.js';
 import {
   addOutputOptions,
+  checkOutputFlags,
   addWriteOptions,
   ringOptions,
   type OutputFlags,
   type WriteFlags,
 } from '../args.js';
-import { openIpfix, runPipeline, writeEndChart } from '../run-pipeline.js';
+import { formatAlertCounts, openIpfix, runPipeline, setUpDetection, writeEndChart } from '../run-pipeline.js';
 import { NTA_VERSION } from '../version.js';
 
 interface ReadFlags extends OutputFlags, WriteFlags {
@@ -33,8 +35,10 @@ export function registerRead(program: Command): void {
 }
 
 async function runRead(files: string[], flags: ReadFlags): Promise<number> {
+  checkOutputFlags(flags);
   const filter = flags.filter?.trim() === '' ? undefined : flags.filter;
   if (filter !== undefined) checkFileFilter(filter); // a bad filter: one line, before any file or database
+  const detection = setUpDetection(flags); // a bad config or blocklist: one line, before any file is read
   const paths = await expandCaptureArgs(files);
   const writer =
     flags.write === undefined
@@ -50,17 +54,25 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
       open: async () => new TapSource(await input.open(), { filter, writer, limit }),
     }));
   }
-  let store: SqliteStore | undefined;
+  let store: Store | undefined;
   let run: Awaited<ReturnType<typeof runPipeline>>;
   const ipfix = await openIpfix(flags);
   try {
     try {
-      store = flags.db === false ? undefined : await SqliteStore.open(flags.db);
+      store =
+        flags.db === false
+          ? undefined
+          : await openStore(flags.db, {
+              sensor: flags.sensor,
+              retentionDays: flags.retention,
+              onStatus: (message) => process.stderr.write(`nta: warning: ${message}\n`),
+            });
     } catch (err) {
       await ipfix?.close();
       throw err;
     }
     run = await runPipeline(inputs, store, flags, {
+      detection,
       inputBytes: totalFileBytes(paths),
       ipfix,
       // Waiting for stdin would not notice the stop: end the stream instead.
@@ -71,7 +83,7 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
   } finally {
     writer?.close();
   }
-  const { summary, out, ipfix: exported } = run;
+  const { summary, out, alerts, ipfix: exported } = run;
   for (const s of summary.sources) {
     if (s.error !== null)
       process.stderr.write(`nta: ${s.status === 'truncated' ? 'warning: ' : ''}${s.error}\n`);
@@ -82,10 +94,10 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
   const chart = await writeEndChart(store, summary, flags);
   if (flags.json === true) {
     await out.write(
-      JSON.stringify({ ...summary, db: store?.path ?? null, written, chart, ipfix: exported }) + '\n',
+      JSON.stringify({ ...summary, alerts, db: store?.path ?? null, written, chart, ipfix: exported }) + '\n',
     );
   } else {
-    process.stderr.write(formatSummary(summary, store?.path));
+    process.stderr.write(formatSummary(summary, store?.path) + formatAlertCounts(alerts));
     if (exported !== null) process.stderr.write(formatIpfixSummary(exported));
     if (written !== null)
       process.stderr.write(`${written.packets} packets written to ${written.files.join(', ')}\n`);

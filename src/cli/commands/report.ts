@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { writeReport } from '../../present/report/index.js';
-import { addRangeOptions, rangeFilter, type RangeFlags } from '../args.js';
+import { addRangeOptions, rangeFilter, requireSqlite, type RangeFlags } from '../args.js';
 
 interface ReportFlags extends RangeFlags {
   output?: string;
@@ -13,6 +13,7 @@ export function registerReport(program: Command): void {
   addRangeOptions(cmd)
     .option('-o, --output <file>', 'HTML file to write (default: <db name>-report.html beside the database)')
     .action(async (flags: ReportFlags) => {
+      requireSqlite(flags.db, 'reports');
       const path = await writeReport(flags.db, { ...rangeFilter(flags), out: flags.output });
       process.stdout.write(`${path}\n`);
     });

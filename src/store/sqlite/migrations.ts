@@ -182,6 +182,43 @@ export const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
       CREATE INDEX http_host ON http (host);
     `);
   },
+  // 3 → 4: `alerts` (schema/alert.ts; rows are updated in place while duplicates merge) and `allowlist`
+  // (entries made by `nta alerts mute`). Columns spelled out, frozen as shipped.
+  (db) => {
+    db.exec(`
+      CREATE TABLE alerts (
+        id TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        variant TEXT,
+        severity TEXT NOT NULL,
+        src_ip TEXT NOT NULL,
+        dst_ip TEXT,
+        dst_port INTEGER,
+        first_seen TEXT NOT NULL,
+        first_seen_us INTEGER NOT NULL,
+        last_seen TEXT NOT NULL,
+        last_seen_us INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        message TEXT NOT NULL,
+        evidence TEXT NOT NULL,
+        mitre TEXT,
+        capture_id INTEGER REFERENCES captures(id)
+      );
+      CREATE INDEX alerts_first_seen ON alerts (first_seen_us);
+      CREATE INDEX alerts_type ON alerts (type, first_seen_us);
+      CREATE TABLE allowlist (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        type TEXT,
+        src TEXT,
+        dst TEXT,
+        port INTEGER,
+        domain TEXT,
+        comment TEXT NOT NULL,
+        alert_id TEXT,
+        created_at TEXT NOT NULL
+      );
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { NtaError } from '../../core/errors.js';
 import type { CaptureEnd, CaptureStart } from '../../schema/captures.js';
+import type { AlertLog } from '../../schema/alert.js';
 import type { LogOf, LogStream } from '../../schema/streams.js';
 import { TrafficRecords } from '../../schema/traffic.js';
 import type { Store } from '../store.js';
@@ -69,6 +70,12 @@ export class SqliteStore implements Store {
   writeLogs<S extends LogStream>(stream: S, logs: LogOf<S>[], captureId: number): void {
     if (this.#failure !== undefined) throw this.#failure;
     if (logs.length > 0) this.#post({ op: 'logs', stream, logs, captureId });
+  }
+
+  /** Posts new and updated alerts (upserted by id, in order with the other writes). */
+  writeAlerts(alerts: AlertLog[], captureId: number): void {
+    if (this.#failure !== undefined) throw this.#failure;
+    if (alerts.length > 0) this.#post({ op: 'alerts', alerts, captureId });
   }
 
   async finishCapture(captureId: number, end: CaptureEnd): Promise<void> {

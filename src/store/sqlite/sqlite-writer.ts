@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { CaptureEnd, CaptureStart } from '../../schema/captures.js';
+import type { AlertLog } from '../../schema/alert.js';
 import { LOG_STREAMS, type LogStream } from '../../schema/streams.js';
+import { AlertsWriter } from './alerts-writer.js';
 import type { TrafficRecords } from '../../schema/traffic.js';
 import { openSqlite, type SqliteDb } from './database.js';
 import { LogWriter } from './log-writer.js';
@@ -11,6 +13,7 @@ export class SqliteWriter {
   readonly #db: SqliteDb;
   readonly #traffic: TrafficWriter;
   readonly #logs: Record<LogStream, LogWriter>;
+  readonly #alerts: AlertsWriter;
   readonly #insertCapture: Database.Statement;
   readonly #finishCapture: Database.Statement;
 
@@ -20,6 +23,7 @@ export class SqliteWriter {
     const db = this.#db;
     const writer = (s: LogStream): LogWriter => new LogWriter(db, s, LOG_STREAMS[s]);
     this.#logs = { flows: writer('flows'), dns: writer('dns'), tls: writer('tls'), http: writer('http') };
+    this.#alerts = new AlertsWriter(db);
     this.#insertCapture = this.#db.prepare(
       `INSERT INTO captures (source, format, status, started_at) VALUES (@source, @format, 'running', @startedAt)`,
     );
@@ -41,6 +45,10 @@ export class SqliteWriter {
 
   writeLogs(stream: LogStream, logs: readonly object[], captureId: number): void {
     this.#logs[stream].write(logs, captureId);
+  }
+
+  writeAlerts(alerts: readonly AlertLog[], captureId: number): void {
+    this.#alerts.write(alerts, captureId);
   }
 
   finishCapture(captureId: number, end: CaptureEnd): void {

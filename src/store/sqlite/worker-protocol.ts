@@ -1,5 +1,6 @@
 import type { NtaErrorCode } from '../../core/errors.js';
 import type { CaptureEnd, CaptureStart } from '../../schema/captures.js';
+import type { AlertLog } from '../../schema/alert.js';
 import type { LogStream } from '../../schema/streams.js';
 
 /** Messages to the SQLite worker. Requests with a `seq` get exactly one reply carrying that `seq`. */
@@ -8,6 +9,7 @@ export type ToWorker =
   | { op: 'startCapture'; seq: number; start: CaptureStart }
   | { op: 'traffic'; buffer: ArrayBuffer; capacity: number; count: number; captureId: number }
   | { op: 'logs'; stream: LogStream; logs: object[]; captureId: number }
+  | { op: 'alerts'; alerts: AlertLog[]; captureId: number }
   | { op: 'finishCapture'; seq: number; captureId: number; end: CaptureEnd }
   | { op: 'close'; seq: number };
 

@@ -29,11 +29,11 @@ function fail(seq: number | null, err: unknown): void {
 }
 
 port.on('message', (msg: ToWorker) => {
-  const seq = msg.op === 'traffic' || msg.op === 'logs' ? null : msg.seq;
+  const seq = msg.op === 'traffic' || msg.op === 'logs' || msg.op === 'alerts' ? null : msg.seq;
   if (failed && msg.op !== 'close') {
     if (msg.op === 'traffic')
       send({ op: 'records', buffer: msg.buffer, capacity: msg.capacity }, [msg.buffer]);
-    else if (msg.op === 'logs') return;
+    else if (msg.op === 'logs' || msg.op === 'alerts') return;
     else
       send({
         op: 'error',
@@ -64,6 +64,9 @@ port.on('message', (msg: ToWorker) => {
       }
       case 'logs':
         writer!.writeLogs(msg.stream, msg.logs, msg.captureId);
+        break;
+      case 'alerts':
+        writer!.writeAlerts(msg.alerts, msg.captureId);
         break;
       case 'finishCapture':
         writer!.finishCapture(msg.captureId, msg.end);

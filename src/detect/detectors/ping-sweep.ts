@@ -1,0 +1,159 @@
+/**
+ * ping_sweep: one source probes many addresses for liveness: ICMP/ICMPv6 echo requests, ARP requests
+ * (keyed by the sender MAC), or bare TCP ACKs to one port from one source port (nmap -PA).
+ * TCP SYN sweeps are reported as port_scan_horizontal.
+ */
+import { addrText, macText, type AddrKey } from '../addr-key.js';
+import { boundedSet, defineDetector } from '../detector.js';
+import { TcpFlags } from '../events.js';
+import { CappedSet, round6 } from '../window.js';
+
+interface Sweep {
+  start: number;
+  firstFrame: number;
+  last: number;
+  lastFrame: number;
+  targets: CappedSet<AddrKey>;
+  nextAlert: number;
+  /** Targets when last reported (0: not yet), and how to report again. */
+  reported: number;
+  variant: string;
+  src: string;
+  extra: Record<string, unknown>;
+}
+
+/** As for ACK scans: above this port, bare ACKs are mostly servers answering clients. */
+const ACK_PROBE_MAX_PORT = 32767;
+const IPPROTO_ICMP = 1;
+const IPPROTO_ICMPV6 = 58;
+
+export const pingSweep = defineDetector({
+  id: 'ping_sweep',
+  description: 'One source probes many hosts for liveness (icmp, arp, tcp_ack)',
+  subscribes: ['packet', 'arp'],
+  defaults: { min_hosts: 20, window_s: 60 },
+  docs: {
+    min_hosts: 'distinct addresses probed before alerting (then at each doubling)',
+    window_s: 'seconds over which probes are counted (tumbling, from the first probe)',
+  },
+  create(cfg, ctx) {
+    const icmp = new Map<AddrKey, Sweep>();
+    /** source → (source port, destination port) → sweep */
+    const ack = new Map<AddrKey, Map<number, Sweep>>();
+    const arp = new Map<number, Sweep>();
+    const probe = <K>(
+      sweeps: Map<K, Sweep>,
+      key: K,
+      variant: string,
+      src: AddrKey,
+      target: AddrKey,
+      ts: number,
+      frame: number,
+      extra: Record<string, unknown>,
+    ): void => {
+      let s = sweeps.get(key);
+      if (s === undefined || ts - s.start > cfg.window_s) {
+        if (s !== undefined) refresh(s);
+        s = {
+          start: ts,
+          firstFrame: frame,
+          last: ts,
+          lastFrame: frame,
+          targets: new CappedSet(),
+          nextAlert: cfg.min_hosts,
+          reported: 0,
+          variant,
+          src: addrText(src),
+          extra,
+        };
+        boundedSet(sweeps, key, s);
+      }
+      if (!s.targets.add(target)) return;
+      s.last = ts;
+      s.lastFrame = frame;
+      if (s.targets.size < s.nextAlert) return;
+      s.nextAlert *= 2;
+      raise(s, false);
+    };
+    const raise = (s: Sweep, refresh: boolean): void => {
+      const n = s.targets.size;
+      s.reported = n;
+      ctx.emit({
+        type: 'ping_sweep',
+        variant: s.variant,
+        severity: 'low',
+        src: s.src,
+        first: s.start,
+        ts: s.last,
+        message: `${s.src} probed ${n} hosts for liveness (${s.variant}) in ${(s.last - s.start).toFixed(1)} s`,
+        evidence: {
+          distinct_hosts: n,
+          sample_targets: s.targets.sample().map(addrText),
+          first_frame: s.firstFrame,
+          last_frame: s.lastFrame,
+          duration_s: round6(s.last - s.start),
+          ...s.extra,
+        },
+        mitre: 'T1018',
+        identifier: `${s.src}/${s.variant}`,
+        refresh,
+      });
+    };
+    /** Brings a reported sweep's evidence up to date. */
+    const refresh = (s: Sweep): void => {
+      if (s.reported > 0 && s.targets.size > s.reported) raise(s, true);
+    };
+    const all = (): Map<unknown, Sweep>[] => [icmp, arp, ...ack.values()] as Map<unknown, Sweep>[];
+    return {
+      packet(ev) {
+        if (ev.dstNonUnicast) return;
+        const echo =
+          (ev.proto === IPPROTO_ICMP && ev.icmpType === 8) ||
+          (ev.proto === IPPROTO_ICMPV6 && ev.icmpType === 128);
+        if (echo) {
+          probe(icmp, ev.src, 'icmp', ev.src, ev.dst, ev.ts, ev.frame, {});
+          return;
+        }
+        if (ev.tcpFlags < 0) return;
+        const f = ev.tcpFlags & 0x3f;
+        if (
+          f !== TcpFlags.ACK ||
+          ev.payloadEnd !== ev.payloadOff ||
+          ev.dstPort < 0 ||
+          ev.dstPort > ACK_PROBE_MAX_PORT ||
+          ev.srcPort <= 1023
+        )
+          return;
+        // A prober sends its ACKs from one source port; each real connection has its own, so bare ACKs
+        // of established connections never gather many hosts under one key.
+        let bySrcPort = ack.get(ev.src);
+        if (bySrcPort === undefined) {
+          bySrcPort = new Map();
+          boundedSet(ack, ev.src, bySrcPort);
+        }
+        probe(bySrcPort, ev.srcPort * 65536 + ev.dstPort, 'tcp_ack', ev.src, ev.dst, ev.ts, ev.frame, {
+          port: ev.dstPort,
+          source_port: ev.srcPort,
+        });
+      },
+      arp(ev) {
+        // Requests for another address; gratuitous ARP (sender = target) announces, it does not probe.
+        if (ev.opcode !== 1 || ev.senderIp === ev.targetIp) return;
+        probe(arp, ev.senderMac, 'arp', ev.senderIp, ev.targetIp, ev.ts, ev.frame, {
+          mac: macText(ev.senderMac),
+        });
+      },
+      sweep(now) {
+        for (const sweeps of all())
+          for (const [k, s] of sweeps) {
+            refresh(s);
+            if (now - s.start > cfg.window_s) sweeps.delete(k);
+          }
+        for (const [src, m] of ack) if (m.size === 0) ack.delete(src);
+      },
+      finish() {
+        for (const sweeps of all()) for (const s of sweeps.values()) refresh(s);
+      },
+    };
+  },
+});

@@ -1,0 +1,28 @@
+import { hostname } from 'node:os';
+import { NtaError } from '../core/errors.js';
+import { isPostgresUrl } from './postgres/connect.js';
+import { PostgresStore } from './postgres/postgres-store.js';
+import { SqliteStore } from './sqlite/sqlite-store.js';
+import type { Store } from './store.js';
+
+export interface StoreOptions {
+  /** Sensor name for shared databases; the host name when not given. */
+  readonly sensor?: string | undefined;
+  /** Days of daily partitions to keep. */
+  readonly retentionDays?: number | undefined;
+  /** PostgreSQL outage and spool messages (one line each). */
+  readonly onStatus?: ((message: string) => void) | undefined;
+}
+
+/** Opens the store `--db` names: a `postgres://` URL is a PostgreSQL database, anything else a SQLite file. */
+export async function openStore(db: string, options: StoreOptions = {}): Promise<Store> {
+  if (isPostgresUrl(db))
+    return PostgresStore.open(db, {
+      sensor: options.sensor ?? hostname(),
+      retentionDays: options.retentionDays ?? null,
+      onStatus: options.onStatus,
+    });
+  if (options.sensor !== undefined || options.retentionDays !== undefined)
+    throw new NtaError('NTA_ERR_USAGE', '--sensor and --retention need a PostgreSQL --db (postgres://…)');
+  return SqliteStore.open(db);
+}

@@ -1,0 +1,145 @@
+import { AddressTextCache } from '../../core/addr.js';
+import { TimestampFormatter } from '../../core/time.js';
+import { sqlColumns, type Field } from '../../schema/log-schema.js';
+import { ADDR_BYTES, type TrafficRecords } from '../../schema/traffic.js';
+import { IP_PROTOCOL_NAMES } from '../../schema/ip-protocols.js';
+import { dayOfMicros, dayOfSeconds } from './partitions.js';
+
+/** COPY's text format: NULL marker and the characters that must be escaped in a value. */
+const NULL = '\\N';
+const SPECIAL = /[\\\t\n\r]/g;
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** A text value for COPY (tabs, newlines and backslashes escaped). */
+export function copyText(s: string): string {
+  return s.replace(SPECIAL, (c) => ESCAPES[c]!);
+}
+
+/** The rows of one COPY, and the days they fall on (for the partitions). */
+export interface CopyBatch {
+  readonly text: string;
+  readonly rows: number;
+  readonly days: ReadonlySet<number>;
+}
+
+export const TRAFFIC_COPY_COLUMNS = [
+  'timestamp',
+  'src_ip',
+  'dst_ip',
+  'protocol',
+  'src_port',
+  'dst_port',
+  'frame',
+  'ip_proto',
+  'length',
+  'capture_id',
+  'sensor',
+  'ts',
+] as const;
+
+/** Turns binary traffic records into COPY text: the same values the SQLite traffic writer stores. */
+export class TrafficCopyFormatter {
+  readonly #time = new TimestampFormatter();
+  readonly #addr = new AddressTextCache();
+  readonly #sensor: string;
+
+  constructor(sensor: string) {
+    this.#sensor = copyText(sensor);
+  }
+
+  format(rec: TrafficRecords, captureId: number): CopyBatch {
+    const tail = `\t${Math.trunc(captureId)}\t${this.#sensor}\t`;
+    const days = new Set<number>();
+    let lastDay = NaN;
+    let text = '';
+    for (let i = 0; i < rec.count; i++) {
+      const proto = rec.ipProto[i]!;
+      const a = i * ADDR_BYTES;
+      const v6 = rec.ipVersion[i] === 6;
+      const sp = rec.srcPort[i]!;
+      const dp = rec.dstPort[i]!;
+      let ts = NULL;
+      let tsz = NULL;
+      if (rec.hasTs[i] === 1) {
+        const sec = rec.tsSec[i]!;
+        ts = this.#time.format(sec, rec.tsNsec[i]!);
+        tsz = ts + '+00';
+        const day = dayOfSeconds(sec);
+        if (day !== lastDay) days.add((lastDay = day));
+      }
+      text +=
+        ts +
+        '\t' +
+        (v6 ? this.#addr.ipv6(rec.src, a) : this.#addr.ipv4(rec.src, a)) +
+        '\t' +
+        (v6 ? this.#addr.ipv6(rec.dst, a) : this.#addr.ipv4(rec.dst, a)) +
+        '\t' +
+        (proto < 0 ? NULL : IP_PROTOCOL_NAMES[proto]!) +
+        '\t' +
+        (sp < 0 ? NULL : sp) +
+        '\t' +
+        (dp < 0 ? NULL : dp) +
+        '\t' +
+        rec.frame[i]! +
+        '\t' +
+        (proto < 0 ? NULL : proto) +
+        '\t' +
+        rec.length[i]! +
+        tail +
+        tsz +
+        '\n';
+    }
+    return { text, rows: rec.count, days };
+  }
+}
+
+/**
+ * Turns records of any log stream defined in src/schema (flows, dns, tls, http) into COPY text, in the column order of `sqlColumns(schema)` followed by capture_id and sensor. The day of the
+ * first `time` field decides the partition.
+ */
+export class LogCopyFormatter<R extends object> {
+  readonly columns: readonly string[];
+  readonly #fields: readonly (readonly [name: string, type: Field['type']])[];
+  readonly #partitionField: string;
+  readonly #time = new TimestampFormatter();
+  readonly #sensor: string;
+
+  constructor(schema: Record<string, Field>, sensor: string) {
+    this.columns = [...sqlColumns(schema), 'capture_id', 'sensor'];
+    this.#fields = Object.entries(schema).map(([name, f]) => [name, f.type] as const);
+    const timeField = this.#fields.find(([, type]) => type === 'time');
+    if (timeField === undefined) throw new Error('a log needs a time field to partition by');
+    this.#partitionField = timeField[0];
+    this.#sensor = copyText(sensor);
+  }
+
+  format(logs: readonly R[], captureId: number): CopyBatch {
+    const tail = `${Math.trunc(captureId)}\t${this.#sensor}\n`;
+    const days = new Set<number>();
+    let text = '';
+    for (const log of logs) {
+      const values = log as Record<string, unknown>;
+      for (const [name, type] of this.#fields) {
+        const v = values[name];
+        if (v === null || v === undefined) {
+          text += type === 'time' ? `${NULL}\t${NULL}\t` : `${NULL}\t`;
+        } else if (type === 'time') {
+          const us = v as number;
+          const sec = Math.floor(us / 1e6);
+          text += `${this.#time.format(sec, (us - sec * 1e6) * 1000)}\t${us}\t`;
+          if (name === this.#partitionField) days.add(dayOfMicros(us));
+        } else if (type === 'string' || type === 'addr') {
+          text += copyText(v as string) + '\t';
+        } else if (type === 'bool') {
+          text += v === true ? '1\t' : '0\t';
+        } else if (type === 'strings' || type === 'intervals') {
+          text += copyText(JSON.stringify(v)) + '\t';
+        } else {
+          text += `${v as number}\t`;
+        }
+      }
+      text += tail;
+    }
+    return { text, rows: logs.length, days };
+  }
+}
