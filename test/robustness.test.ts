@@ -14,6 +14,7 @@ import { PacketDecoder } from '../src/decode/decoder.js';
 import { DecodedPacket, Network } from '../src/decode/packet.js';
 import { openCapture } from '../src/capture/open.js';
 import { corpusCaptures } from './support/corpus.js';
+import { prng } from '../scripts/fuzz/mutate.js';
 import { FlowTable, type FlowState } from '../src/flow/table.js';
 import { EndpointText } from '../src/flow/record.js';
 import { AppDispatcher } from '../src/app/dispatch.js';
@@ -23,18 +24,6 @@ const FILE_ITERATIONS = Number(process.env['NTA_FUZZ_ITERATIONS'] ?? 3000);
 /** Captures larger than this are mutated less often: most bugs live in headers, not in bulk. */
 const SMALL_FILE = 64 * 1024;
 const LINK_TYPES = [0, 1, 9, 12, 14, 101, 105, 108, 113, 127, 228, 229, 239, 276, 147];
-
-/** mulberry32: a tiny seeded PRNG, so every run mutates the same way. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutate(src: Uint8Array, rand: () => number): Uint8Array {
   const b = new Uint8Array(src);

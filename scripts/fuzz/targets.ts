@@ -1,0 +1,383 @@
+/**
+ * The fuzz targets, one registry line each: a name, where its seeds come from and how one input runs.
+ * A target throws for a crash: an exception escaping nta, or an InvariantError for a broken invariant.
+ * Errors nta is meant to raise for bad input (NtaError from the capture readers) are not crashes.
+ */
+import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { openCapture, openCaptureStream } from '../../src/capture/open.js';
+import { NtaError } from '../../src/core/errors.js';
+import { PacketDecoder } from '../../src/decode/decoder.js';
+import { LinkType } from '../../src/decode/enums.js';
+import { DecodedPacket, Network } from '../../src/decode/packet.js';
+import { ConnRecorder } from '../../src/flow/record.js';
+import { FlowTable, type FlowState } from '../../src/flow/table.js';
+import { AppHarness } from '../../src/app/app-harness.js';
+import { DnsMessage, MAX_DNS_ANSWERS, MAX_DNS_NAME, parseDnsMessage } from '../../src/app/dns/parser.js';
+import { HttpHead, parseHttpHead } from '../../src/app/http/parser.js';
+import { ja3, ja4 } from '../../src/app/tls/fingerprint.js';
+import { ClientHello, ServerHello, parseClientHello, parseServerHello } from '../../src/app/tls/parser.js';
+import { corpusCaptures } from '../../test/support/corpus.js';
+
+export class InvariantError extends Error {
+  override readonly name = 'InvariantError';
+}
+
+export interface FuzzTarget {
+  readonly name: string;
+  /** Mutants are cut to this length: longer inputs run slower and rarely reach new code. */
+  readonly maxInput: number;
+  /** Inputs to start from, taken from the corpus. */
+  seeds(): Promise<Uint8Array[]>;
+  run(input: Uint8Array): void | Promise<void>;
+}
+
+/** Seeds per target at most. */
+const MAX_SEEDS = 400;
+/** Capture files above this size are not seeds: most bugs live in headers, not in bulk. */
+const MAX_SEED_FILE = 64 * 1024;
+
+function check(ok: boolean, what: string): void {
+  if (!ok) throw new InvariantError(what);
+}
+
+interface CorpusFrame {
+  readonly linkType: number;
+  readonly ts: number;
+  readonly bytes: Uint8Array;
+}
+
+let framesLoading: Promise<CorpusFrame[]> | undefined;
+
+/** Every frame of the corpus (once per process), with duplicates removed. */
+function corpusFrames(): Promise<CorpusFrame[]> {
+  framesLoading ??= (async () => {
+    const frames: CorpusFrame[] = [];
+    const seen = new Set<string>();
+    for (const c of corpusCaptures()) {
+      let source;
+      try {
+        source = await openCapture(c.path);
+        for await (const batch of source) {
+          for (let i = 0; i < batch.count; i++) {
+            const off = batch.offset[i]!;
+            const bytes = batch.data.slice(off, off + batch.caplen[i]!);
+            const key = `${batch.linkType[i]} ${Buffer.from(bytes).toString('latin1')}`;
+            if (seen.has(key)) continue;
+            seen.add(key);
+            frames.push({ linkType: batch.linkType[i]!, ts: batch.tsSec[i]!, bytes });
+          }
+        }
+      } catch (err) {
+        // A damaged corpus capture still gives the frames before the damage.
+        if (!(err instanceof NtaError)) throw err;
+      } finally {
+        await source?.close();
+      }
+    }
+    return frames;
+  })();
+  return framesLoading;
+}
+
+/** Up to MAX_SEEDS items spread evenly over the list, so every capture contributes. */
+function spread<T>(items: readonly T[]): T[] {
+  if (items.length <= MAX_SEEDS) return [...items];
+  const step = items.length / MAX_SEEDS;
+  return Array.from({ length: MAX_SEEDS }, (_, i) => items[Math.floor(i * step)]!);
+}
+
+const decoded = new DecodedPacket();
+const decoder = new PacketDecoder();
+
+/** Offsets the decoder hands out must lie inside the frame: the pipeline reads through them unchecked. */
+function checkDecoded(d: DecodedPacket, len: number): void {
+  const inside = (off: number, width: number): boolean => off >= 0 && off + width <= len;
+  if (d.network === Network.IPv4 || d.network === Network.IPv6) {
+    const w = d.network === Network.IPv4 ? 4 : 16;
+    check(
+      inside(d.srcOff, w) && inside(d.dstOff, w),
+      `address offsets ${d.srcOff}/${d.dstOff} outside ${len}`,
+    );
+    check(inside(d.l3Off, 1), `l3Off ${d.l3Off} outside ${len}`);
+  }
+  if (d.network === Network.ARP) check(inside(d.l3Off, 0), `arp l3Off ${d.l3Off} outside ${len}`);
+  check(d.l4Off === -1 || inside(d.l4Off, 0), `l4Off ${d.l4Off} outside ${len}`);
+  check(
+    d.payloadOff >= 0 && d.payloadOff <= d.payloadEnd && d.payloadEnd <= len,
+    `payload [${d.payloadOff}, ${d.payloadEnd}) outside ${len}`,
+  );
+  check(
+    d.macSrcOff === -1 || (inside(d.macSrcOff, 6) && inside(d.macDstOff, 6)),
+    `MAC offsets outside ${len}`,
+  );
+  check(
+    d.srcPort >= -1 && d.srcPort <= 0xffff && d.dstPort >= -1 && d.dstPort <= 0xffff,
+    'port out of range',
+  );
+  check(decoder.decodedCount <= decoder.decoded.length, 'too many layers');
+}
+
+/** The link-layer decoder for one link type: the input is one frame. */
+function decoderTarget(name: string, linkType: number): FuzzTarget {
+  return {
+    name: `decode-${name}`,
+    maxInput: 16 * 1024,
+    async seeds() {
+      const frames = await corpusFrames();
+      const own = frames.filter((f) => f.linkType === linkType);
+      // A link type the corpus lacks starts from every frame: the mutations find the header shapes.
+      return spread((own.length > 0 ? own : frames).map((f) => f.bytes));
+    },
+    run(input) {
+      decoder.decode(input, 0, input.length, linkType, decoded, input.length);
+      checkDecoded(decoded, input.length);
+      // A frame whose wire length says it was cut decodes as well, and must stay inside what was captured.
+      decoder.decode(input, 0, input.length, linkType, decoded, input.length + 1500);
+      checkDecoded(decoded, input.length);
+    },
+  };
+}
+
+async function captureSeeds(pcapng: boolean): Promise<Uint8Array[]> {
+  return corpusCaptures()
+    .filter((c) => c.isPcapng === pcapng)
+    .map((c) => new Uint8Array(readFileSync(c.path)))
+    .filter((b) => b.length <= MAX_SEED_FILE);
+}
+
+/** A capture file read from memory to the end; every frame must lie inside the batch's bytes. */
+function readerTarget(name: string, pcapng: boolean): FuzzTarget {
+  return {
+    name,
+    maxInput: 2 * MAX_SEED_FILE,
+    seeds: () => captureSeeds(pcapng),
+    async run(input) {
+      let source;
+      try {
+        source = await openCaptureStream(Readable.from([Buffer.from(input)]), 'fuzz', {
+          initialWindow: 64 * 1024,
+          batchCapacity: 64,
+        });
+        for await (const batch of source) {
+          for (let i = 0; i < batch.count; i++) {
+            const end = batch.offset[i]! + batch.caplen[i]!;
+            check(
+              end <= batch.data.length,
+              `frame ${batch.frame[i]} ends at ${end} past ${batch.data.length}`,
+            );
+            check(
+              batch.caplen[i]! <= input.length,
+              `frame ${batch.frame[i]} caplen ${batch.caplen[i]} exceeds the file`,
+            );
+          }
+        }
+      } catch (err) {
+        if (!(err instanceof NtaError)) throw err;
+      } finally {
+        await source?.close();
+      }
+    },
+  };
+}
+
+const LINK_TYPES = Object.values(LinkType);
+
+/**
+ * Packets through the decoder into a fresh flow table. Input: records of [link type index, seconds since the
+ * previous packet, 16-bit big-endian length, frame]; a cut record ends the input.
+ */
+function flowTarget(): FuzzTarget {
+  const recorder = new ConnRecorder();
+  return {
+    name: 'flow-table',
+    maxInput: 32 * 1024,
+    async seeds() {
+      const frames = await corpusFrames();
+      const seeds: Uint8Array[] = [];
+      for (let i = 0; i + 12 <= frames.length && seeds.length < MAX_SEEDS; i += 12) {
+        const parts: number[] = [];
+        for (let k = i; k < i + 12; k++) {
+          const f = frames[k]!;
+          const lt = LINK_TYPES.indexOf(f.linkType as LinkType);
+          if (lt < 0 || f.bytes.length > 2048) continue;
+          const dt = k > i ? Math.max(0, Math.min(255, f.ts - frames[k - 1]!.ts)) : 0;
+          parts.push(lt, dt, f.bytes.length >> 8, f.bytes.length & 0xff, ...f.bytes);
+        }
+        if (parts.length > 0) seeds.push(new Uint8Array(parts));
+      }
+      return seeds;
+    },
+    run(input) {
+      const ended: FlowState[] = [];
+      const table = new FlowTable((f) => ended.push(f), { uidSeed: 1, maxFlows: 64 });
+      let sec = 1_700_000_000;
+      let off = 0;
+      while (off + 4 <= input.length) {
+        const linkType = LINK_TYPES[input[off]! % LINK_TYPES.length]!;
+        sec += input[off + 1]!;
+        const len = (input[off + 2]! << 8) | input[off + 3]!;
+        off += 4;
+        const end = Math.min(off + len, input.length);
+        decoder.decode(input, off, end, linkType, decoded, len);
+        if (decoded.network === Network.IPv4 || decoded.network === Network.IPv6)
+          table.packet(input, decoded, sec, (off * 1000) % 1e9, true);
+        off = end;
+      }
+      const s = table.stats;
+      check(s.liveFlows === s.flowsCreated - s.flowsEnded, 'live flows disagree with created - ended');
+      table.flush();
+      check(
+        table.stats.liveFlows === 0 && table.stats.flowsEnded === table.stats.flowsCreated,
+        'flush left flows',
+      );
+      check(ended.length === table.stats.flowsEnded, 'onEnd calls disagree with flowsEnded');
+      for (const f of ended) {
+        check(f.origPkts + f.respPkts >= 1, `flow ${f.uid} without packets`);
+        check(f.duration >= 0, `flow ${f.uid} has negative duration`);
+        const log = recorder.toConnLog(f);
+        check(log.orig_bytes >= 0 && log.resp_bytes >= 0, `flow ${f.uid} negative orig_bytes`);
+        f.communityId();
+      }
+    },
+  };
+}
+
+/** Transport payloads of the corpus frames sent to or from one of `ports` over `ipProto`. */
+async function corpusPayloads(ipProto: number, ports: readonly number[]): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for (const f of await corpusFrames()) {
+    decoder.decode(f.bytes, 0, f.bytes.length, f.linkType, decoded, f.bytes.length);
+    if (decoded.ipProto !== ipProto || decoded.payloadEnd <= decoded.payloadOff) continue;
+    if (!ports.includes(decoded.srcPort) && !ports.includes(decoded.dstPort)) continue;
+    out.push(f.bytes.slice(decoded.payloadOff, decoded.payloadEnd));
+  }
+  return out;
+}
+
+/** TLS handshake bodies of type `type` at the start of a TCP payload (record header, handshake header). */
+async function tlsHelloBodies(type: number): Promise<Uint8Array[]> {
+  return (await corpusPayloads(6, [443, 8443, 993, 995, 465]))
+    .filter((p) => p.length > 9 && p[0] === 22 && p[5] === type)
+    .map((p) => p.subarray(9));
+}
+
+const dnsMessage = new DnsMessage();
+const clientHello = new ClientHello();
+const serverHello = new ServerHello();
+const httpHead = new HttpHead();
+
+function dnsTarget(): FuzzTarget {
+  return {
+    name: 'dns-message',
+    maxInput: 4096,
+    seeds: async () => spread(await corpusPayloads(17, [53, 5353, 5355])),
+    run(input) {
+      // Name decoding must end (a pointer loop would show as a slow input or a hang) and stay bounded.
+      if (!parseDnsMessage(input, 0, input.length, dnsMessage)) return;
+      check(dnsMessage.qname.length <= 4 * MAX_DNS_NAME, `qname of ${dnsMessage.qname.length} characters`);
+      check(dnsMessage.answers.length <= MAX_DNS_ANSWERS, `${dnsMessage.answers.length} answers`);
+      for (const a of dnsMessage.answers) check(a.length <= 4 * 1024, `answer of ${a.length} characters`);
+    },
+  };
+}
+
+function tlsTarget(name: string, type: number): FuzzTarget {
+  return {
+    name,
+    maxInput: 8192,
+    seeds: async () => spread(await tlsHelloBodies(type)),
+    run(input) {
+      if (type === 1) {
+        if (parseClientHello(input, 0, input.length, clientHello)) {
+          ja3(clientHello);
+          ja4(clientHello);
+        }
+      } else parseServerHello(input, 0, input.length, serverHello);
+    },
+  };
+}
+
+function httpTarget(name: string, isRequest: boolean): FuzzTarget {
+  return {
+    name,
+    maxInput: 8192,
+    seeds: async () =>
+      spread((await corpusPayloads(6, [80, 8080, 8000, 3128])).filter((p) => (p[0] === 0x48) !== isRequest)),
+    run(input) {
+      parseHttpHead(input, 0, input.length, isRequest, httpHead);
+    },
+  };
+}
+
+/**
+ * A conversation through decoder, flow table and app dispatcher to records: input is segments of
+ * [direction bit + milliseconds to wait, 16-bit big-endian length, payload]; TCP flows get a handshake.
+ */
+function appTarget(name: string, port: number, ipProto: number, ports: readonly number[]): FuzzTarget {
+  return {
+    name,
+    maxInput: 32 * 1024,
+    async seeds() {
+      const payloads = await corpusPayloads(ipProto, ports);
+      const seeds: Uint8Array[] = [];
+      for (let i = 0; i + 4 <= payloads.length && seeds.length < MAX_SEEDS; i += 4) {
+        const parts: number[] = [];
+        for (let k = i; k < i + 4; k++) {
+          const p = payloads[k]!;
+          parts.push(k % 2 === 0 ? 0 : 0x80, p.length >> 8, p.length & 0xff, ...p);
+        }
+        seeds.push(new Uint8Array(parts));
+      }
+      return seeds;
+    },
+    run(input) {
+      const h = new AppHarness(port);
+      if (ipProto === 6) h.handshake();
+      let off = 0;
+      while (off + 3 <= input.length) {
+        const fromClient = (input[off]! & 0x80) === 0;
+        h.wait(input[off]! & 0x7f);
+        const len = (input[off + 1]! << 8) | input[off + 2]!;
+        off += 3;
+        const payload = input.subarray(off, Math.min(off + len, input.length));
+        off += payload.length;
+        if (ipProto === 6) h.tcp(fromClient, payload);
+        else h.udp(fromClient, payload);
+      }
+      h.end();
+      for (const log of h.dns) check((log.query ?? '').length <= 4 * MAX_DNS_NAME, 'dns query too long');
+    },
+  };
+}
+
+export const TARGETS: readonly FuzzTarget[] = [
+  decoderTarget('null', LinkType.NULL),
+  decoderTarget('ethernet', LinkType.ETHERNET),
+  decoderTarget('ppp', LinkType.PPP),
+  decoderTarget('raw', LinkType.RAW),
+  decoderTarget('chdlc', LinkType.C_HDLC),
+  decoderTarget('ieee802-11', LinkType.IEEE802_11),
+  decoderTarget('loop', LinkType.LOOP),
+  decoderTarget('linux-sll', LinkType.LINUX_SLL),
+  decoderTarget('radiotap', LinkType.IEEE802_11_RADIOTAP),
+  decoderTarget('ipv4', LinkType.IPV4),
+  decoderTarget('ipv6', LinkType.IPV6),
+  decoderTarget('nflog', LinkType.NFLOG),
+  decoderTarget('linux-sll2', LinkType.LINUX_SLL2),
+  readerTarget('pcap', false),
+  readerTarget('pcapng', true),
+  flowTarget(),
+  dnsTarget(),
+  tlsTarget('tls-client-hello', 1),
+  tlsTarget('tls-server-hello', 2),
+  httpTarget('http-request-head', true),
+  httpTarget('http-response-head', false),
+  appTarget('app-dns', 53, 17, [53]),
+  appTarget('app-tls', 443, 6, [443]),
+  appTarget('app-http', 80, 6, [80, 8080]),
+];
+
+export function findTarget(name: string): FuzzTarget | undefined {
+  return TARGETS.find((t) => t.name === name);
+}
