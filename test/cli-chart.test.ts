@@ -17,7 +17,7 @@ import {
   writeChart,
   writeProtocolChart,
 } from '../src/present/charts/index.js';
-import { hostClassSql, timelineRates } from '../src/present/charts/query.js';
+import { alertCounts, hostClassSql, timelineRates } from '../src/present/charts/query.js';
 import { svgToPng } from '../src/present/charts/render.js';
 import { openSqlite } from '../src/store/sqlite/database.js';
 import { NTA, workDir } from './support/cli.js';
@@ -35,6 +35,7 @@ const TITLES = {
   timeline: 'Traffic over time',
   talkers: 'hosts by bytes',
   ports: 'service ports by packets',
+  alerts: 'alerts over time, by severity',
 } as const;
 
 function nta(args: string[]): SpawnSyncReturns<string> {
@@ -102,6 +103,22 @@ function expectedItems(type: (typeof CHART_TYPES)[number]): { pattern: RegExp; n
         'SELECT COUNT(*) FROM (SELECT src_ip FROM traffic UNION SELECT dst_ip FROM traffic)',
       );
       return { pattern: /aria-roledescription="bar"/g, n: Math.min(hosts, TOP_HOSTS) };
+    }
+    case 'alerts': {
+      // One bar per bucket and severity; together they hold every alert in the table.
+      const db = openSqlite(DB, { readonly: true });
+      try {
+        const first = one<string>('SELECT MIN(timestamp) FROM traffic');
+        const last = one<string>('SELECT MAX(timestamp) FROM traffic');
+        const rows = alertCounts(db, {}, chooseBuckets(first, last));
+        assert.equal(
+          rows.reduce((n, r) => n + r.alerts, 0),
+          one<number>('SELECT COUNT(*) FROM alerts'),
+        );
+        return { pattern: /aria-roledescription="bar"/g, n: rows.length };
+      } finally {
+        db.close();
+      }
     }
     case 'ports': {
       const ports = one<number>(

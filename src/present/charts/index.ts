@@ -2,7 +2,9 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { NtaError } from '../../core/errors.js';
 import { openSqlite, type SqliteDb } from '../../store/sqlite/database.js';
+import { SEVERITIES } from '../../schema/alert.js';
 import {
+  alertCounts,
   checkCaptureIds,
   protocolTotals,
   seriesOrder,
@@ -16,6 +18,7 @@ import {
 } from './query.js';
 import type { Size, SpecBuilder } from './render.js';
 import {
+  alertsSpec,
   formatBytes,
   formatCount,
   portsSpec,
@@ -28,7 +31,7 @@ import {
 export { parseTimeArg } from './time-arg.js';
 export type { ChartFilter } from './query.js';
 
-export const CHART_TYPES = ['protocols', 'timeline', 'talkers', 'ports'] as const;
+export const CHART_TYPES = ['protocols', 'timeline', 'talkers', 'ports', 'alerts'] as const;
 export type ChartType = (typeof CHART_TYPES)[number];
 export const CHART_FORMATS = ['png', 'svg'] as const;
 export type ChartFormat = (typeof CHART_FORMATS)[number];
@@ -133,6 +136,27 @@ export async function renderChart(
       const rows = topTalkers(db, options, TOP_HOSTS);
       build = talkersSpec(rows, ctx);
       items = rows.length;
+      break;
+    }
+    case 'alerts': {
+      const buckets = chooseBuckets(totals.first, totals.last);
+      const rows = alertCounts(db, options, buckets);
+      if (rows.length === 0)
+        throw new NtaError('NTA_ERR_STORE', `${dbName}: no alerts to chart${describeFilter(options)}`);
+      const present = new Set(rows.map((r) => r.severity));
+      const severities = [
+        ...SEVERITIES.filter((v) => present.has(v)),
+        ...[...present].filter((v) => !(SEVERITIES as readonly string[]).includes(v)),
+      ];
+      build = alertsSpec(
+        rows,
+        severities,
+        buckets,
+        bucketLabel(buckets.size),
+        timeZoneLabel(epochOf(totals.first)),
+        ctx,
+      );
+      items = severities.length;
       break;
     }
     case 'ports': {

@@ -235,3 +235,32 @@ export function topPorts(db: SqliteDb, f: ChartFilter, limit: number): PortRow[]
     )
     .all({ ...w.params, limit }) as PortRow[];
 }
+
+export interface AlertBucketRow {
+  /** Start of the bucket, ms since 1970. */
+  t: number;
+  severity: string;
+  /** Alerts first seen in the bucket. */
+  alerts: number;
+}
+
+/**
+ * Alerts first seen per time bucket and severity (the `alerts` table; time and capture filters as for
+ * traffic, on `first_seen`), within the buckets' span (the traffic's). Empty buckets are left out: the
+ * chart draws bars, not lines.
+ */
+export function alertCounts(db: SqliteDb, f: ChartFilter, b: TimelineBuckets): AlertBucketRow[] {
+  const w = whereClause(f);
+  const sql = w.sql.replaceAll('timestamp', 'first_seen');
+  return db
+    .prepare(
+      `SELECT (CAST(first_seen_us / 1000000 AS INTEGER) - CAST(@origin AS INTEGER)) / CAST(@size AS INTEGER) AS k,
+              severity, COUNT(*) AS alerts
+       FROM alerts ${sql} GROUP BY 1, 2 HAVING k >= 0 AND k < @count ORDER BY 1, 2`,
+    )
+    .all({ ...w.params, origin: b.origin, size: b.size, count: b.count })
+    .map((r) => {
+      const row = r as { k: number; severity: string; alerts: number };
+      return { t: (b.origin + row.k * b.size) * 1000, severity: row.severity, alerts: row.alerts };
+    });
+}

@@ -1,6 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { CHART_FONT_FAMILY } from './font-metrics.js';
-import type { HostClass, PortRow, ProtocolRow, TalkerRow, TimelineRow } from './query.js';
+import type { AlertBucketRow, HostClass, PortRow, ProtocolRow, TalkerRow, TimelineRow } from './query.js';
 import type { Size, SpecBuilder } from './render.js';
 import { serviceName } from './services.js';
 
@@ -364,4 +364,81 @@ export function portsSpec(rows: readonly PortRow[], ctx: ChartContext): SpecBuil
       range: protocols.map((_, i) => PALETTE[i % PALETTE.length]!),
     },
   });
+}
+
+const SEVERITY_COLOURS: Readonly<Record<string, string>> = {
+  info: '#9d9d9d',
+  low: '#4c78a8',
+  medium: '#f58518',
+  high: '#e45756',
+};
+
+/** Alerts first seen per time bucket, stacked by severity (each bar spans its bucket). */
+export function alertsSpec(
+  rows: readonly AlertBucketRow[],
+  severities: readonly string[],
+  buckets: { readonly origin: number; readonly size: number; readonly count: number },
+  bucketLabel: string,
+  timeZoneLabel: string,
+  ctx: ChartContext,
+): SpecBuilder {
+  const total = rows.reduce((n, r) => n + r.alerts, 0);
+  // Stacked here, in severity order within each bucket: Vega-Lite does not stack bars that span x to x2.
+  const sorted = [...rows].sort(
+    (a, b) => a.t - b.t || severities.indexOf(a.severity) - severities.indexOf(b.severity),
+  );
+  let bucket = NaN;
+  let base = 0;
+  const values = sorted.map((r) => {
+    if (r.t !== bucket) [bucket, base] = [r.t, 0];
+    const v = { ...r, end: r.t + buckets.size * 1000, y0: base, y1: base + r.alerts };
+    base += r.alerts;
+    return v;
+  });
+  return (size: Size): TopLevelSpec =>
+    ({
+      $schema: SCHEMA,
+      title: title(`${countFormat.format(total)} alerts over time, by severity`, ctx),
+      padding: PADDING,
+      config: CONFIG,
+      width: size.width - 2 * PADDING - 80,
+      height: size.height - 2 * PADDING - TITLE_HEIGHT - 90,
+      data: { values },
+      mark: { type: 'bar', stroke: 'white', strokeWidth: 0.5 },
+      encoding: {
+        // Quantitative milliseconds, labelled as local times: a temporal x with x2 makes Vega-Lite warn
+        // about its own domain when it is fixed to the buckets' span.
+        x: {
+          field: 't',
+          type: 'quantitative',
+          title: `Time first seen (${timeZoneLabel}), ${bucketLabel} buckets`,
+          scale: {
+            domain: [buckets.origin * 1000, (buckets.origin + buckets.count * buckets.size) * 1000],
+            nice: false,
+            zero: false,
+          },
+          axis: {
+            labelOverlap: true,
+            tickCount: 10,
+            grid: true,
+            tickMinStep: buckets.size * 1000,
+            labelExpr: `timeFormat(datum.value, '${timeFormat(buckets)}')`,
+          },
+        },
+        x2: { field: 'end' },
+        y: {
+          field: 'y1',
+          type: 'quantitative',
+          title: 'Alerts first seen',
+          axis: { tickMinStep: 1, format: 'd' },
+        },
+        y2: { field: 'y0' },
+        color: {
+          field: 'severity',
+          type: 'nominal',
+          scale: { domain: severities, range: severities.map((s) => SEVERITY_COLOURS[s] ?? OTHER_COLOUR) },
+          legend: { title: 'Severity', orient: 'top', direction: 'horizontal' },
+        },
+      },
+    }) as TopLevelSpec;
 }

@@ -144,6 +144,7 @@ const CHART_NAMES: Readonly<Record<ChartType, string>> = {
   timeline: 'Traffic over time',
   talkers: 'Top hosts by bytes',
   ports: 'Top service ports by packets',
+  alerts: 'Alerts over time by severity',
 };
 
 async function chartFigure(db: SqliteDb, dbName: string, f: ChartFilter, type: ChartType): Promise<Html> {
