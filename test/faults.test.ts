@@ -139,7 +139,7 @@ test(
 test('a full disk: one line, a non-zero exit, and an intact database holding what fit', () => {
   const mnt = join(work, 'tiny');
   mkdirSync(mnt);
-  const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt], { encoding: 'utf8' });
+  const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mnt], { encoding: 'utf8' });
   assert.equal(mount.status, 0, `tmpfs mount needs root: ${mount.stderr}`);
   try {
     const input = join(work, 'big.pcap');
