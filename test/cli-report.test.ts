@@ -6,26 +6,17 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './support/browser.js';
 import { REPORT_TOP_DOMAINS, REPORT_TOP_HOSTS, REPORT_TOP_PORTS } from '../src/present/report/index.js';
 import { escapeHtml } from '../src/present/report/html.js';
 import { NTA, dbRows, workDir } from './support/cli.js';
 import { corpusCaptures } from './support/corpus.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const CAPTURE_NAMES = ['mixed-home-browsing-tls-dns', 'http-get-simple', 'dns-many-queries'];
 /** Text a DNS answer, a Host header or a file name could carry: it must show up as text, never run. */
 const HOSTILE_SCRIPT = `<script>window.__ntaPwned = 'script'</script>.evil.example`;
@@ -124,9 +115,7 @@ before(async () => {
   } finally {
     plain.close();
   }
-  // The browser test is part of the suite: a machine without Debian's chromium fails here, loudly.
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 after(async () => {

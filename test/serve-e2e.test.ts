@@ -11,12 +11,12 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './support/browser.js';
 import { NTA, dbRows, workDir } from './support/cli.js';
 import { PCAPS_DIR, REPO_ROOT } from './support/corpus.js';
 import { startServe } from './support/serve.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const OUT = join(REPO_ROOT, 'test-output', 'serve-e2e');
 mkdirSync(OUT, { recursive: true });
 const work = workDir('nta-serve-e2e-');
@@ -44,18 +44,7 @@ const digits = (s: string | null): number => Number((s ?? '').replace(/\D/g, '')
 
 let browser: Browser;
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 });
 after(async () => browser?.close());
 

@@ -3,6 +3,19 @@
  * columns (id, timestamp, src_ip, dst_ip, protocol, src_port, dst_port) keep their meaning, so existing
  * queries keep working; frame, ip_proto, length and capture_id are added.
  */
+/** The columns a traffic row fills from its record, in the order both stores write them (capture_id aside). */
+export const TRAFFIC_COLUMNS = [
+  'timestamp',
+  'src_ip',
+  'dst_ip',
+  'protocol',
+  'src_port',
+  'dst_port',
+  'frame',
+  'ip_proto',
+  'length',
+] as const;
+
 /** Bytes of address storage per row: room for an IPv6 address. */
 export const ADDR_BYTES = 16;
 

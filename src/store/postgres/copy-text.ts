@@ -1,7 +1,7 @@
 import { AddressTextCache } from '../../core/addr.js';
 import { TimestampFormatter } from '../../core/time.js';
 import { sqlColumns, type Field } from '../../schema/log-schema.js';
-import { ADDR_BYTES, type TrafficRecords } from '../../schema/traffic.js';
+import { ADDR_BYTES, TRAFFIC_COLUMNS, type TrafficRecords } from '../../schema/traffic.js';
 import { IP_PROTOCOL_NAMES } from '../../schema/ip-protocols.js';
 import { dayOfMicros, dayOfSeconds } from './partitions.js';
 
@@ -22,20 +22,7 @@ export interface CopyBatch {
   readonly days: ReadonlySet<number>;
 }
 
-export const TRAFFIC_COPY_COLUMNS = [
-  'timestamp',
-  'src_ip',
-  'dst_ip',
-  'protocol',
-  'src_port',
-  'dst_port',
-  'frame',
-  'ip_proto',
-  'length',
-  'capture_id',
-  'sensor',
-  'ts',
-] as const;
+export const TRAFFIC_COPY_COLUMNS = [...TRAFFIC_COLUMNS, 'capture_id', 'sensor', 'ts'] as const;
 
 /** Turns binary traffic records into COPY text: the same values the SQLite traffic writer stores. */
 export class TrafficCopyFormatter {

@@ -1,21 +1,10 @@
 import { AddressTextCache } from '../../core/addr.js';
 import { TimestampFormatter } from '../../core/time.js';
-import { ADDR_BYTES, type TrafficRecords } from '../../schema/traffic.js';
+import { ADDR_BYTES, TRAFFIC_COLUMNS, type TrafficRecords } from '../../schema/traffic.js';
 import { IP_PROTOCOL_NAMES } from '../../schema/ip-protocols.js';
 import type { SqliteDb } from './database.js';
 import type Database from 'better-sqlite3';
 
-const COLUMNS = [
-  'timestamp',
-  'src_ip',
-  'dst_ip',
-  'protocol',
-  'src_port',
-  'dst_port',
-  'frame',
-  'ip_proto',
-  'length',
-] as const;
 /** Rows per INSERT statement: multi-row VALUES lists insert ~1.7× faster than one row per statement. */
 const ROWS_PER_STATEMENT = 32;
 
@@ -25,8 +14,8 @@ const ROWS_PER_STATEMENT = 32;
  */
 export class TrafficWriter {
   readonly #db: SqliteDb;
-  readonly #params: unknown[] = new Array<unknown>(COLUMNS.length * ROWS_PER_STATEMENT);
-  readonly #one: unknown[] = new Array<unknown>(COLUMNS.length);
+  readonly #params: unknown[] = new Array<unknown>(TRAFFIC_COLUMNS.length * ROWS_PER_STATEMENT);
+  readonly #one: unknown[] = new Array<unknown>(TRAFFIC_COLUMNS.length);
   readonly #time = new TimestampFormatter();
   readonly #addr = new AddressTextCache();
   #statementsFor = -1;
@@ -48,7 +37,8 @@ export class TrafficWriter {
     try {
       let i = 0;
       for (; i + ROWS_PER_STATEMENT <= n; i += ROWS_PER_STATEMENT) {
-        for (let r = 0; r < ROWS_PER_STATEMENT; r++) this.#fill(this.#params, r * COLUMNS.length, rec, i + r);
+        for (let r = 0; r < ROWS_PER_STATEMENT; r++)
+          this.#fill(this.#params, r * TRAFFIC_COLUMNS.length, rec, i + r);
         insertMany.run(this.#params);
       }
       for (; i < n; i++) {
@@ -64,8 +54,8 @@ export class TrafficWriter {
   }
 
   #prepare(captureId: number): void {
-    const row = `(${COLUMNS.map(() => '?').join(', ')}, ${Math.trunc(captureId)})`;
-    const sql = `INSERT INTO traffic (${COLUMNS.join(', ')}, capture_id) VALUES `;
+    const row = `(${TRAFFIC_COLUMNS.map(() => '?').join(', ')}, ${Math.trunc(captureId)})`;
+    const sql = `INSERT INTO traffic (${TRAFFIC_COLUMNS.join(', ')}, capture_id) VALUES `;
     this.#insertMany = this.#db.prepare(sql + Array(ROWS_PER_STATEMENT).fill(row).join(', '));
     this.#insertOne = this.#db.prepare(sql + row);
     this.#statementsFor = captureId;
