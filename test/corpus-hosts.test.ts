@@ -15,10 +15,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { fileInputs, readCaptures } from '../src/pipeline.js';
-import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { dbRows, workDir } from './support/cli.js';
-import { PCAPS_DIR } from './support/corpus.js';
+import { readCorpusInto } from './support/corpus-db.js';
 
 /** Devices named by mDNS, per capture: [mac, name]. */
 const MDNS_NAMES: Record<string, [string, string][]> = {
@@ -46,21 +44,10 @@ const EXPECTED: Record<string, { devices: string[]; dhcpNames: [string, string][
 
 const dir = workDir('nta-corpus-hosts-');
 const db = join(dir, 'hosts.db');
-const captureIds = new Map<string, number>();
+let captureIds = new Map<string, number>();
 
 before(async () => {
-  const store = await SqliteStore.open(db);
-  try {
-    const names = [...Object.keys(EXPECTED), ...Object.keys(MDNS_NAMES)];
-    const summary = await readCaptures({
-      inputs: fileInputs(names.map((n) => join(PCAPS_DIR, n))),
-      store,
-      flows: { uidSeed: 1 },
-    });
-    summary.sources.forEach((s, i) => captureIds.set(names[i]!, s.captureId!));
-  } finally {
-    await store.close();
-  }
+  captureIds = await readCorpusInto(db, [...Object.keys(EXPECTED), ...Object.keys(MDNS_NAMES)]);
 });
 
 for (const [name, want] of Object.entries(EXPECTED)) {

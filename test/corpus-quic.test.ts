@@ -10,10 +10,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { fileInputs, readCaptures } from '../src/pipeline.js';
-import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { dbRows, workDir } from './support/cli.js';
-import { PCAPS_DIR } from './support/corpus.js';
+import { readCorpusInto } from './support/corpus-db.js';
 
 const CHROME_JA4 = 'q13d0310h3_55b375c5d22e_cd85d2d88918';
 const EXPECTED: Record<string, unknown[]> = {
@@ -30,21 +28,10 @@ const EXPECTED: Record<string, unknown[]> = {
 
 const dir = workDir('nta-corpus-quic-');
 const db = join(dir, 'quic.db');
-const captureIds = new Map<string, number>();
+let captureIds = new Map<string, number>();
 
 before(async () => {
-  const store = await SqliteStore.open(db);
-  try {
-    const names = Object.keys(EXPECTED);
-    const summary = await readCaptures({
-      inputs: fileInputs(names.map((n) => join(PCAPS_DIR, n))),
-      store,
-      flows: { uidSeed: 1 },
-    });
-    summary.sources.forEach((s, i) => captureIds.set(names[i]!, s.captureId!));
-  } finally {
-    await store.close();
-  }
+  captureIds = await readCorpusInto(db, Object.keys(EXPECTED));
 });
 
 for (const [name, want] of Object.entries(EXPECTED)) {

@@ -10,7 +10,8 @@ import { ALERT_MERGED_COLUMNS, alertLog, type AlertLog } from '../../schema/aler
 import type { CaptureEnd, CaptureStart } from '../../schema/captures.js';
 import { sqlColumns } from '../../schema/log-schema.js';
 import { LOG_STREAMS, type LogOf, type LogStream } from '../../schema/streams.js';
-import { TrafficRecords } from '../../schema/traffic.js';
+import type { TrafficRecords } from '../../schema/traffic.js';
+import { RecordPool } from '../record-pool.js';
 import type { Store } from '../store.js';
 import { connectPostgres, isConnectionLoss, pgReason, redactUrl } from './connect.js';
 import { LogCopyFormatter, TRAFFIC_COPY_COLUMNS, TrafficCopyFormatter, type CopyBatch } from './copy-text.js';
@@ -98,11 +99,9 @@ export class PostgresStore implements Store {
   readonly #alerts: LogCopyFormatter<AlertLog>;
   readonly #spool: Spool;
   readonly #pending: Pending[] = [];
-  readonly #spare: TrafficRecords[] = [];
-  readonly #waiting: { resolve: (r: TrafficRecords) => void; reject: (e: NtaError) => void }[] = [];
+  readonly #records = new RecordPool(MAX_RECORD_BATCHES);
   readonly #captureIds: number[] = [];
   #client: pg.Client | null;
-  #allocated = 0;
   #seq = 0;
   #replayed = 0;
   #pumping = false;
@@ -171,7 +170,7 @@ export class PostgresStore implements Store {
   }
 
   records(capacity: number): Promise<TrafficRecords> {
-    return this.#take(capacity);
+    return this.#records.take(capacity);
   }
 
   async startCapture(start: CaptureStart): Promise<number> {
@@ -187,10 +186,12 @@ export class PostgresStore implements Store {
   writeTraffic(records: TrafficRecords, captureId: number): Promise<TrafficRecords> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     const batch = this.#traffic.format(records, captureId);
-    this.#submit(this.#copyEntry('traffic', TRAFFIC_COPY_COLUMNS, batch), () => this.#release(records)).catch(
+    this.#submit(this.#copyEntry('traffic', TRAFFIC_COPY_COLUMNS, batch), () =>
+      this.#records.give(records),
+    ).catch(
       () => undefined, // the failure is kept and reported by the next call
     );
-    return this.#take(records.capacity);
+    return this.#records.take(records.capacity);
   }
 
   writeLogs<S extends LogStream>(stream: S, logs: LogOf<S>[], captureId: number): void {
@@ -486,27 +487,6 @@ export class PostgresStore implements Store {
     }
   }
 
-  #take(capacity: number): Promise<TrafficRecords> {
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    const spare = this.#spare.pop();
-    if (spare !== undefined) {
-      spare.count = 0;
-      return Promise.resolve(spare);
-    }
-    if (this.#allocated < MAX_RECORD_BATCHES) {
-      this.#allocated++;
-      return Promise.resolve(new TrafficRecords(capacity));
-    }
-    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
-  }
-
-  #release(records: TrafficRecords): void {
-    records.count = 0;
-    const waiter = this.#waiting.shift();
-    if (waiter !== undefined) waiter.resolve(records);
-    else this.#spare.push(records);
-  }
-
   #status(message: string): void {
     this.#options.onStatus?.(message);
   }
@@ -520,8 +500,7 @@ export class PostgresStore implements Store {
 
   #fail(err: unknown): NtaError {
     this.#failure ??= this.#storeError(err);
-    for (const w of this.#waiting) w.reject(this.#failure);
-    this.#waiting.length = 0;
+    this.#records.fail(this.#failure);
     this.#wakeUp?.();
     return this.#failure;
   }

@@ -4,6 +4,7 @@ import type { CaptureEnd, CaptureStart } from '../../schema/captures.js';
 import type { AlertLog } from '../../schema/alert.js';
 import type { LogOf, LogStream } from '../../schema/streams.js';
 import { TrafficRecords } from '../../schema/traffic.js';
+import { RecordPool } from '../record-pool.js';
 import type { Store } from '../store.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
 
@@ -19,9 +20,7 @@ export class SqliteStore implements Store {
   readonly path: string;
   readonly #worker: Worker;
   readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: NtaError) => void }>();
-  readonly #spare: TrafficRecords[] = [];
-  readonly #waiting: { resolve: (r: TrafficRecords) => void; reject: (e: NtaError) => void }[] = [];
-  #allocated = 0;
+  readonly #records = new RecordPool(MAX_RECORD_BATCHES);
   #seq = 0;
   #failure: NtaError | undefined;
 
@@ -49,7 +48,7 @@ export class SqliteStore implements Store {
 
   /** An empty batch to fill. */
   async records(capacity: number): Promise<TrafficRecords> {
-    return this.#take(capacity);
+    return this.#records.take(capacity);
   }
 
   async startCapture(start: CaptureStart): Promise<number> {
@@ -63,7 +62,7 @@ export class SqliteStore implements Store {
       { op: 'traffic', buffer: records.buffer, capacity: records.capacity, count: records.count, captureId },
       [records.buffer],
     );
-    return this.#take(records.capacity);
+    return this.#records.take(records.capacity);
   }
 
   /** Posts finished records to the writer (structured clone: they are plain objects). */
@@ -85,20 +84,6 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.#failure === undefined) await this.#request({ op: 'close', seq: 0 });
     await this.#worker.terminate();
-  }
-
-  #take(capacity: number): Promise<TrafficRecords> {
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    const spare = this.#spare.pop();
-    if (spare !== undefined) {
-      spare.count = 0;
-      return Promise.resolve(spare);
-    }
-    if (this.#allocated < MAX_RECORD_BATCHES) {
-      this.#allocated++;
-      return Promise.resolve(new TrafficRecords(capacity));
-    }
-    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
   }
 
   #request(msg: Extract<ToWorker, { seq: number }>): Promise<unknown> {
@@ -123,10 +108,7 @@ export class SqliteStore implements Store {
         break;
       }
       case 'records': {
-        const records = new TrafficRecords(msg.capacity, msg.buffer);
-        const waiter = this.#waiting.shift();
-        if (waiter !== undefined) waiter.resolve(records);
-        else this.#spare.push(records);
+        this.#records.give(new TrafficRecords(msg.capacity, msg.buffer));
         break;
       }
       case 'error': {
@@ -150,7 +132,6 @@ export class SqliteStore implements Store {
     }
     for (const p of this.#pending.values()) p.reject(this.#failure);
     this.#pending.clear();
-    for (const w of this.#waiting) w.reject(this.#failure);
-    this.#waiting.length = 0;
+    this.#records.fail(this.#failure);
   }
 }
