@@ -1,5 +1,5 @@
 import { NtaError } from '../core/errors.js';
-import { isPostgresUrl } from '../store/postgres/connect.js';
+import { isPostgresUrl } from '../store/postgres/url.js';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { RingOptions } from '../capture/ring-writer.js';
 import { parseIpfixTarget, type IpfixTarget } from '../export/ipfix/exporter.js';

@@ -2,8 +2,6 @@ import { NtaError } from '../core/errors.js';
 import { buildApp, type AppOptions } from './app.js';
 import { generateToken, isTokenFree } from './auth.js';
 
-export const DEFAULT_LISTEN = '127.0.0.1:8080';
-
 export interface ListenAddress {
   readonly host: string;
   readonly port: number;

@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
 import { NtaError } from '../core/errors.js';
-import { isPostgresUrl } from './postgres/connect.js';
-import { PostgresStore } from './postgres/postgres-store.js';
+import { isPostgresUrl } from './postgres/url.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
 
@@ -16,12 +15,15 @@ export interface StoreOptions {
 
 /** Opens the store `--db` names: a `postgres://` URL is a PostgreSQL database, anything else a SQLite file. */
 export async function openStore(db: string, options: StoreOptions = {}): Promise<Store> {
-  if (isPostgresUrl(db))
+  if (isPostgresUrl(db)) {
+    // Loaded on use: the PostgreSQL client would add to every start of nta otherwise.
+    const { PostgresStore } = await import('./postgres/postgres-store.js');
     return PostgresStore.open(db, {
       sensor: options.sensor ?? hostname(),
       retentionDays: options.retentionDays ?? null,
       onStatus: options.onStatus,
     });
+  }
   if (options.sensor !== undefined || options.retentionDays !== undefined)
     throw new NtaError('NTA_ERR_USAGE', '--sensor and --retention need a PostgreSQL --db (postgres://…)');
   return SqliteStore.open(db);

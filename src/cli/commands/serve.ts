@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DEFAULT_LISTEN, startServer } from '../../server/serve.js';
+import { DEFAULT_LISTEN } from '../../server/defaults.js';
 import { DEFAULT_DB_PATH } from '../../store/sqlite/sqlite-store.js';
 import { NTA_VERSION } from '../version.js';
 
@@ -23,6 +23,8 @@ export function registerServe(program: Command): void {
     )
     .option('--token <token>', 'bearer token clients must send (default on non-loopback: a generated one)')
     .action(async (flags: ServeFlags) => {
+      // The web server loads on use, not at every start of nta.
+      const { startServer } = await import('../../server/serve.js');
       const server = await startServer({
         dbPath: flags.db,
         listen: flags.listen,

@@ -3,11 +3,6 @@ import { NtaError } from '../../core/errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { NTA_LOCK_KEY } from './partitions.js';
 
-/** `--db` values that name a PostgreSQL database rather than a SQLite file. */
-export function isPostgresUrl(db: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(db);
-}
-
 /** The URL without its password: what messages and summaries show. */
 export function redactUrl(url: string): string {
   try {

@@ -1,0 +1,7 @@
+/**
+ * `--db` values that name a PostgreSQL database rather than a SQLite file. Apart from the client code, so
+ * telling the two apart does not load the PostgreSQL client at every start.
+ */
+export function isPostgresUrl(db: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(db);
+}
