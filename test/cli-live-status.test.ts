@@ -28,12 +28,16 @@ const db = (): string => join(work, `run-${++dbSeq}.db`);
 
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** Runs a shell command line under a pseudo-terminal: stdin, stdout and stderr are all that terminal. */
+/**
+ * Runs a bash command line under a pseudo-terminal: stdin, stdout and stderr are all that terminal. `script`
+ * runs it with $SHELL, which CI sets to dash (no /dev/udp): SHELL is pinned to bash.
+ */
 function onTerminal(commandLine: string): { status: number | null; output: string } {
   assert.ok(existsSync(SCRIPT), `${SCRIPT} is missing: apt-get install -y bsdutils (util-linux)`);
   const r = spawnSync(SCRIPT, ['-qfec', `stty cols 120; ${commandLine}`, '/dev/null'], {
     cwd: work,
     encoding: 'utf8',
+    env: { ...process.env, SHELL: '/bin/bash' },
   });
   return { status: r.status, output: r.stdout.replace(/\r\n/g, '\n') };
 }
