@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { NtaError } from '../core/errors.js';
-import { writeProtocolChart } from '../present/charts/index.js';
 import { readCaptures, type CaptureInput, type ReadSummary, type StopReason } from '../pipeline.js';
 import { LiveStatus } from '../present/live-status.js';
 import { combineObservers } from '../present/observers.js';
@@ -10,13 +9,11 @@ import { isPostgresUrl } from '../store/postgres/url.js';
 import type { Store } from '../store/store.js';
 import { IpfixExporter, type IpfixExportStats } from '../export/ipfix/exporter.js';
 import type { OutputFlags } from './args.js';
-import { DetectionEngine } from '../detect/engine.js';
-import { engineOptions } from '../detect/config.js';
+import type { DetectionEngine } from '../detect/engine.js';
 import type { AllowEntry } from '../detect/allowlist.js';
 import { ALERT_TYPES, type AlertType } from '../schema/alert.js';
-import { AlertOutputs } from '../present/alert-output.js';
+import type { AlertOutputs } from '../present/alert-output.js';
 export { formatAlertCounts } from '../present/alert-output.js';
-import { listAllowlist } from '../store/sqlite/alerts-query.js';
 import { stdoutWriter, type StdoutWriter } from './stdout.js';
 
 export interface PipelineRun {
@@ -37,8 +34,16 @@ export interface Detection {
  * Builds the detection engine from the flags, the config file and the allowlist kept in the database, or
  * returns undefined with --no-detect. Configuration errors surface here, before any packet is read.
  */
-export function setUpDetection(flags: OutputFlags): Detection | undefined {
+export async function setUpDetection(flags: OutputFlags): Promise<Detection | undefined> {
   if (!flags.detect) return undefined;
+  // Loaded here, not at start-up: --no-detect runs and the other commands never need them.
+  const [{ DetectionEngine }, { engineOptions, loadDetectConfig }, { AlertOutputs }, { listAllowlist }] =
+    await Promise.all([
+      import('../detect/engine.js'),
+      import('../detect/config.js'),
+      import('../present/alert-output.js'),
+      import('../store/sqlite/alerts-query.js'),
+    ]);
   const allow: AllowEntry[] =
     flags.db === false
       ? []
@@ -50,12 +55,10 @@ export function setUpDetection(flags: OutputFlags): Detection | undefined {
           domain: r.domain ?? undefined,
           comment: r.comment,
         }));
-  const opts = engineOptions({
-    config: flags.config,
-    homeNets: flags.homeNet,
-    blocklists: flags.blocklist,
-    allow,
-  });
+  const opts = engineOptions(
+    { homeNets: flags.homeNet, blocklists: flags.blocklist, allow },
+    await loadDetectConfig(flags.config),
+  );
   const outputs = new AlertOutputs({
     console: flags.quiet !== true && flags.json !== true,
     evePath: flags.eve,
@@ -179,6 +182,7 @@ export async function writeEndChart(
   const captureIds = summary.sources.flatMap((s) => (s.captureId === null ? [] : [s.captureId]));
   let path: string;
   try {
+    const { writeProtocolChart } = await import('../present/charts/index.js');
     path = await writeProtocolChart(store.path, { captureIds });
   } catch (err) {
     if (!(err instanceof NtaError)) throw err;
