@@ -18,6 +18,12 @@ export function ipv4Text(v: number): string {
 
 export const addrText = (k: AddrKey): string => (typeof k === 'number' ? ipv4Text(k) : k);
 
+/** The key of an address given as text (log records): IPv4 as its value, anything else as it is. */
+export function addrKeyOf(text: string): AddrKey {
+  const v4 = parseIPv4(text);
+  return v4 >= 0 ? v4 : text;
+}
+
 /**
  * Dotted-quad text to its 32-bit value; -1 when the text is not an IPv4 address. Scans char codes: detectors
  * call it for each finished flow's addresses.
