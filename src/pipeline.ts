@@ -11,9 +11,8 @@ import type { ConnLog } from './schema/conn.js';
 import type { LogOf, LogStream } from './schema/streams.js';
 import { FlowTable, type FlowState, type FlowTableOptions, type FlowTableStats } from './flow/table.js';
 import { ConnRecorder, EndpointText } from './flow/record.js';
-import { AppDispatcher, type AppStats } from './app/dispatch.js';
+import type { AppStats } from './app/dispatch.js';
 import type { AppLogSink } from './app/context.js';
-import { HostInventory } from './app/hosts/inventory.js';
 import { ProtocolCounts } from './present/protocol-counts.js';
 import type { DetectionEngine } from './detect/engine.js';
 import { toAlertLog } from './detect/suppress.js';
@@ -153,12 +152,13 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
   const detectAppLogs = detect?.wantsAppLogs === true;
   const wantLogs = store !== undefined || onFlow !== undefined || detectFlows;
   const logPackets = store !== undefined && opts.packets !== false;
-  const hosts = opts.flows === false ? undefined : new HostInventory();
+  const appModules = opts.flows === false ? null : await loadAppModules();
+  const hosts = appModules === null ? undefined : new appModules.HostInventory();
   let hostsSeen = 0;
   const app =
-    opts.flows === false
+    appModules === null
       ? undefined
-      : new AppDispatcher(
+      : new appModules.AppDispatcher(
           (stream, log) => {
             onAppLog?.(stream, log);
             hosts?.appLog(stream, log);
@@ -393,6 +393,15 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
     sources,
     interrupted,
   };
+}
+
+/** The application parsers and the inventory: loaded only with flow tracking on (--no-flows skips them). */
+async function loadAppModules() {
+  const [{ AppDispatcher }, { HostInventory }] = await Promise.all([
+    import('./app/dispatch.js'),
+    import('./app/hosts/inventory.js'),
+  ]);
+  return { AppDispatcher, HostInventory };
 }
 
 /** Fills the engine's reused packet event from the decoded frame and runs the packet detectors. */
