@@ -28,7 +28,10 @@ export function metricsRoutes(
         snapshotRegistry(options.snapshot(), options.version),
         processMetrics,
       ]);
-      return reply.type(registry.contentType).send(await registry.metrics());
+      // prom-client writes NaN (an event-loop figure before its first sample) as `Nan`; Prometheus reads it
+      // either way, but the format's spelling is `NaN`.
+      const text = (await registry.metrics()).replace(/ Nan$/gm, ' NaN');
+      return reply.type(registry.contentType).send(text);
     },
   );
 }
