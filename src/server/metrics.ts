@@ -19,8 +19,8 @@ export function metricsRoutes(
     METRICS_PATH,
     {
       schema: {
-        summary: 'Prometheus metrics (text exposition format 0.0.4): packets, bytes, drops, flows, alerts',
-        produces: ['text/plain'],
+        summary:
+          'Prometheus metrics (text/plain, exposition format 0.0.4): packets, bytes, drops, flows, alerts',
       },
     },
     async (_req, reply) => {
