@@ -1,11 +1,5 @@
-import { type Command, Option } from 'commander';
 import { defaultInterface, resolveInterface } from '../capture/live/interfaces.js';
-import {
-  DEFAULT_BUFFER_MB,
-  DEFAULT_SNAPLEN,
-  openLiveCapture,
-  type LiveSource,
-} from '../capture/live/live-source.js';
+import { openLiveCapture, type LiveSource } from '../capture/live/live-source.js';
 import { dropPrivileges, lookupUser } from '../capture/live/privileges.js';
 import { TapSource } from '../capture/live/tap-source.js';
 import type { PacketSource } from '../capture/packet-batch.js';
@@ -15,43 +9,10 @@ import type { IpfixExporter } from '../export/ipfix/exporter.js';
 import type { PacketObserver } from '../pipeline.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
-import { positiveInt, positiveNumber, ringOptions, type OutputFlags, type WriteFlags } from './args.js';
+import { ringOptions } from './args.js';
+import type { LiveCaptureFlags } from './live-options.js';
 import { openIpfix, runPipeline, setUpDetection, type PipelineRun } from './run-pipeline.js';
 import { NTA_VERSION } from './version.js';
-
-/** The flags of a live capture, shared by `nta capture` and `nta serve --capture`. */
-export interface LiveCaptureFlags extends OutputFlags, WriteFlags {
-  interface?: string;
-  filter?: string;
-  snaplen: number;
-  bufferSize: number;
-  promisc: boolean;
-  immediate?: boolean;
-  /** Only `nta capture` offers -Z. */
-  user?: string;
-}
-
-/** The libpcap options both commands take (-i, -f, -s, -B, --no-promisc, --immediate). */
-export function addLiveCaptureOptions(cmd: Command): Command {
-  return cmd
-    .option(
-      '-i, --interface <name>',
-      'device to capture on (default: the one with the default route; see `nta interfaces`)',
-    )
-    .option('-f, --filter <bpf>', "capture filter in libpcap's syntax, e.g. 'tcp port 443'")
-    .addOption(
-      new Option('-s, --snaplen <bytes>', 'bytes kept per packet')
-        .argParser(positiveInt)
-        .default(DEFAULT_SNAPLEN),
-    )
-    .addOption(
-      new Option('-B, --buffer-size <MB>', 'kernel capture buffer in MiB')
-        .argParser(positiveNumber)
-        .default(DEFAULT_BUFFER_MB),
-    )
-    .option('--no-promisc', 'do not put the interface into promiscuous mode')
-    .option('--immediate', 'hand each packet over as soon as it arrives (more CPU at high rates)');
-}
 
 /** What is open once a capture has started: for `serve --capture` to serve and measure. */
 export interface OpenedCapture {
@@ -96,7 +57,7 @@ export async function captureLive(
   const iface = flags.interface === undefined ? defaultInterface() : resolveInterface(flags.interface);
   const maxPackets = hooks.maxPackets;
   const user = flags.user === undefined ? null : lookupUser(flags.user);
-  const detection = setUpDetection(flags, hooks.onAlert); // a bad config or blocklist: one line, before capturing
+  const detection = await setUpDetection(flags, hooks.onAlert); // a bad config or blocklist: one line, before capturing
   // Open first: no such device, no permission or a bad filter fail here, before any row is written.
   const source = await openLiveCapture({
     iface,

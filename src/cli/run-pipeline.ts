@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { NtaError } from '../core/errors.js';
-import { writeProtocolChart } from '../present/charts/index.js';
 import {
   readCaptures,
   type CaptureInput,
@@ -16,14 +15,12 @@ import { isPostgresUrl } from '../store/postgres/url.js';
 import type { Store } from '../store/store.js';
 import { IpfixExporter, type IpfixExportStats } from '../export/ipfix/exporter.js';
 import type { OutputFlags } from './args.js';
-import { DetectionEngine } from '../detect/engine.js';
-import { engineOptions } from '../detect/config.js';
+import type { DetectionEngine } from '../detect/engine.js';
 import type { AllowEntry } from '../detect/allowlist.js';
 import type { Alert } from '../detect/suppress.js';
 import { ALERT_TYPES, type AlertType } from '../schema/alert.js';
-import { AlertOutputs } from '../present/alert-output.js';
+import type { AlertOutputs } from '../present/alert-output.js';
 export { formatAlertCounts } from '../present/alert-output.js';
-import { listAllowlist } from '../store/sqlite/alerts-query.js';
 import { stdoutWriter, type StdoutWriter } from './stdout.js';
 
 export interface PipelineRun {
@@ -45,11 +42,19 @@ export interface Detection {
  * returns undefined with --no-detect. Configuration errors surface here, before any packet is read.
  * `onAlert` sees every alert raised or updated, after the console and EVE outputs.
  */
-export function setUpDetection(
+export async function setUpDetection(
   flags: OutputFlags,
   onAlert?: (alert: Alert, isNew: boolean) => void,
-): Detection | undefined {
+): Promise<Detection | undefined> {
   if (!flags.detect) return undefined;
+  // Loaded here, not at start-up: --no-detect runs and the other commands never need them.
+  const [{ DetectionEngine }, { engineOptions, loadDetectConfig }, { AlertOutputs }, { listAllowlist }] =
+    await Promise.all([
+      import('../detect/engine.js'),
+      import('../detect/config.js'),
+      import('../present/alert-output.js'),
+      import('../store/sqlite/alerts-query.js'),
+    ]);
   const allow: AllowEntry[] =
     flags.db === false
       ? []
@@ -61,12 +66,10 @@ export function setUpDetection(
           domain: r.domain ?? undefined,
           comment: r.comment,
         }));
-  const opts = engineOptions({
-    config: flags.config,
-    homeNets: flags.homeNet,
-    blocklists: flags.blocklist,
-    allow,
-  });
+  const opts = engineOptions(
+    { homeNets: flags.homeNet, blocklists: flags.blocklist, allow },
+    await loadDetectConfig(flags.config),
+  );
   const outputs = new AlertOutputs({
     console: flags.quiet !== true && flags.json !== true,
     evePath: flags.eve,
@@ -202,6 +205,7 @@ export async function writeEndChart(
   const captureIds = summary.sources.flatMap((s) => (s.captureId === null ? [] : [s.captureId]));
   let path: string;
   try {
+    const { writeProtocolChart } = await import('../present/charts/index.js');
     path = await writeProtocolChart(store.path, { captureIds });
   } catch (err) {
     if (!(err instanceof NtaError)) throw err;

@@ -2,7 +2,8 @@ import { type Command, Option, InvalidArgumentError } from 'commander';
 import type { LiveSource } from '../../capture/live/live-source.js';
 import { formatIpfixSummary, formatSummary } from '../../present/summary.js';
 import { addOutputOptions, checkOutputFlags, addWriteOptions } from '../args.js';
-import { addLiveCaptureOptions, captureLive, type LiveCaptureFlags } from '../live-capture.js';
+import { captureLive } from '../live-capture.js';
+import { addLiveCaptureOptions, type LiveCaptureFlags } from '../live-options.js';
 import { formatAlertCounts, writeEndChart } from '../run-pipeline.js';
 
 interface CaptureFlags extends LiveCaptureFlags {

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { NtaError } from '../../core/errors.js';
-import { PipelineMeter } from '../../present/pipeline-meter.js';
 import { formatSummary } from '../../present/summary.js';
 import type { LivePipeline } from '../../server/app.js';
 import type { RunningServer } from '../../server/serve.js';
@@ -8,7 +7,7 @@ import { DEFAULT_LISTEN } from '../../server/defaults.js';
 import { isPostgresUrl } from '../../store/postgres/url.js';
 import { DEFAULT_DB_PATH } from '../../store/sqlite/sqlite-store.js';
 import { addDetectionOptions } from '../args.js';
-import { addLiveCaptureOptions, captureLive, type LiveCaptureFlags } from '../live-capture.js';
+import { addLiveCaptureOptions, type LiveCaptureFlags } from '../live-options.js';
 import { formatAlertCounts } from '../run-pipeline.js';
 import { NTA_VERSION } from '../version.js';
 
@@ -78,6 +77,11 @@ async function serveOnly(flags: ServeFlags, cmd: Command): Promise<number> {
 async function serveCapturing(flags: ServeFlags): Promise<number> {
   if (isPostgresUrl(flags.db))
     throw new NtaError('NTA_ERR_USAGE', 'nta serve reads SQLite databases only, not PostgreSQL yet');
+  // Loaded on use: plain `nta serve` needs neither.
+  const [{ captureLive }, { PipelineMeter }] = await Promise.all([
+    import('../live-capture.js'),
+    import('../../present/pipeline-meter.js'),
+  ]);
   const meter = new PipelineMeter();
   let server: RunningServer | undefined;
   const captured = captureLive(
