@@ -41,6 +41,8 @@ export interface PacketObserver {
 export interface LiveCounters {
   /** Flow table counters (live and ended flows); null when flow tracking is off. */
   readonly flows: Readonly<FlowTableStats> | null;
+  /** Frames and bytes per protocol since the start of the run. */
+  readonly protocols: Pick<ProtocolCounts, 'toRecord' | 'bytesRecord'>;
 }
 
 /** A source not opened yet: opening errors are reported against `name` and reading goes on with the next. */
@@ -179,7 +181,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
           if (detectFlows) detect!.flow(log);
           if (store !== undefined) unstored.flows.push(log);
         }, opts.flows);
-  observer?.started?.({ flows: flows?.stats ?? null });
+  observer?.started?.({ flows: flows?.stats ?? null, protocols });
   const flushLogs = (captureId: number | undefined, min: number): void => {
     for (const stream of ['flows', 'dns', 'tls', 'http', 'dhcp', 'quic', 'hosts'] as const) {
       const logs = unstored[stream];
@@ -274,7 +276,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
             lastLinkType = linkType;
           }
           if (decoded.network === Network.IPv4 || decoded.network === Network.IPv6) {
-            protocols.addIp(decoded.ipProto);
+            protocols.addIp(decoded.ipProto, batch.wireLen[i]!);
             srcIp++;
             const flow = flows?.packet(
               data,
@@ -290,9 +292,9 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
               if (records.full) await flush();
             }
           } else if (decoded.network === Network.ARP) {
-            protocols.addArp();
+            protocols.addArp(batch.wireLen[i]!);
           } else {
-            protocols.addNonIp();
+            protocols.addNonIp(batch.wireLen[i]!);
           }
         }
         srcPackets += n;

@@ -1,6 +1,12 @@
 import { spawn } from 'node:child_process';
 import { NtaError } from '../core/errors.js';
-import { readCaptures, type CaptureInput, type ReadSummary, type StopReason } from '../pipeline.js';
+import {
+  readCaptures,
+  type CaptureInput,
+  type PacketObserver,
+  type ReadSummary,
+  type StopReason,
+} from '../pipeline.js';
 import { LiveStatus } from '../present/live-status.js';
 import { combineObservers } from '../present/observers.js';
 import { PacketLinePrinter } from '../present/packet-lines.js';
@@ -11,6 +17,7 @@ import { IpfixExporter, type IpfixExportStats } from '../export/ipfix/exporter.j
 import type { OutputFlags } from './args.js';
 import type { DetectionEngine } from '../detect/engine.js';
 import type { AllowEntry } from '../detect/allowlist.js';
+import type { Alert } from '../detect/suppress.js';
 import { ALERT_TYPES, type AlertType } from '../schema/alert.js';
 import type { AlertOutputs } from '../present/alert-output.js';
 export { formatAlertCounts } from '../present/alert-output.js';
@@ -33,8 +40,12 @@ export interface Detection {
 /**
  * Builds the detection engine from the flags, the config file and the allowlist kept in the database, or
  * returns undefined with --no-detect. Configuration errors surface here, before any packet is read.
+ * `onAlert` sees every alert raised or updated, after the console and EVE outputs.
  */
-export async function setUpDetection(flags: OutputFlags): Promise<Detection | undefined> {
+export async function setUpDetection(
+  flags: OutputFlags,
+  onAlert?: (alert: Alert, isNew: boolean) => void,
+): Promise<Detection | undefined> {
   if (!flags.detect) return undefined;
   // Loaded here, not at start-up: --no-detect runs and the other commands never need them.
   const [{ DetectionEngine }, { engineOptions, loadDetectConfig }, { AlertOutputs }, { listAllowlist }] =
@@ -63,7 +74,13 @@ export async function setUpDetection(flags: OutputFlags): Promise<Detection | un
     console: flags.quiet !== true && flags.json !== true,
     evePath: flags.eve,
   });
-  const engine = new DetectionEngine({ ...opts, onAlert: (a, isNew) => outputs.alert(a, isNew) });
+  const engine = new DetectionEngine({
+    ...opts,
+    onAlert: (a, isNew) => {
+      outputs.alert(a, isNew);
+      onAlert?.(a, isNew);
+    },
+  });
   return { engine, outputs };
 }
 
@@ -95,6 +112,8 @@ export async function runPipeline(
     detection?: Detection | undefined;
     /** Receives every finished flow (see openIpfix); closed at the end, whatever happens. */
     ipfix?: IpfixExporter | undefined;
+    /** Sees every packet besides the packet lines and the status area. */
+    observer?: PacketObserver | undefined;
   } = {},
 ): Promise<PipelineRun> {
   const detection = options.detection;
@@ -138,7 +157,11 @@ export async function runPipeline(
       detect: detection?.engine,
       ...(flags.packets ? {} : { packets: false }),
       ...(ipfix === undefined ? {} : { onFlow: ipfix.add }),
-      observer: combineObservers([quiet ? undefined : new PacketLinePrinter(out.write), status]),
+      observer: combineObservers([
+        quiet ? undefined : new PacketLinePrinter(out.write),
+        status,
+        options.observer,
+      ]),
       shouldStop: (): StopReason | null => {
         if (interrupted || out.closed) return 'interrupted';
         return options.limitReached?.() === true ? 'limit' : null;

@@ -22,6 +22,7 @@ export class SqliteStore implements Store {
   readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: NtaError) => void }>();
   readonly #records = new RecordPool(MAX_RECORD_BATCHES);
   #seq = 0;
+  #queued = 0;
   #failure: NtaError | undefined;
 
   private constructor(path: string) {
@@ -49,6 +50,10 @@ export class SqliteStore implements Store {
     return store;
   }
 
+  get queueDepth(): number {
+    return this.#queued;
+  }
+
   /** An empty batch to fill. */
   async records(capacity: number): Promise<TrafficRecords> {
     return this.#records.take(capacity);
@@ -61,6 +66,7 @@ export class SqliteStore implements Store {
   /** Hands `records` to the writer (it must not be touched afterwards) and returns an empty batch to fill. */
   async writeTraffic(records: TrafficRecords, captureId: number): Promise<TrafficRecords> {
     if (this.#failure !== undefined) throw this.#failure;
+    this.#queued++;
     this.#post(
       { op: 'traffic', buffer: records.buffer, capacity: records.capacity, count: records.count, captureId },
       [records.buffer],
@@ -71,13 +77,17 @@ export class SqliteStore implements Store {
   /** Posts finished records to the writer (structured clone: they are plain objects). */
   writeLogs<S extends LogStream>(stream: S, logs: LogOf<S>[], captureId: number): void {
     if (this.#failure !== undefined) throw this.#failure;
-    if (logs.length > 0) this.#post({ op: 'logs', stream, logs, captureId });
+    if (logs.length === 0) return;
+    this.#queued++;
+    this.#post({ op: 'logs', stream, logs, captureId });
   }
 
   /** Posts new and updated alerts (upserted by id, in order with the other writes). */
   writeAlerts(alerts: AlertLog[], captureId: number): void {
     if (this.#failure !== undefined) throw this.#failure;
-    if (alerts.length > 0) this.#post({ op: 'alerts', alerts, captureId });
+    if (alerts.length === 0) return;
+    this.#queued++;
+    this.#post({ op: 'alerts', alerts, captureId });
   }
 
   async finishCapture(captureId: number, end: CaptureEnd): Promise<void> {
@@ -110,7 +120,11 @@ export class SqliteStore implements Store {
         p?.resolve(msg.value);
         break;
       }
+      case 'done':
+        this.#queued--;
+        break;
       case 'records': {
+        this.#queued--;
         this.#records.give(new TrafficRecords(msg.capacity, msg.buffer));
         break;
       }

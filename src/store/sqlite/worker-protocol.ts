@@ -13,8 +13,12 @@ export type ToWorker =
   | { op: 'finishCapture'; seq: number; captureId: number; end: CaptureEnd }
   | { op: 'close'; seq: number };
 
-/** Messages from the worker: replies, record buffers handed back for reuse, and failures. */
+/**
+ * Messages from the worker: replies, record buffers handed back for reuse (a traffic batch is done), `done`
+ * for each logs or alerts batch, and failures.
+ */
 export type FromWorker =
   | { op: 'reply'; seq: number; value: unknown }
   | { op: 'records'; buffer: ArrayBuffer; capacity: number }
+  | { op: 'done' }
   | { op: 'error'; seq: number | null; code: NtaErrorCode; message: string };
