@@ -2,6 +2,7 @@ import { NtaError } from '../core/errors.js';
 import { isPostgresUrl } from '../store/postgres/url.js';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { RingOptions } from '../capture/ring-writer.js';
+import { DEFAULT_EVE_FILES, DEFAULT_EVE_MAX_MB } from '../export/eve/eve-exporter.js';
 import { parseIpfixTarget, type IpfixTarget } from '../export/ipfix/exporter.js';
 import { parseTimeArg, type ChartFilter } from '../present/charts/index.js';
 import { DEFAULT_DB_PATH } from '../store/sqlite/sqlite-store.js';
@@ -9,6 +10,12 @@ import { DEFAULT_DB_PATH } from '../store/sqlite/sqlite-store.js';
 export function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+}
+
+export function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number (0 or more)');
   return n;
 }
 
@@ -36,6 +43,8 @@ export interface OutputFlags {
   blocklist: string[];
   config?: string;
   eve?: string;
+  eveMaxSize: number;
+  eveFiles: number;
   ipfix?: IpfixTarget;
 }
 
@@ -75,7 +84,17 @@ export function addOutputOptions(cmd: Command): Command {
         .default([]),
     )
     .option('--config <file>', 'detection settings (YAML): home networks, thresholds, allowlist, blocklists')
-    .option('--eve <file>', 'also append alerts to this EVE-style JSON lines file')
+    .option('--eve <file>', 'also write flows, dns, tls, http and alerts to this EVE JSON lines file')
+    .addOption(
+      new Option('--eve-max-size <MB>', 'with --eve: rotate the file before it grows past this size')
+        .argParser(positiveNumber)
+        .default(DEFAULT_EVE_MAX_MB),
+    )
+    .addOption(
+      new Option('--eve-files <n>', 'with --eve: rotated files kept (FILE.1 … FILE.n)')
+        .argParser(nonNegativeInt)
+        .default(DEFAULT_EVE_FILES),
+    )
     .addOption(
       new Option(
         '--ipfix <host:port>',

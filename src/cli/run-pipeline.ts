@@ -9,7 +9,9 @@ import { StatusArea, wantStatusArea } from '../present/status-area.js';
 import { isPostgresUrl } from '../store/postgres/url.js';
 import type { Store } from '../store/store.js';
 import { IpfixExporter, type IpfixExportStats } from '../export/ipfix/exporter.js';
+import { EveExporter, type EveExportStats } from '../export/eve/eve-exporter.js';
 import type { OutputFlags } from './args.js';
+import type { ConnLog } from '../schema/conn.js';
 import { DetectionEngine } from '../detect/engine.js';
 import { engineOptions } from '../detect/config.js';
 import type { AllowEntry } from '../detect/allowlist.js';
@@ -24,6 +26,8 @@ export interface PipelineRun {
   readonly out: StdoutWriter;
   /** IPFIX export counters, null without --ipfix. */
   readonly ipfix: IpfixExportStats | null;
+  /** EVE file counters, null without --eve. */
+  readonly eve: EveExportStats | null;
   /** New alerts per type; null when detection was off. */
   readonly alerts: Record<string, number> | null;
 }
@@ -56,10 +60,7 @@ export function setUpDetection(flags: OutputFlags): Detection | undefined {
     blocklists: flags.blocklist,
     allow,
   });
-  const outputs = new AlertOutputs({
-    console: flags.quiet !== true && flags.json !== true,
-    evePath: flags.eve,
-  });
+  const outputs = new AlertOutputs({ console: flags.quiet !== true && flags.json !== true });
   const engine = new DetectionEngine({ ...opts, onAlert: (a, isNew) => outputs.alert(a, isNew) });
   return { engine, outputs };
 }
@@ -73,6 +74,18 @@ export async function openIpfix(flags: OutputFlags): Promise<IpfixExporter | und
   if (!flags.flows)
     throw new NtaError('NTA_ERR_USAGE', '--ipfix exports flows: it cannot be used with --no-flows');
   return IpfixExporter.open(flags.ipfix);
+}
+
+/**
+ * The EVE file of `--eve`, opened (for appending) before anything is read, so a bad path is one line
+ * first; runPipeline closes it. Without flow tracking it gets alerts only.
+ */
+export function openEve(flags: OutputFlags): EveExporter | undefined {
+  if (flags.eve === undefined) return undefined;
+  return EveExporter.open(flags.eve, {
+    maxBytes: Math.round(flags.eveMaxSize * 1_000_000),
+    keep: flags.eveFiles,
+  });
 }
 
 /**
@@ -92,6 +105,8 @@ export async function runPipeline(
     detection?: Detection | undefined;
     /** Receives every finished flow (see openIpfix); closed at the end, whatever happens. */
     ipfix?: IpfixExporter | undefined;
+    /** Receives flows, dns/tls/http records and alerts (see openEve); closed at the end, whatever happens. */
+    eve?: EveExporter | undefined;
   } = {},
 ): Promise<PipelineRun> {
   const detection = options.detection;
@@ -126,6 +141,15 @@ export async function runPipeline(
     detection.outputs.consoleWrite = (t) => area.printAbove(t);
   area?.start();
   const ipfix = options.ipfix;
+  const eve = options.eve;
+  if (eve !== undefined && detection !== undefined) detection.outputs.eve = eve.alert;
+  const onFlow =
+    ipfix !== undefined && eve !== undefined
+      ? (log: ConnLog) => {
+          ipfix.add(log);
+          eve.flow(log);
+        }
+      : (ipfix?.add ?? eve?.flow);
   try {
     const summary = await readCaptures({
       inputs: sources,
@@ -134,7 +158,8 @@ export async function runPipeline(
       ...(flags.flows ? {} : { flows: false as const }),
       detect: detection?.engine,
       ...(flags.packets ? {} : { packets: false }),
-      ...(ipfix === undefined ? {} : { onFlow: ipfix.add }),
+      ...(onFlow === undefined ? {} : { onFlow }),
+      ...(eve === undefined ? {} : { onAppLog: eve.app, afterBatch: () => eve.afterBatch() }),
       observer: combineObservers([quiet ? undefined : new PacketLinePrinter(out.write), status]),
       shouldStop: (): StopReason | null => {
         if (interrupted || out.closed) return 'interrupted';
@@ -146,15 +171,26 @@ export async function runPipeline(
       out,
       alerts: detection === undefined ? null : { ...detection.engine.counts },
       ipfix: (await ipfix?.close()) ?? null,
+      eve: await closeEve(detection, eve),
     };
   } finally {
     area?.stop();
-    detection?.outputs.close();
+    // After a failure: close quietly, the failure is what the run reports.
+    await closeEve(detection, eve).catch(() => undefined);
     await ipfix?.close();
     await store?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** Alert outputs first: their last lines (merged alerts) go into the EVE file before it closes. */
+async function closeEve(
+  detection: Detection | undefined,
+  eve: EveExporter | undefined,
+): Promise<EveExportStats | null> {
+  detection?.outputs.close();
+  return (await eve?.close()) ?? null;
 }
 
 /**

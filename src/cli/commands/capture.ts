@@ -10,7 +10,7 @@ import { dropPrivileges, lookupUser } from '../../capture/live/privileges.js';
 import { TapSource } from '../../capture/live/tap-source.js';
 import { CaptureFileWriter } from '../../capture/ring-writer.js';
 import type { PacketSource } from '../../capture/packet-batch.js';
-import { formatIpfixSummary, formatSummary } from '../../present/summary.js';
+import { formatEveSummary, formatIpfixSummary, formatSummary } from '../../present/summary.js';
 import { openStore } from '../../store/open-store.js';
 import type { Store } from '../../store/store.js';
 import {
@@ -25,12 +25,14 @@ import {
 } from '../args.js';
 import {
   formatAlertCounts,
+  openEve,
   openIpfix,
   runPipeline,
   setUpDetection,
   writeEndChart,
   type PipelineRun,
 } from '../run-pipeline.js';
+import type { EveExporter } from '../../export/eve/eve-exporter.js';
 import type { IpfixExporter } from '../../export/ipfix/exporter.js';
 import { NTA_VERSION } from '../version.js';
 
@@ -107,8 +109,10 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
   let store: Store | undefined;
   let writer: CaptureFileWriter | undefined;
   let ipfix: IpfixExporter | undefined;
+  let eve: EveExporter | undefined;
   let input: PacketSource = source;
   try {
+    eve = openEve(flags);
     ipfix = await openIpfix(flags);
     if (flags.write !== undefined) {
       writer = new CaptureFileWriter(flags.write, ringOptions(flags.ringBuffer), {
@@ -131,6 +135,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
           });
     if (user !== null) dropPrivileges(user);
   } catch (err) {
+    await eve?.close();
     await ipfix?.close();
     await store?.close();
     writer?.close();
@@ -153,6 +158,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
         limitReached: () => Date.now() - started >= deadline,
         detection,
         ipfix,
+        eve,
       },
     );
   } finally {
@@ -166,7 +172,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
       osDropped: source.stats.dropped,
     });
   }
-  const { summary, out, alerts, ipfix: exported } = run;
+  const { summary, out, alerts, ipfix: exported, eve: eveStats } = run;
   const result = summary.sources[0];
   if (result?.error !== null && result?.error !== undefined) process.stderr.write(`nta: ${result.error}\n`);
   const live = liveCounters(source);
@@ -174,8 +180,16 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
   const chart = await writeEndChart(store, summary, flags);
   if (flags.json === true) {
     await out.write(
-      JSON.stringify({ ...summary, alerts, live, db: store?.path ?? null, written, chart, ipfix: exported }) +
-        '\n',
+      JSON.stringify({
+        ...summary,
+        alerts,
+        live,
+        db: store?.path ?? null,
+        written,
+        chart,
+        ipfix: exported,
+        eve: eveStats,
+      }) + '\n',
     );
   } else {
     process.stderr.write(
@@ -184,6 +198,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
         formatLiveCounters(summary.packets, live),
     );
     if (exported !== null) process.stderr.write(formatIpfixSummary(exported));
+    if (eveStats !== null) process.stderr.write(formatEveSummary(eveStats));
     if (written !== null)
       process.stderr.write(`${written.packets} packets written to ${written.files.join(', ')}\n`);
     if (chart !== null) process.stderr.write(`Chart: ${chart}\n`);
