@@ -62,8 +62,10 @@ const addrBytes = new Uint8Array(16);
 const srcWords = new Uint32Array(4);
 const dstWords = new Uint32Array(4);
 
+/** Address text to the big-endian words Community ID orders by; unused words are 0, as the flow table keeps them. */
 function toWords(text: string, out: Uint32Array): number {
   const n = parseIpAddress(text, addrBytes, 0);
+  out.fill(0);
   for (let i = 0; i < n / 4; i++) {
     const o = i * 4;
     out[i] =
