@@ -259,6 +259,12 @@ test('--eve - and a path in a missing directory are one line each, before anythi
   assert.equal(existsSync(missing), false);
 });
 
+test('a write that fails (disk full: /dev/full) ends the run with one line and status 1', () => {
+  const r = nta('read', '-q', '--no-db', '--eve', '/dev/full', join(PCAPS_DIR, 'http-get-simple.pcap'));
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr, 'nta: --eve /dev/full: ENOSPC: no space left on device, write\n');
+});
+
 test('SIGTERM stops a read cleanly: every record handed over is in the file, whole, and matches the database', async () => {
   const sigDb = join(dir, 'sig.db');
   const sigEve = join(dir, 'sig.eve.json');
