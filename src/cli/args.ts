@@ -2,9 +2,9 @@ import { NtaError } from '../core/errors.js';
 import { isPostgresUrl } from '../store/postgres/url.js';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { RingOptions } from '../capture/ring-writer.js';
-import { DEFAULT_EVE_FILES, DEFAULT_EVE_MAX_MB } from '../export/eve/eve-exporter.js';
 import { parseIpfixTarget, type IpfixTarget } from '../export/ipfix/exporter.js';
-import { parseTimeArg, type ChartFilter } from '../present/charts/index.js';
+import type { ChartFilter } from '../present/charts/query.js';
+import { parseTimeArg } from '../present/charts/time-arg.js';
 import { DEFAULT_DB_PATH } from '../store/sqlite/sqlite-store.js';
 
 export function positiveInt(value: string): number {
@@ -24,6 +24,10 @@ export function positiveNumber(value: string): number {
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
   return n;
 }
+
+/** --eve rotation defaults: a new file every 100 MB, ten old ones kept. */
+const DEFAULT_EVE_MAX_MB = 100;
+const DEFAULT_EVE_FILES = 10;
 
 /** The flags every packet-reading command shares. */
 export interface OutputFlags {

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { NtaError } from '../core/errors.js';
-import { writeProtocolChart } from '../present/charts/index.js';
 import { readCaptures, type CaptureInput, type ReadSummary, type StopReason } from '../pipeline.js';
 import { LiveStatus } from '../present/live-status.js';
 import { combineObservers } from '../present/observers.js';
@@ -9,16 +8,14 @@ import { StatusArea, wantStatusArea } from '../present/status-area.js';
 import { isPostgresUrl } from '../store/postgres/url.js';
 import type { Store } from '../store/store.js';
 import { IpfixExporter, type IpfixExportStats } from '../export/ipfix/exporter.js';
-import { EveExporter, type EveExportStats } from '../export/eve/eve-exporter.js';
+import type { EveExporter, EveExportStats } from '../export/eve/eve-exporter.js';
 import type { OutputFlags } from './args.js';
 import type { ConnLog } from '../schema/conn.js';
-import { DetectionEngine } from '../detect/engine.js';
-import { engineOptions } from '../detect/config.js';
+import type { DetectionEngine } from '../detect/engine.js';
 import type { AllowEntry } from '../detect/allowlist.js';
 import { ALERT_TYPES, type AlertType } from '../schema/alert.js';
-import { AlertOutputs } from '../present/alert-output.js';
+import type { AlertOutputs } from '../present/alert-output.js';
 export { formatAlertCounts } from '../present/alert-output.js';
-import { listAllowlist } from '../store/sqlite/alerts-query.js';
 import { stdoutWriter, type StdoutWriter } from './stdout.js';
 
 export interface PipelineRun {
@@ -41,8 +38,22 @@ export interface Detection {
  * Builds the detection engine from the flags, the config file and the allowlist kept in the database, or
  * returns undefined with --no-detect. Configuration errors surface here, before any packet is read.
  */
-export function setUpDetection(flags: OutputFlags): Detection | undefined {
+export async function setUpDetection(flags: OutputFlags): Promise<Detection | undefined> {
   if (!flags.detect) return undefined;
+  // Loaded here, not at start-up: --no-detect runs and the other commands never need them.
+  const [
+    { DetectionEngine },
+    { engineOptions, loadDetectConfig },
+    { AlertOutputs },
+    { listAllowlist },
+    { toAlertLog },
+  ] = await Promise.all([
+    import('../detect/engine.js'),
+    import('../detect/config.js'),
+    import('../present/alert-output.js'),
+    import('../store/sqlite/alerts-query.js'),
+    import('../detect/suppress.js'),
+  ]);
   const allow: AllowEntry[] =
     flags.db === false
       ? []
@@ -54,13 +65,14 @@ export function setUpDetection(flags: OutputFlags): Detection | undefined {
           domain: r.domain ?? undefined,
           comment: r.comment,
         }));
-  const opts = engineOptions({
-    config: flags.config,
-    homeNets: flags.homeNet,
-    blocklists: flags.blocklist,
-    allow,
+  const opts = engineOptions(
+    { homeNets: flags.homeNet, blocklists: flags.blocklist, allow },
+    await loadDetectConfig(flags.config),
+  );
+  const outputs = new AlertOutputs({
+    console: flags.quiet !== true && flags.json !== true,
+    toLog: toAlertLog,
   });
-  const outputs = new AlertOutputs({ console: flags.quiet !== true && flags.json !== true });
   const engine = new DetectionEngine({ ...opts, onAlert: (a, isNew) => outputs.alert(a, isNew) });
   return { engine, outputs };
 }
@@ -80,8 +92,10 @@ export async function openIpfix(flags: OutputFlags): Promise<IpfixExporter | und
  * The EVE file of `--eve`, opened (for appending) before anything is read, so a bad path is one line
  * first; runPipeline closes it. Without flow tracking it gets alerts only.
  */
-export function openEve(flags: OutputFlags): EveExporter | undefined {
+export async function openEve(flags: OutputFlags): Promise<EveExporter | undefined> {
   if (flags.eve === undefined) return undefined;
+  // Loaded here, not at start-up: only --eve needs it.
+  const { EveExporter } = await import('../export/eve/eve-exporter.js');
   return EveExporter.open(flags.eve, {
     maxBytes: Math.round(flags.eveMaxSize * 1_000_000),
     keep: flags.eveFiles,
@@ -215,6 +229,7 @@ export async function writeEndChart(
   const captureIds = summary.sources.flatMap((s) => (s.captureId === null ? [] : [s.captureId]));
   let path: string;
   try {
+    const { writeProtocolChart } = await import('../present/charts/index.js');
     path = await writeProtocolChart(store.path, { captureIds });
   } catch (err) {
     if (!(err instanceof NtaError)) throw err;

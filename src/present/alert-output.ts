@@ -4,7 +4,7 @@
  * an alert is raised, and one more at the end for each alert that merged duplicates since.
  */
 import { TimestampFormatter } from '../core/time.js';
-import { toAlertLog, type Alert } from '../detect/suppress.js';
+import type { Alert } from '../detect/suppress.js';
 import type { AlertLog } from '../schema/alert.js';
 import type { AlertRow, AllowRow } from '../store/sqlite/alerts-query.js';
 
@@ -24,11 +24,14 @@ export function formatAlertLine(a: Alert): string {
 
 export class AlertOutputs {
   readonly #console: boolean;
+  readonly #toLog: (a: Alert) => AlertLog;
   readonly #written = new Map<string, number>();
   readonly #latest = new Map<string, Alert>();
 
-  constructor(opts: { console: boolean }) {
+  /** `toLog` is detect's toAlertLog, handed in so that this module loads no detection code at start-up. */
+  constructor(opts: { console: boolean; toLog: (a: Alert) => AlertLog }) {
     this.#console = opts.console;
+    this.#toLog = opts.toLog;
   }
 
   /** Where console lines go: stderr, or above the live status area when there is one. */
@@ -45,7 +48,7 @@ export class AlertOutputs {
     if (isNew && this.#console && a.severity !== 'info') this.consoleWrite(formatAlertLine(a) + '\n');
     if (this.eve === undefined) return;
     if (isNew) {
-      this.eve(toAlertLog(a));
+      this.eve(this.#toLog(a));
       this.#written.set(a.id, a.count);
     } else {
       this.#latest.set(a.id, a);
@@ -56,7 +59,7 @@ export class AlertOutputs {
   close(): void {
     const eve = this.eve;
     if (eve !== undefined)
-      for (const a of this.#latest.values()) if (this.#written.get(a.id) !== a.count) eve(toAlertLog(a));
+      for (const a of this.#latest.values()) if (this.#written.get(a.id) !== a.count) eve(this.#toLog(a));
     this.#latest.clear();
     this.eve = undefined;
   }

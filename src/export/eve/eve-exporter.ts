@@ -20,9 +20,6 @@ const FLUSH_RECORDS = 4096;
 /** Records handed to the file and not written yet beyond which afterBatch makes the pipeline wait. */
 const MAX_QUEUED_RECORDS = 65_536;
 
-export const DEFAULT_EVE_MAX_MB = 100;
-export const DEFAULT_EVE_FILES = 10;
-
 type Pending =
   | { readonly kind: 'flow'; readonly log: ConnLog }
   | { readonly kind: 'dns'; readonly log: LogOf<'dns'> }
