@@ -78,6 +78,8 @@ export interface ReadOptions {
   readonly detect?: DetectionEngine | undefined;
   /** Receives every dns/tls/http/dhcp/quic record (in addition to the store). */
   readonly onAppLog?: AppLogSink;
+  /** Called after each batch, after the observer: exporters write there; a promise applies backpressure. */
+  readonly afterBatch?: () => unknown;
 }
 
 export interface SourceResult {
@@ -314,6 +316,8 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
         flushAlerts(captureId);
         const pending = observer?.batchDone();
         if (pending instanceof Promise) await pending;
+        const exported = opts.afterBatch?.();
+        if (exported instanceof Promise) await exported;
         if (packets >= maxPackets) break;
         const stop = opts.shouldStop?.() ?? null;
         if (stop !== null) {

@@ -13,11 +13,21 @@ export function positiveInt(value: string): number {
   return n;
 }
 
+export function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number (0 or more)');
+  return n;
+}
+
 export function positiveNumber(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
   return n;
 }
+
+/** --eve rotation defaults: a new file every 100 MB, ten old ones kept. */
+const DEFAULT_EVE_MAX_MB = 100;
+const DEFAULT_EVE_FILES = 10;
 
 /** The flags every packet-reading command shares. */
 export interface OutputFlags {
@@ -37,6 +47,8 @@ export interface OutputFlags {
   blocklist: string[];
   config?: string;
   eve?: string;
+  eveMaxSize: number;
+  eveFiles: number;
   ipfix?: IpfixTarget;
 }
 
@@ -95,7 +107,17 @@ export function addDetectionOptions(cmd: Command): Command {
         .default([]),
     )
     .option('--config <file>', 'detection settings (YAML): home networks, thresholds, allowlist, blocklists')
-    .option('--eve <file>', 'also append alerts to this EVE-style JSON lines file');
+    .option('--eve <file>', 'also write flows, dns, tls, http and alerts to this EVE JSON lines file')
+    .addOption(
+      new Option('--eve-max-size <MB>', 'with --eve: rotate the file before it grows past this size')
+        .argParser(positiveNumber)
+        .default(DEFAULT_EVE_MAX_MB),
+    )
+    .addOption(
+      new Option('--eve-files <n>', 'with --eve: rotated files kept (FILE.1 … FILE.n)')
+        .argParser(nonNegativeInt)
+        .default(DEFAULT_EVE_FILES),
+    );
 }
 
 /** `30d` (or `30`): days of partitions to keep. */

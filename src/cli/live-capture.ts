@@ -5,13 +5,14 @@ import { TapSource } from '../capture/live/tap-source.js';
 import type { PacketSource } from '../capture/packet-batch.js';
 import { CaptureFileWriter } from '../capture/ring-writer.js';
 import type { Alert } from '../detect/suppress.js';
+import type { EveExporter } from '../export/eve/eve-exporter.js';
 import type { IpfixExporter } from '../export/ipfix/exporter.js';
 import type { PacketObserver } from '../pipeline.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { ringOptions } from './args.js';
 import type { LiveCaptureFlags } from './live-options.js';
-import { openIpfix, runPipeline, setUpDetection, type PipelineRun } from './run-pipeline.js';
+import { openEve, openIpfix, runPipeline, setUpDetection, type PipelineRun } from './run-pipeline.js';
 import { NTA_VERSION } from './version.js';
 
 /** What is open once a capture has started: for `serve --capture` to serve and measure. */
@@ -46,7 +47,7 @@ export interface LiveCaptureResult {
 }
 
 /**
- * A live capture from start to end: the device, the -w file, the IPFIX exporter and the store are opened
+ * A live capture from start to end: the device, the -w file, the EVE and IPFIX exporters and the store are opened
  * first (so a bad device, filter, collector or database fails before any row is written), then the pipeline
  * runs until a signal, a limit or an error, and everything is closed again.
  */
@@ -71,8 +72,10 @@ export async function captureLive(
   let store: Store | undefined;
   let writer: CaptureFileWriter | undefined;
   let ipfix: IpfixExporter | undefined;
+  let eve: EveExporter | undefined;
   let input: PacketSource = source;
   try {
+    eve = await openEve(flags);
     ipfix = await openIpfix(flags);
     if (flags.write !== undefined) {
       writer = new CaptureFileWriter(flags.write, ringOptions(flags.ringBuffer), {
@@ -96,6 +99,7 @@ export async function captureLive(
     if (user !== null) dropPrivileges(user);
     await hooks.opened?.({ iface, source, store });
   } catch (err) {
+    await eve?.close();
     await ipfix?.close();
     await store?.close();
     writer?.close();
@@ -120,6 +124,7 @@ export async function captureLive(
         limitReached: () => Date.now() - started >= deadline,
         detection,
         ipfix,
+        eve,
         observer: hooks.observer,
       },
     );

@@ -14,7 +14,9 @@ import { StatusArea, wantStatusArea } from '../present/status-area.js';
 import { isPostgresUrl } from '../store/postgres/url.js';
 import type { Store } from '../store/store.js';
 import { IpfixExporter, type IpfixExportStats } from '../export/ipfix/exporter.js';
+import type { EveExporter, EveExportStats } from '../export/eve/eve-exporter.js';
 import type { OutputFlags } from './args.js';
+import type { ConnLog } from '../schema/conn.js';
 import type { DetectionEngine } from '../detect/engine.js';
 import type { AllowEntry } from '../detect/allowlist.js';
 import type { Alert } from '../detect/suppress.js';
@@ -28,6 +30,8 @@ export interface PipelineRun {
   readonly out: StdoutWriter;
   /** IPFIX export counters, null without --ipfix. */
   readonly ipfix: IpfixExportStats | null;
+  /** EVE file counters, null without --eve. */
+  readonly eve: EveExportStats | null;
   /** New alerts per type; null when detection was off. */
   readonly alerts: Record<string, number> | null;
 }
@@ -48,13 +52,19 @@ export async function setUpDetection(
 ): Promise<Detection | undefined> {
   if (!flags.detect) return undefined;
   // Loaded here, not at start-up: --no-detect runs and the other commands never need them.
-  const [{ DetectionEngine }, { engineOptions, loadDetectConfig }, { AlertOutputs }, { listAllowlist }] =
-    await Promise.all([
-      import('../detect/engine.js'),
-      import('../detect/config.js'),
-      import('../present/alert-output.js'),
-      import('../store/sqlite/alerts-query.js'),
-    ]);
+  const [
+    { DetectionEngine },
+    { engineOptions, loadDetectConfig },
+    { AlertOutputs },
+    { listAllowlist },
+    { toAlertLog },
+  ] = await Promise.all([
+    import('../detect/engine.js'),
+    import('../detect/config.js'),
+    import('../present/alert-output.js'),
+    import('../store/sqlite/alerts-query.js'),
+    import('../detect/suppress.js'),
+  ]);
   const allow: AllowEntry[] =
     flags.db === false
       ? []
@@ -72,7 +82,7 @@ export async function setUpDetection(
   );
   const outputs = new AlertOutputs({
     console: flags.quiet !== true && flags.json !== true,
-    evePath: flags.eve,
+    toLog: toAlertLog,
   });
   const engine = new DetectionEngine({
     ...opts,
@@ -96,6 +106,20 @@ export async function openIpfix(flags: OutputFlags): Promise<IpfixExporter | und
 }
 
 /**
+ * The EVE file of `--eve`, opened (for appending) before anything is read, so a bad path is one line
+ * first; runPipeline closes it. Without flow tracking it gets alerts only.
+ */
+export async function openEve(flags: OutputFlags): Promise<EveExporter | undefined> {
+  if (flags.eve === undefined) return undefined;
+  // Loaded here, not at start-up: only --eve needs it.
+  const { EveExporter } = await import('../export/eve/eve-exporter.js');
+  return EveExporter.open(flags.eve, {
+    maxBytes: Math.round(flags.eveMaxSize * 1_000_000),
+    keep: flags.eveFiles,
+  });
+}
+
+/**
  * What `read` and `capture` share: packet lines unless quiet, the live status on a terminal (see
  * wantStatusArea), Ctrl-C/SIGTERM ask for a clean stop (a second one exits at once), and the store is closed
  * whatever happens, so every batch handed over is committed.
@@ -112,6 +136,8 @@ export async function runPipeline(
     detection?: Detection | undefined;
     /** Receives every finished flow (see openIpfix); closed at the end, whatever happens. */
     ipfix?: IpfixExporter | undefined;
+    /** Receives flows, dns/tls/http records and alerts (see openEve); closed at the end, whatever happens. */
+    eve?: EveExporter | undefined;
     /** Sees every packet besides the packet lines and the status area. */
     observer?: PacketObserver | undefined;
   } = {},
@@ -148,6 +174,15 @@ export async function runPipeline(
     detection.outputs.consoleWrite = (t) => area.printAbove(t);
   area?.start();
   const ipfix = options.ipfix;
+  const eve = options.eve;
+  if (eve !== undefined && detection !== undefined) detection.outputs.eve = eve.alert;
+  const onFlow =
+    ipfix !== undefined && eve !== undefined
+      ? (log: ConnLog) => {
+          ipfix.add(log);
+          eve.flow(log);
+        }
+      : (ipfix?.add ?? eve?.flow);
   try {
     const summary = await readCaptures({
       inputs: sources,
@@ -156,7 +191,8 @@ export async function runPipeline(
       ...(flags.flows ? {} : { flows: false as const }),
       detect: detection?.engine,
       ...(flags.packets ? {} : { packets: false }),
-      ...(ipfix === undefined ? {} : { onFlow: ipfix.add }),
+      ...(onFlow === undefined ? {} : { onFlow }),
+      ...(eve === undefined ? {} : { onAppLog: eve.app, afterBatch: () => eve.afterBatch() }),
       observer: combineObservers([
         quiet ? undefined : new PacketLinePrinter(out.write),
         status,
@@ -172,15 +208,26 @@ export async function runPipeline(
       out,
       alerts: detection === undefined ? null : { ...detection.engine.counts },
       ipfix: (await ipfix?.close()) ?? null,
+      eve: await closeEve(detection, eve),
     };
   } finally {
     area?.stop();
-    detection?.outputs.close();
+    // After a failure: close quietly, the failure is what the run reports.
+    await closeEve(detection, eve).catch(() => undefined);
     await ipfix?.close();
     await store?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** Alert outputs first: their last lines (merged alerts) go into the EVE file before it closes. */
+async function closeEve(
+  detection: Detection | undefined,
+  eve: EveExporter | undefined,
+): Promise<EveExportStats | null> {
+  detection?.outputs.close();
+  return (await eve?.close()) ?? null;
 }
 
 /**

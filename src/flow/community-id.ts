@@ -3,7 +3,7 @@
  * . 0 . sport . dport with the smaller (address, port) end first, base64, prefixed "1:". Computed once per
  * flow, never per packet.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, compareEnds } from './key.js';
 
 const hasPorts = (proto: number): boolean =>
@@ -42,5 +42,6 @@ export function communityId(
     o = buf.writeUInt16BE(swap ? dport : sport, o);
     o = buf.writeUInt16BE(swap ? sport : dport, o);
   }
-  return '1:' + createHash('sha1').update(buf.subarray(0, o)).digest('base64');
+  // One-shot hash(): a third of createHash()'s cost for a buffer this small (Node ≥ 20.12).
+  return '1:' + hash('sha1', buf.subarray(0, o), 'base64');
 }

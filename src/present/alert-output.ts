@@ -1,13 +1,11 @@
 /**
  * Where alerts go besides the database: a console line per new alert of severity low or above (stderr, so
- * stdout stays the packet lines or JSON), and an EVE-style JSON lines file (Suricata's eve.json shape,
- * event_type "alert"): one line when an alert is raised, and one more at the end for each alert that merged
- * duplicates since.
+ * stdout stays the packet lines or JSON), and the EVE file of `--eve` (event_type "alert"): one record when
+ * an alert is raised, and one more at the end for each alert that merged duplicates since.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
-import { NtaError } from '../core/errors.js';
 import { TimestampFormatter } from '../core/time.js';
 import type { Alert } from '../detect/suppress.js';
+import type { AlertLog } from '../schema/alert.js';
 import type { AlertRow, AllowRow } from '../store/sqlite/alerts-query.js';
 
 const time = new TimestampFormatter();
@@ -18,62 +16,22 @@ export function alertTime(sec: number): string {
   return time.format(s, Math.round((sec - s) * 1e6) * 1000);
 }
 
-/** ISO 8601 with microseconds and +0000, as Suricata writes EVE timestamps. */
-const eveTime = (sec: number): string => `${alertTime(sec).replace(' ', 'T')}+0000`;
-
-/** Suricata's severities: 1 is the most severe. */
-const EVE_SEVERITY: Record<string, number> = { high: 1, medium: 2, low: 3, info: 4 };
-
 export function formatAlertLine(a: Alert): string {
   const target = a.dst === null ? '' : ` -> ${a.dst}${a.dstPort === null ? '' : `:${a.dstPort}`}`;
   const kind = a.variant === null ? a.type : `${a.type}/${a.variant}`;
   return `${alertTime(a.first)} ALERT [${a.severity}] ${kind} ${a.src}${target}: ${a.message} (${a.id})`;
 }
 
-export function eveRecord(a: Alert): Record<string, unknown> {
-  return {
-    timestamp: eveTime(a.last),
-    event_type: 'alert',
-    src_ip: a.src,
-    ...(a.dst === null ? {} : { dest_ip: a.dst }),
-    ...(a.dstPort === null ? {} : { dest_port: a.dstPort }),
-    alert: {
-      action: 'allowed',
-      signature: a.message,
-      category: a.type,
-      severity: EVE_SEVERITY[a.severity] ?? 3,
-      ...(a.mitre === null ? {} : { metadata: { mitre_technique_id: [a.mitre] } }),
-    },
-    nta: {
-      id: a.id,
-      type: a.type,
-      variant: a.variant,
-      severity: a.severity,
-      first_seen: eveTime(a.first),
-      last_seen: eveTime(a.last),
-      count: a.count,
-      evidence: a.evidence,
-    },
-  };
-}
-
 export class AlertOutputs {
   readonly #console: boolean;
-  readonly #eveFd: number | null;
+  readonly #toLog: (a: Alert) => AlertLog;
   readonly #written = new Map<string, number>();
   readonly #latest = new Map<string, Alert>();
 
-  constructor(opts: { console: boolean; evePath?: string | undefined }) {
+  /** `toLog` is detect's toAlertLog, handed in so that this module loads no detection code at start-up. */
+  constructor(opts: { console: boolean; toLog: (a: Alert) => AlertLog }) {
     this.#console = opts.console;
-    if (opts.evePath === undefined) {
-      this.#eveFd = null;
-    } else {
-      try {
-        this.#eveFd = openSync(opts.evePath, 'a');
-      } catch (err) {
-        throw new NtaError('NTA_ERR_IO', `--eve ${opts.evePath}: ${(err as Error).message}`, { cause: err });
-      }
-    }
+    this.#toLog = opts.toLog;
   }
 
   /** Where console lines go: stderr, or above the live status area when there is one. */
@@ -81,25 +39,29 @@ export class AlertOutputs {
     process.stderr.write(text);
   };
 
+  /** The EVE file's alert sink (--eve), set before the run. */
+  eve: ((log: AlertLog) => void) | undefined = undefined;
+
   alert(a: Alert, isNew: boolean): void {
     // Informational alerts (every outside address, every new device) would drown the console: they go
     // to the table and the EVE file only.
     if (isNew && this.#console && a.severity !== 'info') this.consoleWrite(formatAlertLine(a) + '\n');
-    if (this.#eveFd === null) return;
+    if (this.eve === undefined) return;
     if (isNew) {
-      writeSync(this.#eveFd, JSON.stringify(eveRecord(a)) + '\n');
+      this.eve(this.#toLog(a));
       this.#written.set(a.id, a.count);
     } else {
       this.#latest.set(a.id, a);
     }
   }
 
+  /** Hands the EVE file the last state of alerts merged since they were raised; a second call does nothing. */
   close(): void {
-    if (this.#eveFd === null) return;
-    for (const a of this.#latest.values())
-      if (this.#written.get(a.id) !== a.count) writeSync(this.#eveFd, JSON.stringify(eveRecord(a)) + '\n');
+    const eve = this.eve;
+    if (eve !== undefined)
+      for (const a of this.#latest.values()) if (this.#written.get(a.id) !== a.count) eve(this.#toLog(a));
     this.#latest.clear();
-    closeSync(this.#eveFd);
+    this.eve = undefined;
   }
 }
 

@@ -1,3 +1,4 @@
+import type { EveExportStats } from '../export/eve/eve-exporter.js';
 import type { IpfixExportStats } from '../export/ipfix/exporter.js';
 import type { ReadSummary } from '../pipeline.js';
 
@@ -48,4 +49,10 @@ export function formatIpfixSummary(s: IpfixExportStats): string {
     `IPFIX: ${count(s.flows, 'flow')} in ${count(s.messages, 'message')} to ${s.collector}, ` +
     `${count(s.sendErrors, 'send error')}${skipped}\n`
   );
+}
+
+export function formatEveSummary(s: EveExportStats): string {
+  const rotated =
+    s.rotations === 0 ? '' : `, rotated ${s.rotations === 1 ? 'once' : `${num.format(s.rotations)} times`}`;
+  return `EVE: ${num.format(s.records)} record${s.records === 1 ? '' : 's'} written to ${s.path}${rotated}\n`;
 }

@@ -1,6 +1,6 @@
 import { type Command, Option, InvalidArgumentError } from 'commander';
 import type { LiveSource } from '../../capture/live/live-source.js';
-import { formatIpfixSummary, formatSummary } from '../../present/summary.js';
+import { formatEveSummary, formatIpfixSummary, formatSummary } from '../../present/summary.js';
 import { addOutputOptions, checkOutputFlags, addWriteOptions } from '../args.js';
 import { captureLive } from '../live-capture.js';
 import { addLiveCaptureOptions, type LiveCaptureFlags } from '../live-options.js';
@@ -42,7 +42,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
     else durationMs = Math.min(durationMs ?? Infinity, stop.seconds * 1000);
   }
   const { run, source, store, writer } = await captureLive(flags, { maxPackets, durationMs });
-  const { summary, out, alerts, ipfix: exported } = run;
+  const { summary, out, alerts, ipfix: exported, eve: eveStats } = run;
   const result = summary.sources[0];
   if (result?.error !== null && result?.error !== undefined) process.stderr.write(`nta: ${result.error}\n`);
   const live = liveCounters(source);
@@ -50,8 +50,16 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
   const chart = await writeEndChart(store, summary, flags);
   if (flags.json === true) {
     await out.write(
-      JSON.stringify({ ...summary, alerts, live, db: store?.path ?? null, written, chart, ipfix: exported }) +
-        '\n',
+      JSON.stringify({
+        ...summary,
+        alerts,
+        live,
+        db: store?.path ?? null,
+        written,
+        chart,
+        ipfix: exported,
+        eve: eveStats,
+      }) + '\n',
     );
   } else {
     process.stderr.write(
@@ -60,6 +68,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
         formatLiveCounters(summary.packets, live),
     );
     if (exported !== null) process.stderr.write(formatIpfixSummary(exported));
+    if (eveStats !== null) process.stderr.write(formatEveSummary(eveStats));
     if (written !== null)
       process.stderr.write(`${written.packets} packets written to ${written.files.join(', ')}\n`);
     if (chart !== null) process.stderr.write(`Chart: ${chart}\n`);

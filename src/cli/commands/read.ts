@@ -5,7 +5,7 @@ import { TapSource } from '../../capture/live/tap-source.js';
 import { expandCaptureArgs } from '../../capture/open.js';
 import { CaptureFileWriter } from '../../capture/ring-writer.js';
 import { fileInputs, type CaptureInput } from '../../pipeline.js';
-import { formatIpfixSummary, formatSummary } from '../../present/summary.js';
+import { formatEveSummary, formatIpfixSummary, formatSummary } from '../../present/summary.js';
 import { openStore } from '../../store/open-store.js';
 import type { Store } from '../../store/store.js';
 import {
@@ -16,7 +16,14 @@ import {
   type OutputFlags,
   type WriteFlags,
 } from '../args.js';
-import { formatAlertCounts, openIpfix, runPipeline, setUpDetection, writeEndChart } from '../run-pipeline.js';
+import {
+  formatAlertCounts,
+  openEve,
+  openIpfix,
+  runPipeline,
+  setUpDetection,
+  writeEndChart,
+} from '../run-pipeline.js';
 import { NTA_VERSION } from '../version.js';
 
 interface ReadFlags extends OutputFlags, WriteFlags {
@@ -56,7 +63,14 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
   }
   let store: Store | undefined;
   let run: Awaited<ReturnType<typeof runPipeline>>;
-  const ipfix = await openIpfix(flags);
+  const eve = await openEve(flags); // a bad --eve path: one line, before any file is read
+  let ipfix: Awaited<ReturnType<typeof openIpfix>>;
+  try {
+    ipfix = await openIpfix(flags);
+  } catch (err) {
+    await eve?.close();
+    throw err;
+  }
   try {
     try {
       store =
@@ -71,12 +85,14 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
             });
     } catch (err) {
       await ipfix?.close();
+      await eve?.close();
       throw err;
     }
     run = await runPipeline(inputs, store, flags, {
       detection,
       inputBytes: totalFileBytes(paths),
       ipfix,
+      eve,
       // Waiting for stdin would not notice the stop: end the stream instead.
       onSignal: () => {
         if (paths.includes('-')) process.stdin.destroy();
@@ -85,7 +101,7 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
   } finally {
     writer?.close();
   }
-  const { summary, out, alerts, ipfix: exported } = run;
+  const { summary, out, alerts, ipfix: exported, eve: eveStats } = run;
   for (const s of summary.sources) {
     if (s.error !== null)
       process.stderr.write(`nta: ${s.status === 'truncated' ? 'warning: ' : ''}${s.error}\n`);
@@ -96,11 +112,20 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
   const chart = await writeEndChart(store, summary, flags);
   if (flags.json === true) {
     await out.write(
-      JSON.stringify({ ...summary, alerts, db: store?.path ?? null, written, chart, ipfix: exported }) + '\n',
+      JSON.stringify({
+        ...summary,
+        alerts,
+        db: store?.path ?? null,
+        written,
+        chart,
+        ipfix: exported,
+        eve: eveStats,
+      }) + '\n',
     );
   } else {
     process.stderr.write(formatSummary(summary, store?.path) + formatAlertCounts(alerts));
     if (exported !== null) process.stderr.write(formatIpfixSummary(exported));
+    if (eveStats !== null) process.stderr.write(formatEveSummary(eveStats));
     if (written !== null)
       process.stderr.write(`${written.packets} packets written to ${written.files.join(', ')}\n`);
     if (chart !== null) process.stderr.write(`Chart: ${chart}\n`);

@@ -1,6 +1,7 @@
 /** The one place an IPFIX flow record is shaped from a conn (flows) record. */
 import { parseIpAddress } from '../../core/addr.js';
 import type { ConnLog } from '../../schema/conn.js';
+import { historyFlags } from '../history-flags.js';
 import {
   ICMP4_COUNTERPART,
   ICMP6_COUNTERPART,
@@ -37,26 +38,6 @@ export class IpfixFlow {
   reverseOctets = 0;
 }
 
-/** TCP header flag bits, as tcpControlBits carries them (RFC 9293 §3.1). */
-const FIN = 0x01;
-const SYN = 0x02;
-const RST = 0x04;
-const ACK = 0x10;
-
-/**
- * Flags a Zeek history letter proves were seen (S: SYN, H: SYN-ACK, A: pure ACK, D: data, which TCP only
- * sends acknowledged, F: FIN, R: RST, Q: SYN+FIN). PSH, URG, ECE and CWR are not tracked.
- */
-const FLAGS_BY_LETTER: Readonly<Record<string, number>> = {
-  s: SYN,
-  h: SYN | ACK,
-  a: ACK,
-  d: ACK,
-  f: FIN,
-  r: RST,
-  q: SYN | FIN,
-};
-
 /**
  * Fills `out` from a conn record; false when an address is not parseable (it always is for records nta
  * makes). Counters are IP-level: orig_ip_bytes / resp_ip_bytes, not Zeek's payload byte counts.
@@ -90,12 +71,6 @@ export function toIpfixFlow(log: ConnLog, out: IpfixFlow): boolean {
   out.octets = log.orig_ip_bytes;
   out.reversePackets = log.resp_pkts;
   out.reverseOctets = log.resp_ip_bytes;
-  out.tcpFlags = 0;
-  if (log.ip_proto === IPPROTO_TCP && log.history !== null) {
-    // Upper-case letters are the originator's.
-    for (const letter of log.history) {
-      if (letter !== letter.toLowerCase()) out.tcpFlags |= FLAGS_BY_LETTER[letter.toLowerCase()] ?? 0;
-    }
-  }
+  out.tcpFlags = log.ip_proto === IPPROTO_TCP ? historyFlags(log.history, true) : 0;
   return true;
 }
