@@ -277,6 +277,20 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX hosts_host_name ON hosts (host_name);
   `,
+  // tls: Zeek ssl.log's curve, resumed and established, and the server certificate (TLS ≤ 1.2), as in
+  // SQLite. Added columns come after sensor (partitions get them too); the writers name columns.
+  `
+  ALTER TABLE tls ADD COLUMN curve text;
+  ALTER TABLE tls ADD COLUMN resumed integer NOT NULL DEFAULT 0;
+  ALTER TABLE tls ADD COLUMN established integer NOT NULL DEFAULT 0;
+  ALTER TABLE tls ADD COLUMN cert_chain_fps text;
+  ALTER TABLE tls ADD COLUMN subject text;
+  ALTER TABLE tls ADD COLUMN issuer text;
+  ALTER TABLE tls ADD COLUMN not_valid_before text;
+  ALTER TABLE tls ADD COLUMN not_valid_before_us bigint;
+  ALTER TABLE tls ADD COLUMN not_valid_after text;
+  ALTER TABLE tls ADD COLUMN not_valid_after_us bigint;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

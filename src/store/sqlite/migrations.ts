@@ -290,6 +290,22 @@ export const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
       CREATE INDEX hosts_host_name ON hosts (host_name);
     `);
   },
+  // tls: Zeek ssl.log's curve, resumed and established, and the server certificate (TLS ≤ 1.2) as ssl.log
+  // and x509.log give it (schema/tls.ts). Added columns come after capture_id; the writers name columns.
+  (db) => {
+    db.exec(`
+      ALTER TABLE tls ADD COLUMN curve TEXT;
+      ALTER TABLE tls ADD COLUMN resumed INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE tls ADD COLUMN established INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE tls ADD COLUMN cert_chain_fps TEXT;
+      ALTER TABLE tls ADD COLUMN subject TEXT;
+      ALTER TABLE tls ADD COLUMN issuer TEXT;
+      ALTER TABLE tls ADD COLUMN not_valid_before TEXT;
+      ALTER TABLE tls ADD COLUMN not_valid_before_us INTEGER;
+      ALTER TABLE tls ADD COLUMN not_valid_after TEXT;
+      ALTER TABLE tls ADD COLUMN not_valid_after_us INTEGER;
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
