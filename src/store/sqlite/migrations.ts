@@ -306,6 +306,36 @@ export const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
       ALTER TABLE tls ADD COLUMN not_valid_after_us INTEGER;
     `);
   },
+  // dhcp: the client identifier (option 61) and the option 55 fingerprint; dhcpv6 exchanges
+  // (schema/dhcpv6.ts). Added columns come after capture_id; the writers name columns.
+  (db) => {
+    db.exec(`
+      ALTER TABLE dhcp ADD COLUMN client_id TEXT;
+      ALTER TABLE dhcp ADD COLUMN fingerprint TEXT;
+      CREATE TABLE dhcpv6 (
+        id INTEGER PRIMARY KEY,
+        ts TEXT NOT NULL,
+        ts_us INTEGER NOT NULL,
+        uids TEXT NOT NULL,
+        trans_id INTEGER NOT NULL,
+        client_addr TEXT,
+        server_addr TEXT,
+        client_duid TEXT,
+        server_duid TEXT,
+        mac TEXT,
+        client_fqdn TEXT,
+        vendor_class TEXT,
+        requested_addrs TEXT,
+        assigned_addrs TEXT,
+        delegated_prefixes TEXT,
+        msg_types TEXT NOT NULL,
+        duration REAL NOT NULL,
+        capture_id INTEGER REFERENCES captures(id)
+      );
+      CREATE INDEX dhcpv6_ts ON dhcpv6 (ts_us);
+      CREATE INDEX dhcpv6_mac ON dhcpv6 (mac);
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -28,6 +28,7 @@ export class SqliteWriter {
       tls: writer('tls'),
       http: writer('http'),
       dhcp: writer('dhcp'),
+      dhcpv6: writer('dhcpv6'),
       quic: writer('quic'),
       hosts: writer('hosts'),
     };
