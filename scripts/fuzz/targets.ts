@@ -13,6 +13,8 @@ import { DecodedPacket, Network } from '../../src/decode/packet.js';
 import { ConnRecorder } from '../../src/flow/record.js';
 import { FlowTable, type FlowState } from '../../src/flow/table.js';
 import { AppHarness } from '../../src/app/app-harness.js';
+import { DhcpMessage, parseDhcpMessage } from '../../src/app/dhcp/parser.js';
+import { Dhcpv6Message, MAX_DHCPV6_ADDRESSES, parseDhcpv6Message } from '../../src/app/dhcpv6/parser.js';
 import { DnsMessage, MAX_DNS_ANSWERS, MAX_DNS_NAME, parseDnsMessage } from '../../src/app/dns/parser.js';
 import { HttpHead, parseHttpHead } from '../../src/app/http/parser.js';
 import { ja3, ja4 } from '../../src/app/tls/fingerprint.js';
@@ -282,6 +284,8 @@ async function certificateSeeds(): Promise<Uint8Array[]> {
 
 const dnsMessage = new DnsMessage();
 const certificate = new CertificateInfo();
+const dhcpMessage = new DhcpMessage();
+const dhcpv6Message = new Dhcpv6Message();
 const clientHello = new ClientHello();
 const serverHello = new ServerHello();
 const httpHead = new HttpHead();
@@ -327,6 +331,32 @@ function x509Target(): FuzzTarget {
       // Names are built from at most 32 values of 1 KiB, each byte printed as at most 3 characters.
       for (const name of [certificate.subject, certificate.issuer])
         check((name ?? '').length <= 32 * (3 * 1024 + 64), `name of ${name?.length} characters`);
+    },
+  };
+}
+
+function dhcpTarget(): FuzzTarget {
+  return {
+    name: 'dhcp-message',
+    maxInput: 1500,
+    seeds: async () => spread(await corpusPayloads(17, [67, 68])),
+    run(input) {
+      parseDhcpMessage(input, 0, input.length, dhcpMessage);
+      // Option 55 prints at most 255 codes of 3 digits and a comma.
+      check((dhcpMessage.paramList ?? '').length < 4 * 256, 'parameter list too long');
+    },
+  };
+}
+
+function dhcpv6Target(): FuzzTarget {
+  return {
+    name: 'dhcpv6-message',
+    maxInput: 1500,
+    seeds: async () => spread(await corpusPayloads(17, [546, 547])),
+    run(input) {
+      parseDhcpv6Message(input, 0, input.length, dhcpv6Message);
+      const n = Math.max(dhcpv6Message.addresses.length, dhcpv6Message.prefixes.length);
+      check(n <= MAX_DHCPV6_ADDRESSES, `${n} addresses kept`);
     },
   };
 }
@@ -405,10 +435,13 @@ export const TARGETS: readonly FuzzTarget[] = [
   tlsTarget('tls-client-hello', 1),
   tlsTarget('tls-server-hello', 2),
   x509Target(),
+  dhcpTarget(),
+  dhcpv6Target(),
   httpTarget('http-request-head', true),
   httpTarget('http-response-head', false),
   appTarget('app-dns', 53, 17, [53]),
   appTarget('app-tls', 443, 6, [443]),
+  appTarget('app-dhcpv6', 547, 17, [546, 547]),
   appTarget('app-http', 80, 6, [80, 8080]),
 ];
 
