@@ -96,6 +96,8 @@ test('a snapshot stream (hosts) replaces the row of the same capture and MAC', (
       vendor: 'VMware, Inc.',
       host_name: null,
       name_source: null,
+      dhcp_vendor_class: null,
+      dhcp_fingerprint: null,
       first_seen: 1_700_000_000_000_000,
       last_seen: 1_700_000_000_000_000 + pkts,
       pkts_out: pkts,

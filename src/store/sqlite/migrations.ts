@@ -306,12 +306,14 @@ export const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
       ALTER TABLE tls ADD COLUMN not_valid_after_us INTEGER;
     `);
   },
-  // dhcp: the client identifier (option 61) and the option 55 fingerprint; dhcpv6 exchanges
-  // (schema/dhcpv6.ts). Added columns come after capture_id; the writers name columns.
+  // dhcp: the client identifier (option 61) and the option 55 fingerprint; the same and the vendor class
+  // in hosts; dhcpv6 exchanges (schema/dhcpv6.ts). Added columns come after capture_id; the writers name columns.
   (db) => {
     db.exec(`
       ALTER TABLE dhcp ADD COLUMN client_id TEXT;
       ALTER TABLE dhcp ADD COLUMN fingerprint TEXT;
+      ALTER TABLE hosts ADD COLUMN dhcp_vendor_class TEXT;
+      ALTER TABLE hosts ADD COLUMN dhcp_fingerprint TEXT;
       CREATE TABLE dhcpv6 (
         id INTEGER PRIMARY KEY,
         ts TEXT NOT NULL,
