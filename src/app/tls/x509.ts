@@ -185,12 +185,11 @@ function nameText(b: Uint8Array, off: number, end: number): string | null {
       const valueAt = tlv(b, t.val, seqEnd);
       if (valueAt < 0 || !tagIs(Tag.Oid)) return null;
       const oid = oidText(b, t.val, t.end);
-      const valueStart = valueAt;
-      if (oid === null || tlv(b, valueStart, seqEnd) < 0) return null;
+      if (oid === null || tlv(b, valueAt, seqEnd) < 0) return null;
       if (++attributes <= MAX_NAME_ATTRIBUTES) {
         const text = valueText(b, t.tag, t.val, t.end);
         let hex = '#';
-        if (text === null) for (let i = valueStart; i < t.end; i++) hex += hex2(b[i]!);
+        if (text === null) for (let i = valueAt; i < t.end; i++) hex += hex2(b[i]!);
         values.push(`${ATTRIBUTE_NAMES[oid] ?? oid}=${text ?? hex}`);
       }
       q = after;
