@@ -1,9 +1,11 @@
 /**
- * `npm run bench:soak`: `nta capture` with everything on (traffic table, flows and whatever the pipeline
- * runs by default) on a veth pair between two throw-away namespaces, while tcpreplay sends the benchmark
- * capture at a steady rate, for a chosen time. Samples the capture process every few seconds (RSS, CPU,
- * rows committed) and ends with the verdict that matters for a monitor left running for weeks: does memory
- * stop growing once the flow table has filled, and were packets lost? Needs root, iproute2 and tcpreplay.
+ * `npm run bench:soak`: `nta serve --capture` with everything on (traffic table, flows, metadata, detection
+ * and the dashboard's server) on a veth pair between two throw-away namespaces, while tcpreplay sends the
+ * benchmark capture at a steady rate, for a chosen time. Samples the process every few seconds: RSS and CPU
+ * from /proc, and from its Prometheus /metrics the heap, event-loop delay, the store's queue depth and the
+ * drops. Ends with the verdict that matters for a monitor left running for weeks, and exits 1 when it fails:
+ * memory must stop growing once the flow table has filled, and no packet may be lost. Needs root, iproute2
+ * and tcpreplay.
  *
  * Usage: node dist/bench/soak-bench.js [--minutes 10] [--rate 100000] [--capture F] [--interval 10]
  */
@@ -37,11 +39,43 @@ function run(cmd: string, args: string[]): void {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr.trim()}`);
 }
 
+/** Where nta serves /metrics, inside the receiving namespace (its loopback is its own). */
+const METRICS_URL = 'http://127.0.0.1:9464/metrics';
+
 interface Sample {
   t: number;
   rssMB: number;
   cpuSeconds: number;
   rows: number;
+  heapMB: number;
+  loopDelayP99ms: number;
+  queueDepth: number;
+  drops: number;
+}
+
+/** The Prometheus text of nta's /metrics, fetched from inside the namespace; empty when it did not answer. */
+function scrape(): string {
+  const r = spawnSync(
+    'ip',
+    [
+      'netns',
+      'exec',
+      RX,
+      'node',
+      '-e',
+      `fetch('${METRICS_URL}').then(r => r.text()).then(t => process.stdout.write(t))`,
+    ],
+    { encoding: 'utf8', timeout: 5000 },
+  );
+  return r.status === 0 ? r.stdout : '';
+}
+
+/** Sum of a metric's samples (every label set), NaN when it is absent. */
+function metric(text: string, name: string): number {
+  let sum = NaN;
+  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm')))
+    sum = (Number.isNaN(sum) ? 0 : sum) + Number(m[1]);
+  return sum;
 }
 
 function sample(pid: number, t: number): Sample {
@@ -59,7 +93,17 @@ function sample(pid: number, t: number): Sample {
   } catch {
     // not created yet
   }
-  return { t, rssMB: rssKB / 1024, cpuSeconds, rows };
+  const m = scrape();
+  return {
+    t,
+    rssMB: rssKB / 1024,
+    cpuSeconds,
+    rows,
+    heapMB: metric(m, 'nodejs_heap_size_used_bytes') / 2 ** 20,
+    loopDelayP99ms: metric(m, 'nodejs_eventloop_lag_p99_seconds') * 1000,
+    queueDepth: metric(m, 'nta_store_queue_depth'),
+    drops: metric(m, 'nta_drops_total'),
+  };
 }
 
 ensureBenchCapture(capture);
@@ -76,12 +120,12 @@ try {
   run('ip', ['-n', TX, 'link', 'set', 'soaktx', 'up']);
   run('ip', ['-n', RX, 'link', 'set', 'soakrx', 'up']);
 
+  run('ip', ['-n', RX, 'link', 'set', 'lo', 'up']);
+  const listen = new URL(METRICS_URL).host;
   const nta = spawn(
     'ip',
-    ['netns', 'exec', RX, 'node', NTA, 'capture', '-q', '-i', 'soakrx', '--db', db, '--no-chart'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    ['netns', 'exec', RX, 'node', NTA, 'serve', '--capture', '-i', 'soakrx', '--db', db, '--listen', listen],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let ntaOut = '';
   nta.stdout.on('data', (d: Buffer) => (ntaOut += d.toString()));
@@ -107,7 +151,7 @@ try {
   );
   const replayExit = new Promise<void>((r) => replay.on('exit', () => r()));
   console.log(`soak: ${values.minutes} min at ${rate} packets/s, sampling every ${values.interval} s`);
-  console.log('  elapsed s   RSS MB   CPU %   rows committed');
+  console.log('  elapsed s   RSS MB   heap MB   CPU %   loop p99 ms   store queue   drops   rows committed');
   const samples: Sample[] = [];
   const t0 = Date.now();
   let prev = sample(nta.pid!, 0);
@@ -118,33 +162,45 @@ try {
     const s = sample(nta.pid!, (Date.now() - t0) / 1000);
     const cpuPct = (100 * (s.cpuSeconds - prev.cpuSeconds)) / (s.t - prev.t);
     console.log(
-      `  ${s.t.toFixed(0).padStart(9)}   ${s.rssMB.toFixed(0).padStart(6)}   ${cpuPct.toFixed(0).padStart(5)}   ${s.rows}`,
+      `  ${s.t.toFixed(0).padStart(9)}   ${s.rssMB.toFixed(0).padStart(6)}   ${s.heapMB.toFixed(0).padStart(7)}   ` +
+        `${cpuPct.toFixed(0).padStart(5)}   ${s.loopDelayP99ms.toFixed(1).padStart(11)}   ` +
+        `${String(s.queueDepth).padStart(11)}   ${String(s.drops).padStart(5)}   ${s.rows}`,
     );
     samples.push(s);
     prev = s;
   }
   await sleep(2000);
+  const final = sample(nta.pid!, (Date.now() - t0) / 1000);
   nta.kill('SIGINT');
   await ntaExit;
-  const counters = (name: string): number =>
-    Number(new RegExp(`(\\d+) packets ${name}`).exec(ntaOut)?.[1] ?? NaN);
-  const captured = counters('captured');
-  const kernelDrops = counters('dropped by kernel');
-  const behind = counters('dropped by nta');
-  // Memory after the first fifth (flow table and caches warmed up) against the end.
-  const warm = samples[Math.floor(samples.length / 5)] ?? samples[0];
-  const last = samples.at(-1);
+  // Memory once the flow table and caches have filled (the second fifth of the run) against the last fifth:
+  // a monitor that runs for weeks must level off, not keep climbing.
+  const fifth = Math.max(1, Math.floor(samples.length / 5));
+  const peak = (xs: Sample[]): number => Math.max(...xs.map((x) => x.rssMB));
+  const warm = peak(samples.slice(fifth, 2 * fifth));
+  const end = peak(samples.slice(-fifth));
+  const growing = end > warm * 1.1;
+  const lost = final.drops;
   console.table([
     {
-      'packets captured': captured,
-      'dropped by kernel': kernelDrops,
-      'dropped by nta': behind,
-      'RSS after warm-up MB': warm?.rssMB.toFixed(0),
-      'RSS at end MB': last?.rssMB.toFixed(0),
-      'peak RSS MB': Math.max(...samples.map((s) => s.rssMB)).toFixed(0),
-      'CPU µs/packet': last === undefined ? '-' : ((last.cpuSeconds / captured) * 1e6).toFixed(2),
+      'rows committed': final.rows,
+      'drops (kernel, interface, nta)': lost,
+      'RSS after warm-up MB': warm.toFixed(0),
+      'RSS at end MB': end.toFixed(0),
+      'peak RSS MB': peak(samples).toFixed(0),
+      'peak heap MB': Math.max(...samples.map((x) => x.heapMB)).toFixed(0),
+      'peak loop p99 ms': Math.max(...samples.map((x) => x.loopDelayP99ms)).toFixed(1),
+      'peak store queue': Math.max(...samples.map((x) => x.queueDepth)),
+      'CPU µs/row': final.rows === 0 ? '-' : ((final.cpuSeconds / final.rows) * 1e6).toFixed(2),
     },
   ]);
+  const verdict = [
+    growing ? `memory still growing (${warm.toFixed(0)} -> ${end.toFixed(0)} MB)` : 'memory levelled off',
+    Number.isNaN(lost) ? 'drops unknown (no /metrics answer)' : lost > 0 ? `${lost} packets lost` : 'no loss',
+  ];
+  console.log(`verdict: ${verdict.join('; ')}`);
+  if (Number.isNaN(final.drops)) console.log(`nta said:\n${ntaOut.trim()}`);
+  if (growing || !(lost === 0)) process.exitCode = 1;
 } finally {
   cleanup();
 }
