@@ -76,7 +76,7 @@ export interface ReadOptions {
   readonly onFlow?: (log: ConnLog) => void;
   /** Detection: packets, ARP and finished flows go to the engine; its alerts to the store. */
   readonly detect?: DetectionEngine | undefined;
-  /** Receives every dns/tls/http/dhcp/quic record (in addition to the store). */
+  /** Receives every dns/tls/http/dhcp/dhcpv6/quic record (in addition to the store). */
   readonly onAppLog?: AppLogSink;
   /** Called after each batch, after the observer: exporters write there; a promise applies backpressure. */
   readonly afterBatch?: () => unknown;
@@ -103,7 +103,7 @@ export interface ReadSummary {
   readonly rowsStored: number;
   /** Flow table counters; null when flow tracking is off. */
   readonly flows: FlowTableStats | null;
-  /** dns/tls/http/dhcp/quic records made; null when flow tracking (and with it the metadata) is off. */
+  /** dns/tls/http/dhcp/dhcpv6/quic records made; null when flow tracking (and with it the metadata) is off. */
   readonly app: AppStats | null;
   /** Device inventory: devices (one row each, per capture), devices dropped at the cap; null when metadata is off. */
   readonly hosts: { readonly devices: number; readonly evicted: number } | null;
@@ -141,6 +141,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
     tls: [],
     http: [],
     dhcp: [],
+    dhcpv6: [],
     quic: [],
     hosts: [],
   };
@@ -185,7 +186,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
         }, opts.flows);
   observer?.started?.({ flows: flows?.stats ?? null, protocols });
   const flushLogs = (captureId: number | undefined, min: number): void => {
-    for (const stream of ['flows', 'dns', 'tls', 'http', 'dhcp', 'quic', 'hosts'] as const) {
+    for (const stream of ['flows', 'dns', 'tls', 'http', 'dhcp', 'dhcpv6', 'quic', 'hosts'] as const) {
       const logs = unstored[stream];
       if (logs.length < Math.max(min, 1)) continue;
       if (store !== undefined && captureId !== undefined) store.writeLogs(stream, logs, captureId);

@@ -105,3 +105,34 @@ for (const [name, want] of Object.entries(MDNS_NAMES)) {
     );
   });
 }
+
+test('hosts: what DHCP and DHCPv6 clients say of themselves names and describes their devices', () => {
+  const rows = (name: string): Record<string, unknown>[] =>
+    dbRows<Record<string, unknown>>(
+      db,
+      `SELECT mac, host_name, name_source, dhcp_vendor_class, dhcp_fingerprint FROM hosts
+       WHERE capture_id = ${captureIds.get(name)!} AND (dhcp_vendor_class IS NOT NULL OR dhcp_fingerprint IS NOT NULL)
+       ORDER BY mac`,
+    );
+  // tshark -Y dhcpv6 -T fields -e eth.src -e dhcpv6.client_domain -e dhcpv6.vendorclass.data:
+  // 12:a9:86:6c:77:de User-PC MSFT 5.0 (the FQDN option of its SOLICITs; no DHCPv4 host name there).
+  assert.deepEqual(rows('mixed-office-ipv4-ipv6-http.pcap'), [
+    {
+      mac: '12:a9:86:6c:77:de',
+      host_name: 'User-PC',
+      name_source: 'dhcp',
+      dhcp_vendor_class: 'MSFT 5.0',
+      dhcp_fingerprint: null,
+    },
+  ]);
+  // tshark -Y dhcp -T fields -e dhcp.hw.mac_addr -e dhcp.option.request_list_item: the Wii asks 1,3,6,15,28,33.
+  assert.deepEqual(rows('tunnel-teredo-ipv6-in-udp.pcap'), [
+    {
+      mac: '00:1a:e9:9d:53:b7',
+      host_name: 'Wii',
+      name_source: 'dhcp',
+      dhcp_vendor_class: null,
+      dhcp_fingerprint: '1,3,6,15,28,33',
+    },
+  ]);
+});

@@ -13,10 +13,13 @@ import { DecodedPacket, Network } from '../../src/decode/packet.js';
 import { ConnRecorder } from '../../src/flow/record.js';
 import { FlowTable, type FlowState } from '../../src/flow/table.js';
 import { AppHarness } from '../../src/app/app-harness.js';
+import { DhcpMessage, parseDhcpMessage } from '../../src/app/dhcp/parser.js';
+import { Dhcpv6Message, MAX_DHCPV6_ADDRESSES, parseDhcpv6Message } from '../../src/app/dhcpv6/parser.js';
 import { DnsMessage, MAX_DNS_ANSWERS, MAX_DNS_NAME, parseDnsMessage } from '../../src/app/dns/parser.js';
 import { HttpHead, parseHttpHead } from '../../src/app/http/parser.js';
 import { ja3, ja4 } from '../../src/app/tls/fingerprint.js';
 import { ClientHello, ServerHello, parseClientHello, parseServerHello } from '../../src/app/tls/parser.js';
+import { CertificateInfo, parseCertificate } from '../../src/app/tls/x509.js';
 import { corpusCaptures } from '../../test/support/corpus.js';
 
 export class InvariantError extends Error {
@@ -262,7 +265,27 @@ async function tlsHelloBodies(type: number): Promise<Uint8Array[]> {
     .map((p) => p.subarray(9));
 }
 
+/**
+ * DER certificates in corpus TLS payloads: from each `30 82 .. .. 30 82` (a certificate and its
+ * tbsCertificate, both long) to the certificate's end or the end of the segment, which cuts some short.
+ */
+async function certificateSeeds(): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for (const p of await corpusPayloads(6, [443, 8443, 993, 995, 465])) {
+    for (let i = 0; i + 8 <= p.length; i++) {
+      if (p[i] !== 0x30 || p[i + 1] !== 0x82 || p[i + 4] !== 0x30 || p[i + 5] !== 0x82) continue;
+      const end = Math.min(p.length, i + 4 + ((p[i + 2]! << 8) | p[i + 3]!));
+      out.push(p.slice(i, end));
+      i = end - 1;
+    }
+  }
+  return out;
+}
+
 const dnsMessage = new DnsMessage();
+const certificate = new CertificateInfo();
+const dhcpMessage = new DhcpMessage();
+const dhcpv6Message = new Dhcpv6Message();
 const clientHello = new ClientHello();
 const serverHello = new ServerHello();
 const httpHead = new HttpHead();
@@ -294,6 +317,46 @@ function tlsTarget(name: string, type: number): FuzzTarget {
           ja4(clientHello);
         }
       } else parseServerHello(input, 0, input.length, serverHello);
+    },
+  };
+}
+
+function x509Target(): FuzzTarget {
+  return {
+    name: 'x509-certificate',
+    maxInput: 8192,
+    seeds: async () => spread(await certificateSeeds()),
+    run(input) {
+      parseCertificate(input, 0, input.length, certificate);
+      // Names are built from at most 32 values of 1 KiB, each byte printed as at most 3 characters.
+      for (const name of [certificate.subject, certificate.issuer])
+        check((name ?? '').length <= 32 * (3 * 1024 + 64), `name of ${name?.length} characters`);
+    },
+  };
+}
+
+function dhcpTarget(): FuzzTarget {
+  return {
+    name: 'dhcp-message',
+    maxInput: 1500,
+    seeds: async () => spread(await corpusPayloads(17, [67, 68])),
+    run(input) {
+      parseDhcpMessage(input, 0, input.length, dhcpMessage);
+      // Option 55 prints at most 255 codes of 3 digits and a comma.
+      check((dhcpMessage.paramList ?? '').length < 4 * 256, 'parameter list too long');
+    },
+  };
+}
+
+function dhcpv6Target(): FuzzTarget {
+  return {
+    name: 'dhcpv6-message',
+    maxInput: 1500,
+    seeds: async () => spread(await corpusPayloads(17, [546, 547])),
+    run(input) {
+      parseDhcpv6Message(input, 0, input.length, dhcpv6Message);
+      const n = Math.max(dhcpv6Message.addresses.length, dhcpv6Message.prefixes.length);
+      check(n <= MAX_DHCPV6_ADDRESSES, `${n} addresses kept`);
     },
   };
 }
@@ -371,10 +434,14 @@ export const TARGETS: readonly FuzzTarget[] = [
   dnsTarget(),
   tlsTarget('tls-client-hello', 1),
   tlsTarget('tls-server-hello', 2),
+  x509Target(),
+  dhcpTarget(),
+  dhcpv6Target(),
   httpTarget('http-request-head', true),
   httpTarget('http-response-head', false),
   appTarget('app-dns', 53, 17, [53]),
   appTarget('app-tls', 443, 6, [443]),
+  appTarget('app-dhcpv6', 547, 17, [546, 547]),
   appTarget('app-http', 80, 6, [80, 8080]),
 ];
 

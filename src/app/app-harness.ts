@@ -7,7 +7,7 @@ import { eth, ipv4, tcp, udp, IP_A, IP_B, type Bytes } from '../decode/frame-bui
 import { DecodedPacket } from '../decode/packet.js';
 import { EndpointText } from '../flow/record.js';
 import { FlowTable, type FlowState } from '../flow/table.js';
-import type { DhcpLog, DnsLog, HttpLog, QuicLog, TlsLog } from '../schema/streams.js';
+import type { DhcpLog, Dhcpv6Log, DnsLog, HttpLog, QuicLog, TlsLog } from '../schema/streams.js';
 import { AppDispatcher } from './dispatch.js';
 
 export const CLIENT_PORT = 40000;
@@ -21,6 +21,7 @@ export class AppHarness {
   readonly tls: TlsLog[] = [];
   readonly http: HttpLog[] = [];
   readonly dhcp: DhcpLog[] = [];
+  readonly dhcpv6: Dhcpv6Log[] = [];
   readonly quic: QuicLog[] = [];
   readonly services: (string | null)[] = [];
   readonly app: AppDispatcher;
@@ -41,6 +42,7 @@ export class AppHarness {
       else if (stream === 'tls') this.tls.push(log as TlsLog);
       else if (stream === 'http') this.http.push(log as HttpLog);
       else if (stream === 'dhcp') this.dhcp.push(log as DhcpLog);
+      else if (stream === 'dhcpv6') this.dhcpv6.push(log as Dhcpv6Log);
       else this.quic.push(log as QuicLog);
     }, new EndpointText());
     this.#table = new FlowTable(

@@ -6,7 +6,7 @@ import type { EndpointText } from '../flow/record.js';
 import type { FlowState } from '../flow/table.js';
 import type { LogOf } from '../schema/streams.js';
 
-export type AppStream = 'dns' | 'tls' | 'http' | 'dhcp' | 'quic';
+export type AppStream = 'dns' | 'tls' | 'http' | 'dhcp' | 'dhcpv6' | 'quic';
 /** Where a device name met in traffic (mDNS answer, NetBIOS registration) goes: for the inventory. */
 export type HostNameSink = (ip: string, name: string, source: 'mdns' | 'netbios') => void;
 

@@ -1,7 +1,7 @@
 /**
  * Flow → application parser (STYLE.md §1's dispatch step; it lives in app/ because the dependency rule
  * lets app see flow, not the other way round). A flow's parser is chosen from its first payload packets:
- * UDP by port (DNS 53, mDNS 5353, LLMNR 5355, DHCP 67/68, NetBIOS name service 137) and by probing for a QUIC Initial; TCP by probing the payload (a TLS handshake record, an
+ * UDP by port (DNS 53, mDNS 5353, LLMNR 5355, DHCP 67/68, DHCPv6 546/547, NetBIOS name service 137) and by probing for a QUIC Initial; TCP by probing the payload (a TLS handshake record, an
  * HTTP request or status line) and by port for DNS (53). A flow that shows nothing recognisable within
  * MAX_PROBES payload packets is marked done and costs one comparison per packet from then on.
  *
@@ -23,6 +23,9 @@ import type { AppContext, AppLogSink, FlowParser, HostNameSink } from './context
 import { DHCP_ANOMALY_NAMES } from './dhcp/anomalies.js';
 import { PORT_DHCP_CLIENT, PORT_DHCP_SERVER } from './dhcp/parser.js';
 import { DhcpFlow, DhcpShared } from './dhcp/state.js';
+import { DHCPV6_ANOMALY_NAMES } from './dhcpv6/anomalies.js';
+import { PORT_DHCPV6_CLIENT, PORT_DHCPV6_SERVER } from './dhcpv6/parser.js';
+import { Dhcpv6Flow, Dhcpv6Shared } from './dhcpv6/state.js';
 import { PORT_NETBIOS_NS } from './netbios/parser.js';
 import { NetbiosFlow, NetbiosShared } from './netbios/state.js';
 import { QUIC_ANOMALY_NAMES } from './quic/anomalies.js';
@@ -79,6 +82,7 @@ export interface AppStats {
   tls: number;
   http: number;
   dhcp: number;
+  dhcpv6: number;
   quic: number;
 }
 
@@ -87,15 +91,17 @@ export class AppDispatcher {
   readonly #tls: TlsShared;
   readonly #http: HttpShared;
   readonly #dhcp: DhcpShared;
+  readonly #dhcpv6: Dhcpv6Shared;
   readonly #quic: QuicShared;
   readonly #netbios: NetbiosShared;
   readonly #dnsAnomalies = new AnomalyCounts(DNS_ANOMALY_NAMES);
   readonly #tlsAnomalies = new AnomalyCounts(TLS_ANOMALY_NAMES);
   readonly #httpAnomalies = new AnomalyCounts(HTTP_ANOMALY_NAMES);
   readonly #dhcpAnomalies = new AnomalyCounts(DHCP_ANOMALY_NAMES);
+  readonly #dhcpv6Anomalies = new AnomalyCounts(DHCPV6_ANOMALY_NAMES);
   readonly #quicAnomalies = new AnomalyCounts(QUIC_ANOMALY_NAMES);
   /** Records emitted per stream. */
-  readonly stats: AppStats = { dns: 0, tls: 0, http: 0, dhcp: 0, quic: 0 };
+  readonly stats: AppStats = { dns: 0, tls: 0, http: 0, dhcp: 0, dhcpv6: 0, quic: 0 };
 
   constructor(sink: AppLogSink, endpoints: EndpointText, hostName: HostNameSink = () => {}) {
     const stats = this.stats;
@@ -115,6 +121,7 @@ export class AppDispatcher {
     this.#tls = new TlsShared(ctx, this.#tlsAnomalies);
     this.#http = new HttpShared(ctx, this.#httpAnomalies);
     this.#dhcp = new DhcpShared(ctx, this.#dhcpAnomalies);
+    this.#dhcpv6 = new Dhcpv6Shared(ctx, this.#dhcpv6Anomalies);
     this.#quic = new QuicShared(ctx, this.#quicAnomalies);
     this.#netbios = new NetbiosShared(ctx);
   }
@@ -153,7 +160,7 @@ export class AppDispatcher {
     } else {
       s.parser.data(b, off, end, dir, tsUs);
     }
-    if (s.parser.finished) flow.app = NO_PARSER; // e.g. TLS after both hellos: the rest costs nothing
+    if (s.parser.finished) flow.app = NO_PARSER; // e.g. TLS once both sides are encrypted: the rest costs nothing
   }
 
   /**
@@ -235,15 +242,17 @@ export class AppDispatcher {
   /** The capture ended (after every flow has): state kept across flows is logged. */
   flush(): void {
     this.#dhcp.flush();
+    this.#dhcpv6.flush();
   }
 
-  /** Anomaly counters by name (`dns.*`, `tls.*`, `http.*`, `dhcp.*`, `quic.*`), non-zero only. */
+  /** Anomaly counters by name (`dns.*`, `tls.*`, `http.*`, `dhcp.*`, `dhcpv6.*`, `quic.*`), non-zero only. */
   anomalies(): Record<string, number> {
     const out: Record<string, number> = {};
     this.#dnsAnomalies.addTo(out);
     this.#tlsAnomalies.addTo(out);
     this.#httpAnomalies.addTo(out);
     this.#dhcpAnomalies.addTo(out);
+    this.#dhcpv6Anomalies.addTo(out);
     this.#quicAnomalies.addTo(out);
     return out;
   }
@@ -274,6 +283,12 @@ export class AppDispatcher {
         op === PORT_DHCP_CLIENT ||
         rp === PORT_DHCP_CLIENT;
       if (dhcp) return new AppSession(new DhcpFlow(flow, this.#dhcp), false);
+      const dhcpv6 =
+        op === PORT_DHCPV6_SERVER ||
+        rp === PORT_DHCPV6_SERVER ||
+        op === PORT_DHCPV6_CLIENT ||
+        rp === PORT_DHCPV6_CLIENT;
+      if (dhcpv6) return new AppSession(new Dhcpv6Flow(flow, this.#dhcpv6), false);
       if (op === PORT_NETBIOS_NS || rp === PORT_NETBIOS_NS)
         return new AppSession(new NetbiosFlow(this.#netbios), false);
       // A QUIC Initial on any port; its client is the side whose datagrams are padded to 1200 bytes (the

@@ -26,8 +26,8 @@ export function formatSummary(s: ReadSummary, dbPath: string | undefined): strin
     )}`,
   );
   if (s.flows !== null && s.app !== null) {
-    const { dns, tls, http, dhcp, quic } = s.app;
-    const more = `${dhcp > 0 ? `, ${num.format(dhcp)} dhcp` : ''}${quic > 0 ? `, ${num.format(quic)} quic` : ''}`;
+    const { dns, tls, http, dhcp, dhcpv6, quic } = s.app;
+    const more = `${dhcp > 0 ? `, ${num.format(dhcp)} dhcp` : ''}${dhcpv6 > 0 ? `, ${num.format(dhcpv6)} dhcpv6` : ''}${quic > 0 ? `, ${num.format(quic)} quic` : ''}`;
     const devices = s.hosts === null ? '' : `; ${num.format(s.hosts.devices)} devices`;
     lines.push(
       `Flows: ${num.format(s.flows.flowsEnded)}; metadata: ${num.format(dns)} dns, ${num.format(tls)} tls, ${num.format(http)} http${more} records${devices}`,

@@ -25,6 +25,16 @@ export const dhcpLog = {
     optional: true,
     doc: 'Vendor class identifier the client sent (option 60)',
   },
+  client_id: {
+    type: 'string',
+    optional: true,
+    doc: 'Client identifier the client sent (option 61), colon-separated hex with its type byte first',
+  },
+  fingerprint: {
+    type: 'string',
+    optional: true,
+    doc: "Parameter request list (option 55) as a Fingerbank DHCP fingerprint: codes in order, '1,3,6,15,…'",
+  },
   msg_types: { type: 'strings', doc: 'Message types in the order seen (DISCOVER, OFFER, REQUEST, ACK…)' },
   duration: { type: 'interval', doc: 'Seconds from the first to the last message' },
 } as const satisfies Record<string, Field>;

@@ -20,8 +20,26 @@ export const hostsLog = {
     doc: 'More source addresses than one device uses (MAX_HOST_IPS): a router or gateway forwarding for others',
   },
   vendor: { type: 'string', optional: true, doc: 'Organisation of the MAC prefix in the IEEE OUI registry' },
-  host_name: { type: 'string', optional: true, doc: 'Host name: from DHCP, else mDNS, else NetBIOS' },
-  name_source: { type: 'string', optional: true, doc: 'Where host_name came from: dhcp, mdns or netbios' },
+  host_name: {
+    type: 'string',
+    optional: true,
+    doc: 'Host name: from DHCP (host name, else FQDN; DHCPv6 FQDN), else mDNS, else NetBIOS',
+  },
+  name_source: {
+    type: 'string',
+    optional: true,
+    doc: 'Where host_name came from: dhcp (DHCP or DHCPv6), mdns or netbios',
+  },
+  dhcp_vendor_class: {
+    type: 'string',
+    optional: true,
+    doc: "Vendor class the device's DHCP client sent (DHCP option 60, DHCPv6 option 16)",
+  },
+  dhcp_fingerprint: {
+    type: 'string',
+    optional: true,
+    doc: "The device's DHCP option 55 fingerprint (Fingerbank style, dhcp.fingerprint)",
+  },
   first_seen: { type: 'time', doc: 'First frame from or to the device' },
   last_seen: { type: 'time', doc: 'Last frame from or to the device' },
   pkts_out: { type: 'count', doc: 'Frames the device sent' },

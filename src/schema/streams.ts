@@ -4,6 +4,7 @@
  */
 import { connLog, type ConnLog } from './conn.js';
 import { dhcpLog, type DhcpLog } from './dhcp.js';
+import { dhcpv6Log, type Dhcpv6Log } from './dhcpv6.js';
 import { dnsLog, type DnsLog } from './dns.js';
 import { hostsLog, type HostsLog } from './hosts.js';
 import { httpLog, type HttpLog } from './http.js';
@@ -16,6 +17,7 @@ export const LOG_STREAMS = {
   tls: tlsLog,
   http: httpLog,
   dhcp: dhcpLog,
+  dhcpv6: dhcpv6Log,
   quic: quicLog,
   hosts: hostsLog,
 } as const;
@@ -33,9 +35,10 @@ export interface LogRecords {
   tls: TlsLog;
   http: HttpLog;
   dhcp: DhcpLog;
+  dhcpv6: Dhcpv6Log;
   quic: QuicLog;
   hosts: HostsLog;
 }
 export type LogOf<S extends LogStream> = LogRecords[S];
 
-export type { ConnLog, DhcpLog, DnsLog, HostsLog, HttpLog, QuicLog, TlsLog };
+export type { ConnLog, DhcpLog, Dhcpv6Log, DnsLog, HostsLog, HttpLog, QuicLog, TlsLog };

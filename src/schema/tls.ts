@@ -27,6 +27,44 @@ export const tlsLog = {
   },
   ja4: { type: 'string', optional: true, doc: 'JA4 client fingerprint (FoxIO spec, TLS over TCP)' },
   ja3: { type: 'string', optional: true, doc: 'JA3 client fingerprint (MD5 hex)' },
+  curve: {
+    type: 'string',
+    optional: true,
+    doc: 'Group of the key exchange: the ServerHello key_share (TLS 1.3), else the ECDHE ServerKeyExchange curve',
+  },
+  resumed: {
+    type: 'bool',
+    doc: 'Session resumed: the server echoed the client session id (below TLS 1.3) or accepted a PSK (TLS 1.3)',
+  },
+  established: {
+    type: 'bool',
+    doc: 'Handshake finished: both sides switched to encrypted records (ChangeCipherSpec or application data)',
+  },
+  cert_chain_fps: {
+    type: 'strings',
+    optional: true,
+    doc: "SHA-256 fingerprints (hex) of the server's certificates in the order sent (TLS ≤ 1.2)",
+  },
+  subject: {
+    type: 'string',
+    optional: true,
+    doc: "Subject of the server's certificate, RFC 2253 text as Zeek prints it (TLS ≤ 1.2)",
+  },
+  issuer: {
+    type: 'string',
+    optional: true,
+    doc: "Issuer of the server's certificate, as subject (TLS ≤ 1.2)",
+  },
+  not_valid_before: {
+    type: 'time',
+    optional: true,
+    doc: "Start of the server certificate's validity (Zeek x509.log certificate.not_valid_before)",
+  },
+  not_valid_after: {
+    type: 'time',
+    optional: true,
+    doc: "End of the server certificate's validity (Zeek x509.log certificate.not_valid_after)",
+  },
 } as const satisfies Record<string, Field>;
 
 export type TlsLog = RecordOf<typeof tlsLog>;

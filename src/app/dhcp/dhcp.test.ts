@@ -27,6 +27,8 @@ test('a DHCP exchange: DISCOVER, OFFER, REQUEST, ACK join into one record by tra
     ...opt(12, text('laptop-7\0')),
     ...opt(50, [192, 0, 2, 1]),
     ...opt(60, text('MSFT 5.0')),
+    ...opt(55, [1, 3, 6, 15, 119, 252]),
+    ...opt(61, [1, ...MAC]),
     ...opt(81, [0x04, 0, 0, 6, ...text('laptop'), 7, ...text('example'), 0]),
   ];
   const server = (type: number): number[] => [
@@ -47,6 +49,8 @@ test('a DHCP exchange: DISCOVER, OFFER, REQUEST, ACK join into one record by tra
   assert.equal(r.host_name, 'laptop-7');
   assert.equal(r.client_fqdn, 'laptop.example');
   assert.equal(r.client_software, 'MSFT 5.0');
+  assert.equal(r.fingerprint, '1,3,6,15,119,252');
+  assert.equal(r.client_id, '01:90:b1:1c:99:49:29');
   assert.equal(r.requested_addr, '192.0.2.1');
   assert.equal(r.assigned_addr, '192.0.2.1');
   assert.equal(r.server_addr, '198.51.100.2');

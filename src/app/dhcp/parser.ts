@@ -24,7 +24,9 @@ export const DhcpOption = {
   LeaseTime: 51,
   MessageType: 53,
   ServerId: 54,
+  ParameterRequestList: 55,
   VendorClass: 60,
+  ClientIdentifier: 61,
   ClientFqdn: 81,
   End: 255,
 } as const;
@@ -65,27 +67,37 @@ export class DhcpMessage {
   serverId: string | null = null;
   lease = -1;
   vendorClass: string | null = null;
+  /** Option 61 as colon-separated hex (type byte first), as tshark shows its value. */
+  clientId: string | null = null;
+  /** Option 55 as Fingerbank's DHCP fingerprint: the codes in the order asked, comma-separated. */
+  paramList: string | null = null;
 
   reset(): void {
     this.op = this.xid = this.type = 0;
     this.ciaddr = this.yiaddr = '';
     this.mac = this.hostName = this.clientFqdn = this.domain = null;
-    this.requested = this.serverId = this.vendorClass = null;
+    this.requested = this.serverId = this.vendorClass = this.clientId = this.paramList = null;
     this.lease = -1;
   }
 }
 
 const hex2 = (v: number): string => (v < 16 ? '0' : '') + v.toString(16);
 
+/** Bytes [off, end) as colon-separated lower-case hex. */
+export function hexText(b: Uint8Array, off: number, end: number): string {
+  let s = '';
+  for (let i = off; i < end; i++) s += (i > off ? ':' : '') + hex2(b[i]!);
+  return s;
+}
+
 export function macText(b: Uint8Array, o: number): string {
   return `${hex2(b[o]!)}:${hex2(b[o + 1]!)}:${hex2(b[o + 2]!)}:${hex2(b[o + 3]!)}:${hex2(b[o + 4]!)}:${hex2(b[o + 5]!)}`;
 }
 
-/** Option 81 name: DNS wire format when the E flag (0x04) is set, else ASCII (RFC 4702 §2.3). */
-function fqdnText(b: Uint8Array, off: number, end: number): string {
-  if ((b[off]! & 0x04) === 0) return bytesText(b, off + 3, end);
+/** A DNS wire-format name in [off, end) as dotted text; it may stop early (RFC 4702 allows a partial name). */
+export function wireNameText(b: Uint8Array, off: number, end: number): string {
   const labels: string[] = [];
-  let p = off + 3;
+  let p = off;
   while (p < end) {
     const n = b[p]!;
     if (n === 0 || n > 63 || p + 1 + n > end) break;
@@ -93,6 +105,11 @@ function fqdnText(b: Uint8Array, off: number, end: number): string {
     p += 1 + n;
   }
   return labels.join('.');
+}
+
+/** Option 81 name: DNS wire format when the E flag (0x04) is set, else ASCII (RFC 4702 §2.3). */
+function fqdnText(b: Uint8Array, off: number, end: number): string {
+  return (b[off]! & 0x04) === 0 ? bytesText(b, off + 3, end) : wireNameText(b, off + 3, end);
 }
 
 /**
@@ -136,6 +153,15 @@ export function parseDhcpMessage(b: Uint8Array, off: number, end: number, m: Dhc
       case DhcpOption.VendorClass:
         m.vendorClass = bytesText(b, v, textEnd);
         break;
+      case DhcpOption.ClientIdentifier:
+        if (len >= 2) m.clientId = hexText(b, v, v + len);
+        break;
+      case DhcpOption.ParameterRequestList: {
+        let list = '';
+        for (let i = v; i < v + len; i++) list += (i > v ? ',' : '') + String(b[i]!);
+        m.paramList = list;
+        break;
+      }
       case DhcpOption.ClientFqdn:
         if (len >= 3) m.clientFqdn = fqdnText(b, v, textEnd);
         break;

@@ -36,6 +36,8 @@ class DhcpExchange {
   assigned: string | null = null;
   lease: number | null = null;
   vendorClass: string | null = null;
+  clientId: string | null = null;
+  paramList: string | null = null;
 
   constructor(tsUs: number) {
     this.firstUs = this.lastUs = tsUs;
@@ -55,6 +57,8 @@ class DhcpExchange {
       assigned_addr: this.assigned,
       lease_time: this.lease,
       client_software: this.vendorClass,
+      client_id: this.clientId,
+      fingerprint: this.paramList,
       msg_types: this.msgTypes,
       duration: (this.lastUs - this.firstUs) / 1e6,
     };
@@ -110,6 +114,8 @@ export class DhcpShared {
       x.clientFqdn = m.clientFqdn ?? x.clientFqdn;
       x.requested = m.requested ?? x.requested;
       x.vendorClass = m.vendorClass ?? x.vendorClass;
+      x.clientId = m.clientId ?? x.clientId;
+      x.paramList = m.paramList ?? x.paramList;
     }
     const last =
       m.op === DHCP_SERVER_REPLY

@@ -1,8 +1,9 @@
 /**
  * The device inventory: every local device, that is every unicast MAC address seen as the link-layer source
  * of a frame on the capture link, with the addresses it sent from (ARP sender, IP source), packets and bytes
- * each way, first and last seen, and a name from DHCP (the client's host name), mDNS (a `.local` name
- * answered with its address) or NetBIOS, in that order of trust.
+ * each way, first and last seen, and a name from DHCP (the client's host name, else its FQDN; DHCPv6's
+ * FQDN), mDNS (a `.local` name answered with its address) or NetBIOS, in that order of trust. What its
+ * DHCP client says of itself (vendor class, option 55 fingerprint) is kept too: it tells device types apart.
  *
  * Bounded: at most MAX_HOSTS devices (the first seen is evicted first, counted), MAX_HOST_IPS addresses
  * per device (a router forwards for the whole internet behind one MAC: past the cap it is marked as one and
@@ -11,7 +12,7 @@
 import { AddressTextCache } from '../../core/addr.js';
 import { u16be, u32be } from '../../core/bytes.js';
 import { Network, type DecodedPacket } from '../../decode/packet.js';
-import type { DhcpLog, HostsLog } from '../../schema/streams.js';
+import type { DhcpLog, Dhcpv6Log, HostsLog } from '../../schema/streams.js';
 import { macText } from '../dhcp/parser.js';
 import { macVendor } from './oui.js';
 
@@ -26,6 +27,12 @@ export type NameSource = keyof typeof NameRank;
 interface Name {
   readonly text: string;
   readonly source: NameSource;
+}
+
+/** What a device's DHCP client said of itself (the latest non-empty value of each). */
+interface DhcpClient {
+  vendorClass: string | null;
+  fingerprint: string | null;
 }
 
 class Host {
@@ -62,6 +69,7 @@ export class HostInventory {
   readonly #text = new AddressTextCache();
   readonly #byMac = new Map<string, Name>();
   readonly #byIp = new Map<string, Name>();
+  readonly #dhcpByMac = new Map<string, DhcpClient>();
   /** Devices dropped to stay within MAX_HOSTS. */
   evicted = 0;
 
@@ -93,12 +101,36 @@ export class HostInventory {
     }
   }
 
-  /** Names from application records: a DHCP client's host name (mDNS and NetBIOS names come by `name`). */
+  /**
+   * Names and client details from application records: DHCP's host name (else FQDN), vendor class and
+   * fingerprint, DHCPv6's FQDN and vendor class (mDNS and NetBIOS names come by `name`).
+   */
   appLog(stream: string, log: object): void {
-    if (stream !== 'dhcp') return;
-    const r = log as DhcpLog;
-    if (r.mac !== null && r.host_name !== null && r.host_name !== '')
-      this.name(r.mac, null, r.host_name, 'dhcp');
+    if (stream === 'dhcp') {
+      const r = log as DhcpLog;
+      if (r.mac === null) return;
+      const name = r.host_name !== null && r.host_name !== '' ? r.host_name : r.client_fqdn;
+      if (name !== null && name !== '') this.name(r.mac, null, name, 'dhcp');
+      this.#dhcpClient(r.mac, r.client_software, r.fingerprint);
+    } else if (stream === 'dhcpv6') {
+      const r = log as Dhcpv6Log;
+      if (r.mac === null) return;
+      if (r.client_fqdn !== null && r.client_fqdn !== '') this.name(r.mac, null, r.client_fqdn, 'dhcp');
+      this.#dhcpClient(r.mac, r.vendor_class, null);
+    }
+  }
+
+  #dhcpClient(mac: string, vendorClass: string | null, fingerprint: string | null): void {
+    if (vendorClass === null && fingerprint === null) return;
+    let c = this.#dhcpByMac.get(mac);
+    if (c === undefined) {
+      if (this.#dhcpByMac.size >= MAX_NAMED) return;
+      c = { vendorClass: null, fingerprint: null };
+      this.#dhcpByMac.set(mac, c);
+    }
+    c.vendorClass = vendorClass ?? c.vendorClass;
+    c.fingerprint = fingerprint ?? c.fingerprint;
+    for (const h of this.#hosts.values()) if (h.mac === mac) h.dirty = true;
   }
 
   /** Remembers a name for a MAC or an address (bounded: names beyond MAX_NAMED are dropped). */
@@ -120,6 +152,7 @@ export class HostInventory {
       if (!all && !h.dirty) continue;
       h.dirty = false;
       const name = this.#nameOf(h);
+      const dhcp = this.#dhcpByMac.get(h.mac);
       out.push({
         mac: h.mac,
         ips: [...h.ips],
@@ -127,6 +160,8 @@ export class HostInventory {
         vendor: macVendor(h.mac),
         host_name: name?.text ?? null,
         name_source: name?.source ?? null,
+        dhcp_vendor_class: dhcp?.vendorClass ?? null,
+        dhcp_fingerprint: dhcp?.fingerprint ?? null,
         first_seen: h.firstUs,
         last_seen: h.lastUs,
         pkts_out: h.pktsOut,
@@ -143,6 +178,7 @@ export class HostInventory {
     this.#hosts.clear();
     this.#byMac.clear();
     this.#byIp.clear();
+    this.#dhcpByMac.clear();
   }
 
   get size(): number {

@@ -6,6 +6,7 @@ export const TlsAnomaly = {
   MalformedServerHello: 3,
   HelloTooLong: 4,
   UnexpectedHandshakeType: 5,
+  MalformedCertificate: 6,
 } as const;
 export type TlsAnomaly = (typeof TlsAnomaly)[keyof typeof TlsAnomaly];
 
@@ -16,4 +17,5 @@ export const TLS_ANOMALY_NAMES: readonly string[] = [
   'tls.malformed_server_hello',
   'tls.hello_too_long',
   'tls.unexpected_handshake_type',
+  'tls.malformed_certificate',
 ];

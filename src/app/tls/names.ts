@@ -71,3 +71,27 @@ const CIPHERS: Record<number, string> = {
 };
 
 export const cipherName = (c: number): string => CIPHERS[c] ?? `unknown-0x${c.toString(16).padStart(4, '0')}`;
+
+/** Named groups (IANA TLS Supported Groups registry) under the names Zeek's ssl.log `curve` uses. */
+const GROUPS: Record<number, string> = {
+  19: 'secp192r1',
+  21: 'secp224r1',
+  23: 'secp256r1',
+  24: 'secp384r1',
+  25: 'secp521r1',
+  26: 'brainpoolP256r1',
+  27: 'brainpoolP384r1',
+  28: 'brainpoolP512r1',
+  29: 'x25519',
+  30: 'x448',
+  256: 'ffdhe2048',
+  257: 'ffdhe3072',
+  258: 'ffdhe4096',
+  259: 'ffdhe6144',
+  260: 'ffdhe8192',
+  0x11eb: 'SecP256r1MLKEM768',
+  0x11ec: 'X25519MLKEM768',
+  0x11ed: 'SecP384r1MLKEM1024',
+  0x6399: 'X25519Kyber768Draft00',
+};
+export const curveName = (g: number): string => GROUPS[g] ?? `unknown-${g}`;

@@ -9,6 +9,14 @@ import { bytesText } from '../text.js';
 export const TLS_CONTENT_HANDSHAKE = 22;
 export const TLS_HANDSHAKE_CLIENT_HELLO = 1;
 export const TLS_HANDSHAKE_SERVER_HELLO = 2;
+export const TLS_HANDSHAKE_CERTIFICATE = 11;
+export const TLS_HANDSHAKE_SERVER_KEY_EXCHANGE = 12;
+export const TLS_HANDSHAKE_SERVER_HELLO_DONE = 14;
+export const TLS_CONTENT_CHANGE_CIPHER_SPEC = 20;
+export const TLS_CONTENT_ALERT = 21;
+export const TLS_CONTENT_APPLICATION_DATA = 23;
+/** Longest session id (RFC 5246 §7.4.1.2). */
+export const MAX_SESSION_ID = 32;
 
 export const TlsExtension = {
   ServerName: 0x0000,
@@ -17,6 +25,8 @@ export const TlsExtension = {
   SignatureAlgorithms: 0x000d,
   Alpn: 0x0010,
   SupportedVersions: 0x002b,
+  PreSharedKey: 0x0029,
+  KeyShare: 0x0033,
 } as const;
 
 /** Entries kept per list (cipher suites, extensions, groups…); a real hello has far fewer. */
@@ -41,9 +51,12 @@ export class ClientHello {
   alpnFirst: Uint8Array | null = null;
   hasSni = false;
   sni: string | null = null;
+  readonly sessionId = new Uint8Array(MAX_SESSION_ID);
+  sessionIdLength = 0;
 
   reset(): void {
     this.version = 0;
+    this.sessionIdLength = 0;
     this.ciphers.length = 0;
     this.extensions.length = 0;
     this.groups.length = 0;
@@ -63,11 +76,27 @@ export class ServerHello {
   selectedVersion = 0;
   cipher = 0;
   alpn: string | null = null;
+  /** key_share's group (a HelloRetryRequest names only the group); -1 when absent. */
+  keyShareGroup = -1;
+  /** A pre_shared_key extension: the server accepted a PSK (TLS 1.3 resumption). */
+  pskAccepted = false;
+  readonly sessionId = new Uint8Array(MAX_SESSION_ID);
+  sessionIdLength = 0;
 
   reset(): void {
-    this.version = this.selectedVersion = this.cipher = 0;
+    this.version = this.selectedVersion = this.cipher = this.sessionIdLength = 0;
     this.alpn = null;
+    this.keyShareGroup = -1;
+    this.pskAccepted = false;
   }
+}
+
+/** Copies the session id at `p` (length byte first) into `out`; its length, or -1 when it overruns. */
+function sessionId(b: Uint8Array, p: number, end: number, out: Uint8Array): number {
+  const n = b[p]!;
+  if (n > MAX_SESSION_ID || p + 1 + n > end) return -1;
+  for (let i = 0; i < n; i++) out[i] = b[p + 1 + i]!;
+  return n;
 }
 
 /** Reads a list of 16-bit values (`len` bytes at `off`) into `out`; false if `len` is odd or overruns. */
@@ -84,6 +113,7 @@ export function parseClientHello(b: Uint8Array, off: number, end: number, out: C
   if (end - p < 2 + 32 + 1) return false;
   out.version = u16be(b, p);
   p += 34; // version, random
+  out.sessionIdLength = Math.max(0, sessionId(b, p, end, out.sessionId));
   p += 1 + b[p]!; // session id
   if (p + 2 > end) return false;
   const cipherLen = u16be(b, p);
@@ -164,6 +194,7 @@ export function parseServerHello(b: Uint8Array, off: number, end: number, out: S
   if (end - p < 2 + 32 + 1) return false;
   out.version = u16be(b, p);
   p += 34;
+  out.sessionIdLength = Math.max(0, sessionId(b, p, end, out.sessionId));
   p += 1 + b[p]!;
   if (p + 3 > end) return false;
   out.cipher = u16be(b, p);
@@ -182,8 +213,48 @@ export function parseServerHello(b: Uint8Array, off: number, end: number, out: S
     else if (type === TlsExtension.Alpn && dEnd - d >= 3) {
       const n = b[d + 2]!;
       if (d + 3 + n <= dEnd) out.alpn = bytesText(b, d + 3, d + 3 + n);
-    }
+    } else if (type === TlsExtension.KeyShare && dEnd - d >= 2) out.keyShareGroup = u16be(b, d);
+    else if (type === TlsExtension.PreSharedKey && dEnd - d === 2) out.pskAccepted = true;
     p = dEnd;
   }
   return p === extEnd;
+}
+
+/** Certificates of one Certificate message looked at; the rest of a longer chain is ignored. */
+export const MAX_TLS_CERTIFICATES = 16;
+
+/**
+ * Splits a TLS ≤ 1.2 Certificate body [off, end) (RFC 5246 §7.4.2: a 24-bit list of 24-bit-length DER
+ * certificates) into `offs`/`ends`, at most MAX_TLS_CERTIFICATES; false when a length overruns.
+ */
+export function parseCertificateList(
+  b: Uint8Array,
+  off: number,
+  end: number,
+  offs: number[],
+  ends: number[],
+): boolean {
+  offs.length = ends.length = 0;
+  if (end - off < 3) return false;
+  const listEnd = off + 3 + ((b[off]! << 16) | u16be(b, off + 1));
+  if (listEnd > end) return false;
+  for (let p = off + 3; p < listEnd;) {
+    if (p + 3 > listEnd) return false;
+    const certEnd = p + 3 + ((b[p]! << 16) | u16be(b, p + 1));
+    if (certEnd > listEnd) return false;
+    if (offs.length < MAX_TLS_CERTIFICATES) {
+      offs.push(p + 3);
+      ends.push(certEnd);
+    }
+    p = certEnd;
+  }
+  return true;
+}
+
+/** ECParameters' curve_type for a named curve (RFC 8422 §5.4). */
+const EC_NAMED_CURVE = 3;
+
+/** The named curve of an ECDHE ServerKeyExchange body [off, end); -1 when it names none. */
+export function serverKeyExchangeCurve(b: Uint8Array, off: number, end: number): number {
+  return end - off >= 3 && b[off] === EC_NAMED_CURVE ? u16be(b, off + 1) : -1;
 }

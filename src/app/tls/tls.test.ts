@@ -5,6 +5,7 @@ import { be16, cat, type Bytes } from '../../decode/frame-builder.js';
 import { AppHarness, ascii } from '../app-harness.js';
 import { ja3, ja4 } from './fingerprint.js';
 import { ClientHello, parseClientHello } from './parser.js';
+import { CertificateInfo, parseCertificate } from './x509.js';
 
 const sha12 = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 12);
 const u24 = (n: number): number[] => [(n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
@@ -137,4 +138,128 @@ test('a hello that never completes is bounded: the direction is given up with an
     (h.app.anomalies()['tls.bad_handshake_length'] ?? 0) + (h.app.anomalies()['tls.hello_too_long'] ?? 0) >=
       1,
   );
+});
+
+/** A DER TLV (lengths up to 64 KiB). */
+const der = (tag: number, ...parts: Bytes[]): Uint8Array => {
+  const v = cat(...parts);
+  const len = v.length < 0x80 ? [v.length] : v.length < 0x100 ? [0x81, v.length] : [0x82, ...be16(v.length)];
+  return cat([tag], len, v);
+};
+const OID_CN = [0x55, 0x04, 0x03];
+const OID_O = [0x55, 0x04, 0x0a];
+const OID_C = [0x55, 0x04, 0x06];
+const rdn = (oid: number[], tag: number, value: string): Uint8Array =>
+  der(0x31, der(0x30, der(0x06, oid), der(tag, ascii(value))));
+
+/** A certificate with the fields the walk reads; signature and key are filler (nothing verifies them). */
+function certificate(cn: string, padding = 0): Uint8Array {
+  const issuer = der(
+    0x30,
+    rdn(OID_C, 0x13, 'US'),
+    rdn(OID_O, 0x13, 'Test CA, Inc.'),
+    rdn(OID_CN, 0x0c, 'Test CA'),
+  );
+  const subject = der(0x30, rdn(OID_C, 0x13, 'DE'), rdn(OID_CN, 0x0c, cn));
+  const validity = der(0x30, der(0x17, ascii('240131235959Z')), der(0x18, ascii('20500101000000Z')));
+  const tbs = der(
+    0x30,
+    der(0xa0, der(0x02, [2])),
+    der(0x02, [1, 2, 3]),
+    der(0x30, der(0x06, [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b])),
+    issuer,
+    validity,
+    subject,
+    der(0x30, new Array<number>(padding).fill(0x5a)),
+  );
+  return der(0x30, tbs, der(0x30, der(0x06, [0x2a])), der(0x03, [0, 1, 2, 3]));
+}
+
+test('the certificate walk: subject and issuer as Zeek prints them, validity, and a never-throwing walk', () => {
+  const c = new CertificateInfo();
+  const bytes = certificate('www.example.org');
+  assert.equal(parseCertificate(bytes, 0, bytes.length, c), true);
+  assert.equal(c.subject, 'CN=www.example.org,C=DE');
+  assert.equal(c.issuer, 'CN=Test CA,O=Test CA\\, Inc.,C=US');
+  assert.equal(c.notBefore, Date.UTC(2024, 0, 31, 23, 59, 59) * 1000);
+  assert.equal(c.notAfter, Date.UTC(2050, 0, 1) * 1000);
+  for (let n = 0; n < bytes.length; n++) assert.equal(parseCertificate(bytes, 0, n, c), false);
+  let seed = 11;
+  const rand = (): number => ((seed = Math.imul(seed, 48271) % 0x7fffffff) & 0xffff) / 0x10000;
+  for (let i = 0; i < 5000; i++) {
+    const b = new Uint8Array(bytes);
+    for (let k = 0; k < 4; k++) b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256);
+    parseCertificate(b, 0, b.length, c);
+  }
+});
+
+test('a TLS 1.2 server flight split over segments: certificate chain, curve, resumption and establishment', () => {
+  const leaf = certificate('split.example', 3000);
+  const ca = certificate('Test CA');
+  const chain = cat(u24(leaf.length), leaf, u24(ca.length), ca);
+  const sessionId = new Array<number>(32).fill(0x42);
+  const serverHello = handshake(
+    2,
+    cat(be16(0x0303), new Array<number>(32).fill(9), [32], sessionId, be16(0xc02f), [0], be16(0)),
+  );
+  // ECDHE ServerKeyExchange: named_curve (3), secp384r1 (24), then the point and signature (filler).
+  const flight = cat(
+    serverHello,
+    handshake(11, cat(u24(chain.length), chain)),
+    handshake(12, cat([3], be16(24), [4, 1, 2, 3, 4], be16(0x0401), be16(2), [0, 0])),
+    handshake(14, new Uint8Array(0)),
+  );
+  // The client offers the same session id, so the echo is a resumption (as Zeek decides it).
+  const body = clientHelloBody();
+  const hello = new Uint8Array(body);
+  hello[34] = 32;
+  const clientHello = cat(hello.subarray(0, 35), sessionId, hello.subarray(35));
+  const h = new AppHarness(443);
+  h.handshake();
+  h.tcp(true, record(handshake(1, clientHello)));
+  const stream = cat(record(flight.subarray(0, 1000)), record(flight.subarray(1000)));
+  for (let o = 0; o < stream.length; o += 1400) h.tcp(false, stream.subarray(o, o + 1400));
+  h.tcp(true, cat([20, 3, 3], be16(1), [1]));
+  assert.equal(h.tls.length, 0, 'not logged before the server is encrypted too');
+  h.tcp(false, cat([20, 3, 3], be16(1), [1], [22, 3, 3], be16(4), [0, 0, 0, 0]));
+  assert.equal(h.tls.length, 1, 'logged as soon as both sides are encrypted');
+  h.end();
+  const r = h.tls[0]!;
+  assert.equal(r.version, 'TLSv12');
+  assert.equal(r.curve, 'secp384r1');
+  assert.equal(r.resumed, true);
+  assert.equal(r.established, true);
+  assert.equal(r.subject, 'CN=split.example,C=DE');
+  assert.equal(r.issuer, 'CN=Test CA,O=Test CA\\, Inc.,C=US');
+  assert.deepEqual(r.cert_chain_fps, [
+    createHash('sha256').update(leaf).digest('hex'),
+    createHash('sha256').update(ca).digest('hex'),
+  ]);
+});
+
+test('a TLS 1.3 ServerHello: key_share group, an accepted PSK is a resumption, the session id echo is not', () => {
+  const sessionId = new Array<number>(32).fill(0x17);
+  const exts = cat(
+    ext(0x002b, be16(0x0304)),
+    ext(0x0033, cat(be16(29), be16(32), new Array<number>(32).fill(1))),
+  );
+  const hello = (psk: boolean): Uint8Array => {
+    const e = psk ? cat(exts, ext(0x0029, be16(0))) : exts;
+    return handshake(
+      2,
+      cat(be16(0x0303), new Array<number>(32).fill(9), [32], sessionId, be16(0x1301), [0], be16(e.length), e),
+    );
+  };
+  const body = clientHelloBody();
+  const client = cat(body.subarray(0, 34), [32], sessionId, body.subarray(35));
+  for (const psk of [false, true]) {
+    const h = new AppHarness(443);
+    h.handshake();
+    h.tcp(true, record(handshake(1, client)));
+    h.tcp(false, cat(record(hello(psk)), [23, 3, 3], be16(2), [0, 0]));
+    h.end();
+    assert.equal(h.tls[0]!.curve, 'x25519');
+    assert.equal(h.tls[0]!.resumed, psk);
+    assert.equal(h.tls[0]!.established, false, 'the client never switched');
+  }
 });

@@ -20,6 +20,7 @@ export const PARTITIONED_TABLES = {
   tls: { name: 'tls', key: 'micros' },
   http: { name: 'http', key: 'micros' },
   dhcp: { name: 'dhcp', key: 'micros' },
+  dhcpv6: { name: 'dhcpv6', key: 'micros' },
   quic: { name: 'quic', key: 'micros' },
 } as const satisfies Record<string, PartitionedTable>;
 

@@ -124,6 +124,7 @@ export class PostgresStore implements Store {
       tls: new LogCopyFormatter(LOG_STREAMS.tls, options.sensor),
       http: new LogCopyFormatter(LOG_STREAMS.http, options.sensor),
       dhcp: new LogCopyFormatter(LOG_STREAMS.dhcp, options.sensor),
+      dhcpv6: new LogCopyFormatter(LOG_STREAMS.dhcpv6, options.sensor),
       quic: new LogCopyFormatter(LOG_STREAMS.quic, options.sensor),
       hosts: new LogCopyFormatter(LOG_STREAMS.hosts, options.sensor),
     };

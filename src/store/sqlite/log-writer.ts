@@ -62,6 +62,11 @@ export class LogWriter {
       const v = log[names[k]!] ?? null;
       switch (types[k]) {
         case 'time': {
+          if (v === null) {
+            p[o++] = null;
+            p[o++] = null;
+            break;
+          }
           const us = v as number;
           const sec = Math.floor(us / 1e6);
           p[o++] = this.#time.format(sec, (us - sec * 1e6) * 1000);

@@ -290,6 +290,54 @@ export const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
       CREATE INDEX hosts_host_name ON hosts (host_name);
     `);
   },
+  // tls: Zeek ssl.log's curve, resumed and established, and the server certificate (TLS ≤ 1.2) as ssl.log
+  // and x509.log give it (schema/tls.ts). Added columns come after capture_id; the writers name columns.
+  (db) => {
+    db.exec(`
+      ALTER TABLE tls ADD COLUMN curve TEXT;
+      ALTER TABLE tls ADD COLUMN resumed INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE tls ADD COLUMN established INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE tls ADD COLUMN cert_chain_fps TEXT;
+      ALTER TABLE tls ADD COLUMN subject TEXT;
+      ALTER TABLE tls ADD COLUMN issuer TEXT;
+      ALTER TABLE tls ADD COLUMN not_valid_before TEXT;
+      ALTER TABLE tls ADD COLUMN not_valid_before_us INTEGER;
+      ALTER TABLE tls ADD COLUMN not_valid_after TEXT;
+      ALTER TABLE tls ADD COLUMN not_valid_after_us INTEGER;
+    `);
+  },
+  // dhcp: the client identifier (option 61) and the option 55 fingerprint; the same and the vendor class
+  // in hosts; dhcpv6 exchanges (schema/dhcpv6.ts). Added columns come after capture_id; the writers name columns.
+  (db) => {
+    db.exec(`
+      ALTER TABLE dhcp ADD COLUMN client_id TEXT;
+      ALTER TABLE dhcp ADD COLUMN fingerprint TEXT;
+      ALTER TABLE hosts ADD COLUMN dhcp_vendor_class TEXT;
+      ALTER TABLE hosts ADD COLUMN dhcp_fingerprint TEXT;
+      CREATE TABLE dhcpv6 (
+        id INTEGER PRIMARY KEY,
+        ts TEXT NOT NULL,
+        ts_us INTEGER NOT NULL,
+        uids TEXT NOT NULL,
+        trans_id INTEGER NOT NULL,
+        client_addr TEXT,
+        server_addr TEXT,
+        client_duid TEXT,
+        server_duid TEXT,
+        mac TEXT,
+        client_fqdn TEXT,
+        vendor_class TEXT,
+        requested_addrs TEXT,
+        assigned_addrs TEXT,
+        delegated_prefixes TEXT,
+        msg_types TEXT NOT NULL,
+        duration REAL NOT NULL,
+        capture_id INTEGER REFERENCES captures(id)
+      );
+      CREATE INDEX dhcpv6_ts ON dhcpv6 (ts_us);
+      CREATE INDEX dhcpv6_mac ON dhcpv6 (mac);
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -35,6 +35,7 @@ export class SqliteWriter {
       tls: writer('tls'),
       http: writer('http'),
       dhcp: writer('dhcp'),
+      dhcpv6: writer('dhcpv6'),
       quic: writer('quic'),
       hosts: writer('hosts'),
     };
