@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { NtaError } from '../../core/errors.js';
 import type { AlertLog } from '../../schema/alert.js';
 import type { ConnLog } from '../../schema/conn.js';
-import type { LogOf } from '../../schema/streams.js';
+import type { LogOf, LogStream } from '../../schema/streams.js';
 import { eveAlert, eveDns, eveFlow, eveHttp, eveTls, type EveRecord } from './eve-record.js';
 import { RotatingFile, type RotationOptions } from './rotating-file.js';
 
@@ -75,7 +75,7 @@ export class EveExporter {
   };
 
   /** For the pipeline's onAppLog: dns, tls and http records (other streams have no EVE type here). */
-  readonly app = <S extends 'dns' | 'tls' | 'http' | 'dhcp' | 'quic'>(stream: S, log: LogOf<S>): void => {
+  readonly app = <S extends LogStream>(stream: S, log: LogOf<S>): void => {
     if (EVE_APP_STREAMS.has(stream)) this.#add({ kind: stream, log } as Pending);
   };
 

@@ -155,6 +155,14 @@ test('tls: Suricata version names, sni, ja3 hash, ja4, ALPNs; Zeek names under n
     client_version: 'TLSv13',
     ja4: 't13d1516h2_8daaf6152771_02713d6af862',
     ja3: '0123456789abcdef0123456789abcdef',
+    curve: 'x25519',
+    resumed: false,
+    established: true,
+    cert_chain_fps: null,
+    subject: null,
+    issuer: null,
+    not_valid_before: null,
+    not_valid_after: null,
   };
   const r = eveTls(log);
   assert.deepEqual(r['tls'], {
