@@ -2,7 +2,14 @@ import { NtaError } from '../core/errors.js';
 import { isPostgresUrl } from '../store/postgres/url.js';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { RingOptions } from '../capture/ring-writer.js';
-import { parseIpfixTarget, type IpfixTarget } from '../export/ipfix/exporter.js';
+import { parseHostPort, type HostPort } from '../core/host-port.js';
+import {
+  parseSyslogUrl,
+  parseWebhookUrl,
+  SYSLOG_FACILITIES,
+  type SyslogFacility,
+  type SyslogTarget,
+} from '../core/output-targets.js';
 import { parseTimeArg, type ChartFilter } from '../present/charts/index.js';
 import { DEFAULT_DB_PATH } from '../store/sqlite/sqlite-store.js';
 
@@ -36,7 +43,10 @@ export interface OutputFlags {
   blocklist: string[];
   config?: string;
   eve?: string;
-  ipfix?: IpfixTarget;
+  webhook: URL[];
+  syslog: SyslogTarget[];
+  syslogFacility?: SyslogFacility;
+  ipfix?: HostPort;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -77,6 +87,22 @@ export function addOutputOptions(cmd: Command): Command {
     .option('--config <file>', 'detection settings (YAML): home networks, thresholds, allowlist, blocklists')
     .option('--eve <file>', 'also append alerts to this EVE-style JSON lines file')
     .addOption(
+      new Option('--webhook <url>', 'also POST each alert as EVE-style JSON to this URL (repeatable)')
+        .argParser(collectWebhook)
+        .default([]),
+    )
+    .addOption(
+      new Option(
+        '--syslog <url>',
+        'also send alerts as RFC 5424 syslog to udp://HOST:PORT or tcp://HOST:PORT (repeatable)',
+      )
+        .argParser(collectSyslog)
+        .default([]),
+    )
+    .addOption(
+      new Option('--syslog-facility <name>', 'syslog facility (default local5)').choices(SYSLOG_FACILITIES),
+    )
+    .addOption(
       new Option(
         '--ipfix <host:port>',
         'export every finished flow as IPFIX over UDP to this collector',
@@ -99,8 +125,20 @@ export function retentionDays(value: string): number {
   return n;
 }
 
-function ipfixTarget(value: string): IpfixTarget {
-  const target = parseIpfixTarget(value);
+function collectWebhook(value: string, previous: URL[]): URL[] {
+  const url = parseWebhookUrl(value);
+  if (url === null) throw new InvalidArgumentError('expected an http:// or https:// URL');
+  return [...previous, url];
+}
+
+function collectSyslog(value: string, previous: SyslogTarget[]): SyslogTarget[] {
+  const target = parseSyslogUrl(value);
+  if (target === null) throw new InvalidArgumentError('expected udp://HOST:PORT or tcp://HOST:PORT');
+  return [...previous, target];
+}
+
+function ipfixTarget(value: string): HostPort {
+  const target = parseHostPort(value);
   if (target === null)
     throw new InvalidArgumentError('expected HOST:PORT, such as 127.0.0.1:4739 or [::1]:4739');
   return target;

@@ -11,11 +11,14 @@ import type { Store } from '../store/store.js';
 import { IpfixExporter, type IpfixExportStats } from '../export/ipfix/exporter.js';
 import type { OutputFlags } from './args.js';
 import { DetectionEngine } from '../detect/engine.js';
-import { engineOptions } from '../detect/config.js';
+import { engineOptions, loadConfigFile } from '../detect/config.js';
+import { parseSyslogUrl, parseWebhookUrl, type SyslogTarget } from '../core/output-targets.js';
+import { syslogTargetText } from '../present/syslog-transport.js';
+import type { DeliveryStats } from '../present/delivery-queue.js';
 import type { AllowEntry } from '../detect/allowlist.js';
 import { ALERT_TYPES, type AlertType } from '../schema/alert.js';
 import { AlertOutputs } from '../present/alert-output.js';
-export { formatAlertCounts } from '../present/alert-output.js';
+export { formatAlertCounts, formatDeliveryStats } from '../present/alert-output.js';
 import { listAllowlist } from '../store/sqlite/alerts-query.js';
 import { stdoutWriter, type StdoutWriter } from './stdout.js';
 
@@ -26,6 +29,8 @@ export interface PipelineRun {
   readonly ipfix: IpfixExportStats | null;
   /** New alerts per type; null when detection was off. */
   readonly alerts: Record<string, number> | null;
+  /** What each webhook and syslog receiver was sent (empty without them). */
+  readonly alertOutputs: readonly DeliveryStats[];
 }
 
 export interface Detection {
@@ -50,15 +55,24 @@ export function setUpDetection(flags: OutputFlags): Detection | undefined {
           domain: r.domain ?? undefined,
           comment: r.comment,
         }));
-  const opts = engineOptions({
-    config: flags.config,
-    homeNets: flags.homeNet,
-    blocklists: flags.blocklist,
-    allow,
-  });
+  const cfg = flags.config === undefined ? {} : loadConfigFile(flags.config);
+  const opts = engineOptions({ homeNets: flags.homeNet, blocklists: flags.blocklist, allow }, cfg);
+  // Receivers of the config file and of the flags, each once.
+  const webhooks = new Map<string, URL>();
+  for (const url of [...(cfg.webhook ?? []).map((u) => parseWebhookUrl(u)!), ...flags.webhook])
+    webhooks.set(url.href, url);
+  const syslog = new Map<string, SyslogTarget>();
+  for (const t of [...(cfg.syslog ?? []).map((u) => parseSyslogUrl(u)!), ...flags.syslog])
+    syslog.set(syslogTargetText(t), t);
   const outputs = new AlertOutputs({
     console: flags.quiet !== true && flags.json !== true,
     evePath: flags.eve,
+    webhooks: [...webhooks.values()],
+    syslog: [...syslog.values()],
+    syslogHeader: {
+      facility: flags.syslogFacility ?? cfg.syslog_facility ?? 'local5',
+      appName: cfg.syslog_app_name ?? 'nta',
+    },
   });
   const engine = new DetectionEngine({ ...opts, onAlert: (a, isNew) => outputs.alert(a, isNew) });
   return { engine, outputs };
@@ -126,8 +140,11 @@ export async function runPipeline(
     detection.outputs.consoleWrite = (t) => area.printAbove(t);
   area?.start();
   const ipfix = options.ipfix;
+  let summary: ReadSummary;
+  let exported: IpfixExportStats | null;
+  let alertOutputs: DeliveryStats[];
   try {
-    const summary = await readCaptures({
+    summary = await readCaptures({
       inputs: sources,
       store,
       maxPackets: flags.count,
@@ -141,20 +158,26 @@ export async function runPipeline(
         return options.limitReached?.() === true ? 'limit' : null;
       },
     });
-    return {
-      summary,
-      out,
-      alerts: detection === undefined ? null : { ...detection.engine.counts },
-      ipfix: (await ipfix?.close()) ?? null,
-    };
   } finally {
     area?.stop();
-    detection?.outputs.close();
-    await ipfix?.close();
-    await store?.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    // Alerts still queued for webhooks and syslog leave while the store commits (a second Ctrl-C exits).
+    const delivered = detection?.outputs.close();
+    try {
+      exported = (await ipfix?.close()) ?? null;
+      await store?.close();
+    } finally {
+      alertOutputs = (await delivered) ?? [];
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
   }
+  return {
+    summary,
+    out,
+    alerts: detection === undefined ? null : { ...detection.engine.counts },
+    ipfix: exported,
+    alertOutputs,
+  };
 }
 
 /**

@@ -11,12 +11,22 @@
  * detectors:
  *   port_scan_vertical: { min_ports: 50 }
  *   new_device: { enabled: false }
+ * webhook: [https://siem.example/nta]        # or one URL
+ * syslog: tcp://127.0.0.1:6514              # or a list; udp:// too
+ * syslog_facility: local5
+ * syslog_app_name: nta
  * ```
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { NtaError } from '../core/errors.js';
+import {
+  isSyslogAppName,
+  parseSyslogUrl,
+  parseWebhookUrl,
+  SYSLOG_FACILITIES,
+} from '../core/output-targets.js';
 import { ALERT_TYPES, type AlertType } from '../schema/alert.js';
 import { Allowlist, type AllowEntry } from './allowlist.js';
 import { loadBlocklists } from './blocklist.js';
@@ -46,12 +56,27 @@ const allowSchema = z.strictObject({
   comment: z.string(),
 });
 
+const webhookUrl = z.string().refine((s) => parseWebhookUrl(s) !== null, { message: 'not an http(s) URL' });
+const syslogUrl = z
+  .string()
+  .refine((s) => parseSyslogUrl(s) !== null, { message: 'expected udp://HOST:PORT or tcp://HOST:PORT' });
+/** One value or a list of them. */
+const oneOrMany = <T extends z.ZodType>(t: T) =>
+  z.union([t, z.array(t)]).transform((v) => (Array.isArray(v) ? v : [v]) as z.output<T>[]);
+
 export const configSchema = z.strictObject({
   home_networks: z.array(cidr).optional(),
   blocklists: z.array(z.string()).optional(),
   suppress_s: z.number().positive().optional(),
   allowlist: z.array(allowSchema).optional(),
   detectors: z.strictObject(detectorsShape).optional(),
+  webhook: oneOrMany(webhookUrl).optional(),
+  syslog: oneOrMany(syslogUrl).optional(),
+  syslog_facility: z.enum(SYSLOG_FACILITIES).optional(),
+  syslog_app_name: z
+    .string()
+    .refine(isSyslogAppName, { message: 'expected 1 to 48 printable ASCII characters, no spaces' })
+    .optional(),
 });
 
 export type DetectConfig = z.infer<typeof configSchema>;
@@ -87,9 +112,11 @@ export interface DetectFlags {
   readonly allow?: readonly AllowEntry[] | undefined;
 }
 
-/** Engine options from the config file (if any) and the flags, which take precedence. */
-export function engineOptions(flags: DetectFlags): Omit<EngineOptions, 'onAlert'> {
-  const cfg = flags.config === undefined ? {} : loadConfigFile(flags.config);
+/** Engine options from the config file (if any, or as loaded already) and the flags, which take precedence. */
+export function engineOptions(
+  flags: DetectFlags,
+  cfg: DetectConfig = flags.config === undefined ? {} : loadConfigFile(flags.config),
+): Omit<EngineOptions, 'onAlert'> {
   for (const n of flags.homeNets ?? [])
     if (parseCidr(n) === null)
       throw new NtaError('NTA_ERR_CONFIG', `--home-net ${n}: not an address or CIDR`);

@@ -1,14 +1,20 @@
 /**
  * Where alerts go besides the database: a console line per new alert of severity low or above (stderr, so
- * stdout stays the packet lines or JSON), and an EVE-style JSON lines file (Suricata's eve.json shape,
- * event_type "alert"): one line when an alert is raised, and one more at the end for each alert that merged
- * duplicates since.
+ * stdout stays the packet lines or JSON), an EVE-style JSON lines file (Suricata's eve.json shape,
+ * event_type "alert"), webhooks (each EVE record POSTed) and syslog receivers (RFC 5424). The file, the
+ * webhooks and syslog get one message when an alert is raised, and one more at the end for each alert that
+ * merged duplicates since. Webhooks and syslog go through delivery queues: raising an alert never waits.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { NtaError } from '../core/errors.js';
 import { TimestampFormatter } from '../core/time.js';
 import type { Alert } from '../detect/suppress.js';
 import type { AlertRow, AllowRow } from '../store/sqlite/alerts-query.js';
+import { DeliveryQueue, type DeliveryQueueOptions, type DeliveryStats } from './delivery-queue.js';
+import { syslogMessage, type SyslogHeader } from './syslog-message.js';
+import { syslogTransport } from './syslog-transport.js';
+import { webhookTransport } from './webhook-transport.js';
+import type { SyslogTarget } from '../core/output-targets.js';
 
 const time = new TimestampFormatter();
 
@@ -57,13 +63,29 @@ export function eveRecord(a: Alert): Record<string, unknown> {
   };
 }
 
+export interface AlertOutputOptions {
+  readonly console: boolean;
+  readonly evePath?: string | undefined;
+  readonly webhooks?: readonly URL[];
+  readonly syslog?: readonly SyslogTarget[];
+  readonly syslogHeader?: SyslogHeader;
+  /** Queue settings (tests shorten them); `warn` receives delivery trouble as one line. */
+  readonly delivery?: DeliveryQueueOptions;
+}
+
+interface Delivery {
+  readonly queue: DeliveryQueue;
+  readonly format: (a: Alert) => string;
+}
+
 export class AlertOutputs {
   readonly #console: boolean;
   readonly #eveFd: number | null;
+  readonly #deliveries: Delivery[] = [];
   readonly #written = new Map<string, number>();
   readonly #latest = new Map<string, Alert>();
 
-  constructor(opts: { console: boolean; evePath?: string | undefined }) {
+  constructor(opts: AlertOutputOptions) {
     this.#console = opts.console;
     if (opts.evePath === undefined) {
       this.#eveFd = null;
@@ -74,6 +96,21 @@ export class AlertOutputs {
         throw new NtaError('NTA_ERR_IO', `--eve ${opts.evePath}: ${(err as Error).message}`, { cause: err });
       }
     }
+    const queueOpts: DeliveryQueueOptions = {
+      warn: (line) => this.consoleWrite(`nta: warning: ${line}\n`),
+      ...opts.delivery,
+    };
+    for (const url of opts.webhooks ?? [])
+      this.#deliveries.push({
+        queue: new DeliveryQueue('webhook', webhookTransport(url), queueOpts),
+        format: (a) => JSON.stringify(eveRecord(a)),
+      });
+    const header = opts.syslogHeader ?? { facility: 'local5', appName: 'nta' };
+    for (const target of opts.syslog ?? [])
+      this.#deliveries.push({
+        queue: new DeliveryQueue('syslog', syslogTransport(target), queueOpts),
+        format: (a) => syslogMessage(a, header),
+      });
   }
 
   /** Where console lines go: stderr, or above the live status area when there is one. */
@@ -81,26 +118,47 @@ export class AlertOutputs {
     process.stderr.write(text);
   };
 
+  get #keepsUpdates(): boolean {
+    return this.#eveFd !== null || this.#deliveries.length > 0;
+  }
+
   alert(a: Alert, isNew: boolean): void {
     // Informational alerts (every outside address, every new device) would drown the console: they go
-    // to the table and the EVE file only.
+    // to the table, the EVE file, webhooks and syslog only.
     if (isNew && this.#console && a.severity !== 'info') this.consoleWrite(formatAlertLine(a) + '\n');
-    if (this.#eveFd === null) return;
+    if (!this.#keepsUpdates) return;
     if (isNew) {
-      writeSync(this.#eveFd, JSON.stringify(eveRecord(a)) + '\n');
+      this.#emit(a);
       this.#written.set(a.id, a.count);
     } else {
       this.#latest.set(a.id, a);
     }
   }
 
-  close(): void {
-    if (this.#eveFd === null) return;
-    for (const a of this.#latest.values())
-      if (this.#written.get(a.id) !== a.count) writeSync(this.#eveFd, JSON.stringify(eveRecord(a)) + '\n');
-    this.#latest.clear();
-    closeSync(this.#eveFd);
+  #emit(a: Alert): void {
+    if (this.#eveFd !== null) writeSync(this.#eveFd, JSON.stringify(eveRecord(a)) + '\n');
+    for (const d of this.#deliveries) d.queue.push(d.format(a));
   }
+
+  /**
+   * Writes the final state of alerts updated since they were raised, then waits (up to `drainMs`) for the
+   * webhooks and syslog receivers to take what is queued; returns what each one delivered.
+   */
+  async close(drainMs?: number): Promise<DeliveryStats[]> {
+    for (const a of this.#latest.values()) if (this.#written.get(a.id) !== a.count) this.#emit(a);
+    this.#latest.clear();
+    if (this.#eveFd !== null) closeSync(this.#eveFd);
+    return Promise.all(this.#deliveries.map((d) => d.queue.close(drainMs)));
+  }
+}
+
+/** The end-of-run summary lines of webhooks and syslog receivers. */
+export function formatDeliveryStats(stats: readonly DeliveryStats[]): string {
+  return stats
+    .map(
+      (s) => `Alerts to ${s.output} ${s.target}: ${s.sent} sent, ${s.failed} failed, ${s.dropped} dropped\n`,
+    )
+    .join('');
 }
 
 /** The end-of-run summary line about alerts: how many of each type were raised (none with --no-detect). */

@@ -25,6 +25,7 @@ import {
 } from '../args.js';
 import {
   formatAlertCounts,
+  formatDeliveryStats,
   openIpfix,
   runPipeline,
   setUpDetection,
@@ -166,7 +167,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
       osDropped: source.stats.dropped,
     });
   }
-  const { summary, out, alerts, ipfix: exported } = run;
+  const { summary, out, alerts, ipfix: exported, alertOutputs } = run;
   const result = summary.sources[0];
   if (result?.error !== null && result?.error !== undefined) process.stderr.write(`nta: ${result.error}\n`);
   const live = liveCounters(source);
@@ -174,13 +175,22 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
   const chart = await writeEndChart(store, summary, flags);
   if (flags.json === true) {
     await out.write(
-      JSON.stringify({ ...summary, alerts, live, db: store?.path ?? null, written, chart, ipfix: exported }) +
-        '\n',
+      JSON.stringify({
+        ...summary,
+        alerts,
+        alertOutputs,
+        live,
+        db: store?.path ?? null,
+        written,
+        chart,
+        ipfix: exported,
+      }) + '\n',
     );
   } else {
     process.stderr.write(
       formatSummary(summary, store?.path) +
         formatAlertCounts(alerts) +
+        formatDeliveryStats(alertOutputs) +
         formatLiveCounters(summary.packets, live),
     );
     if (exported !== null) process.stderr.write(formatIpfixSummary(exported));

@@ -16,7 +16,14 @@ import {
   type OutputFlags,
   type WriteFlags,
 } from '../args.js';
-import { formatAlertCounts, openIpfix, runPipeline, setUpDetection, writeEndChart } from '../run-pipeline.js';
+import {
+  formatAlertCounts,
+  formatDeliveryStats,
+  openIpfix,
+  runPipeline,
+  setUpDetection,
+  writeEndChart,
+} from '../run-pipeline.js';
 import { NTA_VERSION } from '../version.js';
 
 interface ReadFlags extends OutputFlags, WriteFlags {
@@ -83,7 +90,7 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
   } finally {
     writer?.close();
   }
-  const { summary, out, alerts, ipfix: exported } = run;
+  const { summary, out, alerts, ipfix: exported, alertOutputs } = run;
   for (const s of summary.sources) {
     if (s.error !== null)
       process.stderr.write(`nta: ${s.status === 'truncated' ? 'warning: ' : ''}${s.error}\n`);
@@ -94,10 +101,20 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
   const chart = await writeEndChart(store, summary, flags);
   if (flags.json === true) {
     await out.write(
-      JSON.stringify({ ...summary, alerts, db: store?.path ?? null, written, chart, ipfix: exported }) + '\n',
+      JSON.stringify({
+        ...summary,
+        alerts,
+        alertOutputs,
+        db: store?.path ?? null,
+        written,
+        chart,
+        ipfix: exported,
+      }) + '\n',
     );
   } else {
-    process.stderr.write(formatSummary(summary, store?.path) + formatAlertCounts(alerts));
+    process.stderr.write(
+      formatSummary(summary, store?.path) + formatAlertCounts(alerts) + formatDeliveryStats(alertOutputs),
+    );
     if (exported !== null) process.stderr.write(formatIpfixSummary(exported));
     if (written !== null)
       process.stderr.write(`${written.packets} packets written to ${written.files.join(', ')}\n`);
