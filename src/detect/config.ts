@@ -61,8 +61,10 @@ const syslogUrl = z
   .string()
   .refine((s) => parseSyslogUrl(s) !== null, { message: 'expected udp://HOST:PORT or tcp://HOST:PORT' });
 /** One value or a list of them. */
-const oneOrMany = <T extends z.ZodType>(t: T) =>
-  z.union([t, z.array(t)]).transform((v) => (Array.isArray(v) ? v : [v]) as z.output<T>[]);
+const oneOrMany = <T extends z.ZodType>(t: T, expected: string) =>
+  z
+    .union([t, z.array(t)], { error: `expected ${expected}, or a list of them` })
+    .transform((v) => (Array.isArray(v) ? v : [v]) as z.output<T>[]);
 
 export const configSchema = z.strictObject({
   home_networks: z.array(cidr).optional(),
@@ -70,8 +72,8 @@ export const configSchema = z.strictObject({
   suppress_s: z.number().positive().optional(),
   allowlist: z.array(allowSchema).optional(),
   detectors: z.strictObject(detectorsShape).optional(),
-  webhook: oneOrMany(webhookUrl).optional(),
-  syslog: oneOrMany(syslogUrl).optional(),
+  webhook: oneOrMany(webhookUrl, 'an http:// or https:// URL').optional(),
+  syslog: oneOrMany(syslogUrl, 'udp://HOST:PORT or tcp://HOST:PORT').optional(),
   syslog_facility: z.enum(SYSLOG_FACILITIES).optional(),
   syslog_app_name: z
     .string()
