@@ -277,6 +277,17 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX hosts_host_name ON hosts (host_name);
   `,
+  // 3 → 4: what detectors learned (schema/learned.ts), per sensor: each sensor learns its own network.
+  `
+  CREATE TABLE learned (
+    sensor text NOT NULL,
+    detector text NOT NULL,
+    key text NOT NULL,
+    value text NOT NULL,
+    updated_at text NOT NULL,
+    PRIMARY KEY (sensor, detector, key)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -68,6 +68,13 @@ port.on('message', (msg: ToWorker) => {
       case 'alerts':
         writer!.writeAlerts(msg.alerts, msg.captureId);
         break;
+      case 'loadLearned':
+        send({ op: 'reply', seq: msg.seq, value: writer!.loadLearned() });
+        break;
+      case 'saveLearned':
+        writer!.saveLearned(msg.entries);
+        send({ op: 'reply', seq: msg.seq, value: null });
+        break;
       case 'finishCapture':
         writer!.finishCapture(msg.captureId, msg.end);
         send({ op: 'reply', seq: msg.seq, value: null });
