@@ -195,6 +195,9 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
       store.writeAlerts(changed.map(toAlertLog), captureId);
   };
   let clock = 0;
+  // What detectors learned in earlier runs on this database (devices, baselines): no second learning period.
+  const keepLearned = detect?.learns === true && store !== undefined;
+  if (keepLearned) detect!.restoreLearned(await store!.loadLearned());
 
   for (const input of opts.inputs) {
     if (packets >= maxPackets || stopped) break;
@@ -373,6 +376,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
       packets: srcPackets,
     });
   }
+  if (keepLearned) await store!.saveLearned(detect!.learned());
   const elapsedSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const c = decoder.counters();
   return {
