@@ -28,7 +28,7 @@ const LOGS_PER_WRITE = 2048;
  * capture still commits what it saw, and a crash (kill -9) loses at most about this much.
  */
 export const STORE_FLUSH_MS = 1000;
-/** What detectors learned is saved at the end of a run, and this often during a long one (a live capture). */
+/** What detectors learned is saved at the end of each source, and this often during a long one (live). */
 export const LEARNED_SAVE_MS = 10 * 60_000;
 
 export interface PacketObserver {
@@ -343,6 +343,8 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
       await source.close();
     }
     await flush();
+    // Learning is saved with each source, before its flows end (learning detectors see packets, not flows).
+    if (keepLearned) await store!.saveLearned(detect!.learned());
     // Flows end with their capture: each is stored against the capture it came from.
     flows?.flush();
     app?.flush();
@@ -384,7 +386,6 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
       packets: srcPackets,
     });
   }
-  if (keepLearned) await store!.saveLearned(detect!.learned());
   const elapsedSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const c = decoder.counters();
   return {
