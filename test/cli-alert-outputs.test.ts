@@ -305,6 +305,7 @@ test('the config file names receivers, facility and app name; bad targets are on
     [['--webhook', 'ftp://example.org/'], /--webhook <url>.*expected an http:\/\/ or https:\/\/ URL/],
     [['--syslog', 'tcp://example.org'], /--syslog <url>.*expected udp:\/\/HOST:PORT or tcp:\/\/HOST:PORT/],
     [['--syslog-facility', 'local9'], /--syslog-facility <name>.*local9.*Allowed choices/],
+    [['--no-detect', '--webhook', 'http://127.0.0.1:9/'], /cannot be used with --no-detect/],
   ] as const) {
     const r = await runNta(['read', '--no-db', '-q', ...args, join(SECURITY_DIR, BEACON)]);
     assert.equal(r.status, 2, r.stderr);

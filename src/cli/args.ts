@@ -59,6 +59,11 @@ export function checkOutputFlags(flags: OutputFlags): void {
       '--no-packets with --no-flows leaves nothing to store; use --no-db to decode only',
     );
   }
+  if (!flags.detect && (flags.webhook.length > 0 || flags.syslog.length > 0))
+    throw new NtaError(
+      'NTA_ERR_USAGE',
+      '--webhook and --syslog send alerts: they cannot be used with --no-detect',
+    );
 }
 
 export function addOutputOptions(cmd: Command): Command {
