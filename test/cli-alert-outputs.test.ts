@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { dbRows, workDir } from './support/cli.js';
 import {
@@ -312,3 +313,70 @@ test('the config file names receivers, facility and app name; bad targets are on
     assert.match(r.stderr, message);
   }
 });
+
+test('nta capture sends its alerts too (root, loopback): a port scan reaches the webhook and syslog', async () => {
+  const hook = await httpReceiver();
+  const tcp = await tcpSyslogReceiver();
+  // Closed ports below the ephemeral range: each SYN gets a RST, and no receiver port is among them.
+  const ports = Array.from({ length: 25 }, (_, i) => 20001 + i);
+  let scanned: Promise<void> | undefined;
+  try {
+    const db = join(dir, 'capture.db');
+    const r = await runNta(
+      [
+        'capture',
+        '-i',
+        'lo',
+        '-f',
+        `tcp portrange ${ports[0]}-${ports.at(-1)}`,
+        '-a',
+        'duration:3',
+        '-q',
+        '--no-chart',
+        '--db',
+        db,
+        '--webhook',
+        hook.url,
+        '--syslog',
+        `tcp://127.0.0.1:${tcp.port}`,
+      ],
+      {
+        onStderr: (text) => {
+          if (scanned === undefined && text.includes('capturing on lo')) scanned = scan(ports);
+        },
+      },
+    );
+    await scanned;
+    assert.equal(r.status, 0, r.stderr);
+    const rows = dbRows<{ id: string; type: string }>(db, 'SELECT id, type FROM alerts ORDER BY id');
+    assert.ok(
+      rows.some((a) => a.type === 'port_scan_vertical'),
+      JSON.stringify(rows),
+    );
+    const ids = rows.map((a) => a.id);
+    assert.deepEqual([...new Set(hook.bodies.map((b) => (JSON.parse(b) as EveAlert).nta.id))].sort(), ids);
+    assert.deepEqual(
+      [...new Set(tcp.messages.map((m) => parseSyslog5424(m).sd['nta@32473']!['id']!))].sort(),
+      ids,
+    );
+    assert.match(
+      r.stderr,
+      new RegExp(`Alerts to webhook \\S+: ${hook.bodies.length} sent, 0 failed, 0 dropped`),
+    );
+  } finally {
+    await Promise.all([hook.close(), tcp.close()]);
+  }
+});
+
+/** A connect scan of closed ports on 127.0.0.1, one port after another. */
+async function scan(ports: readonly number[]): Promise<void> {
+  for (const port of ports)
+    await new Promise<void>((resolve) => {
+      const c = createConnection(port, '127.0.0.1');
+      c.on('error', () => resolve());
+      c.on('connect', () => {
+        c.destroy();
+        resolve();
+      });
+    });
+}
