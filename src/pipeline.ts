@@ -27,6 +27,8 @@ const LOGS_PER_WRITE = 2048;
  * capture still commits what it saw, and a crash (kill -9) loses at most about this much.
  */
 export const STORE_FLUSH_MS = 1000;
+/** What detectors learned is saved at the end of each source, and this often during a long one (live). */
+export const LEARNED_SAVE_MS = 10 * 60_000;
 
 export interface PacketObserver {
   /** Called for every frame with its decoded outer layers; `i` indexes into `batch`. */
@@ -200,6 +202,10 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
       store.writeAlerts(changed.map(toAlertLog), captureId);
   };
   let clock = 0;
+  // What detectors learned in earlier runs on this database (devices, baselines): no second learning period.
+  const keepLearned = detect?.learns === true && store !== undefined;
+  if (keepLearned) detect!.restoreLearned(await store!.loadLearned());
+  let learnedSaved = performance.now();
 
   for (const input of opts.inputs) {
     if (packets >= maxPackets || stopped) break;
@@ -311,6 +317,11 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
           // Devices changed since the last write replace their rows: a live capture keeps the table current.
           if (hosts !== undefined && store !== undefined) unstored.hosts.push(...hosts.snapshot(false));
           flushLogs(captureId, 0);
+          if (keepLearned && lastFlush - learnedSaved >= LEARNED_SAVE_MS) {
+            learnedSaved = lastFlush;
+            // Not awaited: the packet path goes on; a failing store reports itself on the next write.
+            store!.saveLearned(detect!.learned()).catch(() => undefined);
+          }
         } else {
           flushLogs(captureId, LOGS_PER_WRITE);
         }
@@ -339,6 +350,8 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
       await source.close();
     }
     await flush();
+    // Learning is saved with each source, before its flows end (learning detectors see packets, not flows).
+    if (keepLearned) await store!.saveLearned(detect!.learned());
     // Flows end with their capture: each is stored against the capture it came from.
     flows?.flush();
     app?.flush();

@@ -2,7 +2,14 @@ import { NtaError } from '../core/errors.js';
 import { isPostgresUrl } from '../store/postgres/url.js';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { RingOptions } from '../capture/ring-writer.js';
-import { parseIpfixTarget, type IpfixTarget } from '../export/ipfix/exporter.js';
+import { parseHostPort, type HostPort } from '../core/host-port.js';
+import {
+  parseSyslogUrl,
+  parseWebhookUrl,
+  SYSLOG_FACILITIES,
+  type SyslogFacility,
+  type SyslogTarget,
+} from '../core/output-targets.js';
 import type { ChartFilter } from '../present/charts/query.js';
 import { parseTimeArg } from '../present/charts/time-arg.js';
 import { DEFAULT_DB_PATH } from '../store/sqlite/sqlite-store.js';
@@ -49,7 +56,10 @@ export interface OutputFlags {
   eve?: string;
   eveMaxSize: number;
   eveFiles: number;
-  ipfix?: IpfixTarget;
+  webhook: URL[];
+  syslog: SyslogTarget[];
+  syslogFacility?: SyslogFacility;
+  ipfix?: HostPort;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -62,6 +72,11 @@ export function checkOutputFlags(flags: OutputFlags): void {
       '--no-packets with --no-flows leaves nothing to store; use --no-db to decode only',
     );
   }
+  if (!flags.detect && (flags.webhook.length > 0 || flags.syslog.length > 0))
+    throw new NtaError(
+      'NTA_ERR_USAGE',
+      '--webhook and --syslog send alerts: they cannot be used with --no-detect',
+    );
 }
 
 export function addOutputOptions(cmd: Command): Command {
@@ -117,6 +132,22 @@ export function addDetectionOptions(cmd: Command): Command {
       new Option('--eve-files <n>', 'with --eve: rotated files kept (FILE.1 … FILE.n)')
         .argParser(nonNegativeInt)
         .default(DEFAULT_EVE_FILES),
+    )
+    .addOption(
+      new Option('--webhook <url>', 'also POST each alert as EVE JSON to this URL (repeatable)')
+        .argParser(collectWebhook)
+        .default([]),
+    )
+    .addOption(
+      new Option(
+        '--syslog <url>',
+        'also send alerts as RFC 5424 syslog to udp://HOST:PORT or tcp://HOST:PORT (repeatable)',
+      )
+        .argParser(collectSyslog)
+        .default([]),
+    )
+    .addOption(
+      new Option('--syslog-facility <name>', 'syslog facility (default local5)').choices(SYSLOG_FACILITIES),
     );
 }
 
@@ -128,8 +159,20 @@ export function retentionDays(value: string): number {
   return n;
 }
 
-function ipfixTarget(value: string): IpfixTarget {
-  const target = parseIpfixTarget(value);
+function collectWebhook(value: string, previous: URL[]): URL[] {
+  const url = parseWebhookUrl(value);
+  if (url === null) throw new InvalidArgumentError('expected an http:// or https:// URL');
+  return [...previous, url];
+}
+
+function collectSyslog(value: string, previous: SyslogTarget[]): SyslogTarget[] {
+  const target = parseSyslogUrl(value);
+  if (target === null) throw new InvalidArgumentError('expected udp://HOST:PORT or tcp://HOST:PORT');
+  return [...previous, target];
+}
+
+function ipfixTarget(value: string): HostPort {
+  const target = parseHostPort(value);
   if (target === null)
     throw new InvalidArgumentError('expected HOST:PORT, such as 127.0.0.1:4739 or [::1]:4739');
   return target;

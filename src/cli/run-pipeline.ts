@@ -20,9 +20,12 @@ import type { ConnLog } from '../schema/conn.js';
 import type { DetectionEngine } from '../detect/engine.js';
 import type { AllowEntry } from '../detect/allowlist.js';
 import type { Alert } from '../detect/suppress.js';
-import { ALERT_TYPES, type AlertType } from '../schema/alert.js';
+import { ALERT_TYPES, type AlertLog, type AlertType } from '../schema/alert.js';
 import type { AlertOutputs } from '../present/alert-output.js';
-export { formatAlertCounts } from '../present/alert-output.js';
+export { formatAlertCounts, formatDeliveryStats } from '../present/alert-output.js';
+import { parseSyslogUrl, parseWebhookUrl, type SyslogTarget } from '../core/output-targets.js';
+import { syslogTargetText } from '../present/syslog-transport.js';
+import type { DeliveryStats } from '../present/delivery-queue.js';
 import { stdoutWriter, type StdoutWriter } from './stdout.js';
 
 export interface PipelineRun {
@@ -34,6 +37,8 @@ export interface PipelineRun {
   readonly eve: EveExportStats | null;
   /** New alerts per type; null when detection was off. */
   readonly alerts: Record<string, number> | null;
+  /** What each webhook and syslog receiver was sent (empty without them). */
+  readonly alertOutputs: readonly DeliveryStats[];
 }
 
 export interface Detection {
@@ -76,13 +81,33 @@ export async function setUpDetection(
           domain: r.domain ?? undefined,
           comment: r.comment,
         }));
-  const opts = engineOptions(
-    { homeNets: flags.homeNet, blocklists: flags.blocklist, allow },
-    await loadDetectConfig(flags.config),
-  );
+  const cfg = await loadDetectConfig(flags.config);
+  const opts = engineOptions({ homeNets: flags.homeNet, blocklists: flags.blocklist, allow }, cfg);
+  // Receivers of the config file and of the flags, each once.
+  const webhooks = new Map<string, URL>();
+  for (const url of [...(cfg.webhook ?? []).map((u) => parseWebhookUrl(u)!), ...flags.webhook])
+    webhooks.set(url.href, url);
+  const syslog = new Map<string, SyslogTarget>();
+  for (const t of [...(cfg.syslog ?? []).map((u) => parseSyslogUrl(u)!), ...flags.syslog])
+    syslog.set(syslogTargetText(t), t);
+  const eveJson =
+    webhooks.size === 0
+      ? undefined
+      : await import('../export/eve/eve-record.js').then(
+          ({ eveAlert }) =>
+            (log: AlertLog) =>
+              JSON.stringify(eveAlert(log)),
+        );
   const outputs = new AlertOutputs({
     console: flags.quiet !== true && flags.json !== true,
     toLog: toAlertLog,
+    eveJson,
+    webhooks: [...webhooks.values()],
+    syslog: [...syslog.values()],
+    syslogHeader: {
+      facility: flags.syslogFacility ?? cfg.syslog_facility ?? 'local5',
+      appName: cfg.syslog_app_name ?? 'nta',
+    },
   });
   const engine = new DetectionEngine({
     ...opts,
@@ -183,8 +208,13 @@ export async function runPipeline(
           eve.flow(log);
         }
       : (ipfix?.add ?? eve?.flow);
+  let summary: ReadSummary;
+  let eveStats: EveExportStats | null;
+  let exported: IpfixExportStats | null;
+  let alertOutputs: DeliveryStats[];
+  let failed = true;
   try {
-    const summary = await readCaptures({
+    summary = await readCaptures({
       inputs: sources,
       store,
       maxPackets: flags.count,
@@ -203,31 +233,31 @@ export async function runPipeline(
         return options.limitReached?.() === true ? 'limit' : null;
       },
     });
-    return {
-      summary,
-      out,
-      alerts: detection === undefined ? null : { ...detection.engine.counts },
-      ipfix: (await ipfix?.close()) ?? null,
-      eve: await closeEve(detection, eve),
-    };
+    failed = false;
   } finally {
     area?.stop();
-    // After a failure: close quietly, the failure is what the run reports.
-    await closeEve(detection, eve).catch(() => undefined);
-    await ipfix?.close();
-    await store?.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    // Alert outputs first: their last records (merged alerts) go into the EVE file before it closes, and
+    // what is still queued for webhooks and syslog leaves while the store commits (a second Ctrl-C exits).
+    const delivered = detection?.outputs.close();
+    try {
+      // After a failure, close quietly: the failure is what the run reports.
+      eveStats = (await (failed ? eve?.close().catch(() => undefined) : eve?.close())) ?? null;
+      exported = (await ipfix?.close()) ?? null;
+      await store?.close();
+    } finally {
+      alertOutputs = (await delivered) ?? [];
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
   }
-}
-
-/** Alert outputs first: their last lines (merged alerts) go into the EVE file before it closes. */
-async function closeEve(
-  detection: Detection | undefined,
-  eve: EveExporter | undefined,
-): Promise<EveExportStats | null> {
-  detection?.outputs.close();
-  return (await eve?.close()) ?? null;
+  return {
+    summary,
+    out,
+    alerts: detection === undefined ? null : { ...detection.engine.counts },
+    ipfix: exported,
+    eve: eveStats,
+    alertOutputs,
+  };
 }
 
 /**

@@ -112,3 +112,9 @@ export function macText(v: number): string {
     .map(hex2)
     .join(':');
 }
+
+/** `aa:bb:cc:dd:ee:ff` to its 48-bit value; -1 when the text is not a MAC address. */
+export function parseMacText(text: string): number {
+  if (!/^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/i.test(text)) return -1;
+  return parseInt(text.replace(/:/g, ''), 16);
+}

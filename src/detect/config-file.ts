@@ -11,12 +11,22 @@
  * detectors:
  *   port_scan_vertical: { min_ports: 50 }
  *   new_device: { enabled: false }
+ * webhook: [https://siem.example/nta]        # or one URL
+ * syslog: tcp://127.0.0.1:6514              # or a list; udp:// too
+ * syslog_facility: local5
+ * syslog_app_name: nta
  * ```
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { NtaError } from '../core/errors.js';
+import {
+  isSyslogAppName,
+  parseSyslogUrl,
+  parseWebhookUrl,
+  SYSLOG_FACILITIES,
+} from '../core/output-targets.js';
 import { ALERT_TYPES } from '../schema/alert.js';
 import { parseCidr } from './cidr.js';
 import type { Detector } from './detector.js';
@@ -42,12 +52,29 @@ const allowSchema = z.strictObject({
   comment: z.string(),
 });
 
+const webhookUrl = z.string().refine((s) => parseWebhookUrl(s) !== null, { message: 'not an http(s) URL' });
+const syslogUrl = z
+  .string()
+  .refine((s) => parseSyslogUrl(s) !== null, { message: 'expected udp://HOST:PORT or tcp://HOST:PORT' });
+/** One value or a list of them. */
+const oneOrMany = <T extends z.ZodType>(t: T, expected: string) =>
+  z
+    .union([t, z.array(t)], { error: `expected ${expected}, or a list of them` })
+    .transform((v) => (Array.isArray(v) ? v : [v]) as z.output<T>[]);
+
 export const configSchema = z.strictObject({
   home_networks: z.array(cidr).optional(),
   blocklists: z.array(z.string()).optional(),
   suppress_s: z.number().positive().optional(),
   allowlist: z.array(allowSchema).optional(),
   detectors: z.strictObject(detectorsShape).optional(),
+  webhook: oneOrMany(webhookUrl, 'an http:// or https:// URL').optional(),
+  syslog: oneOrMany(syslogUrl, 'udp://HOST:PORT or tcp://HOST:PORT').optional(),
+  syslog_facility: z.enum(SYSLOG_FACILITIES).optional(),
+  syslog_app_name: z
+    .string()
+    .refine(isSyslogAppName, { message: 'expected 1 to 48 printable ASCII characters, no spaces' })
+    .optional(),
 });
 
 export type DetectConfig = z.infer<typeof configSchema>;

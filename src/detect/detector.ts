@@ -53,6 +53,13 @@ export interface DetectorInstance {
   sweep?(now: number): void;
   /** The input ended (end of a capture file): report what is pending. */
   finish?(now: number): void;
+  /**
+   * What the detector learned, as key and JSON value pairs, to keep in the database for the next run
+   * (see schema/learned.ts). Detectors with a learning period implement it with restore.
+   */
+  learned?(): Iterable<readonly [key: string, value: unknown]>;
+  /** One pair of an earlier run's learned(), before any event; a value it cannot use is ignored. */
+  restore?(key: string, value: unknown): void;
 }
 
 export interface Detector<T extends Thresholds = Thresholds> {

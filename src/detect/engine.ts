@@ -14,6 +14,7 @@ import type { CidrSet } from './cidr.js';
 import { NON_UNICAST, cidrSetOf, DEFAULT_HOME_NETWORKS } from './cidr.js';
 import type { Detector, DetectorContext, DetectorInstance, Notice, Thresholds } from './detector.js';
 import { ArpEvent, PacketEvent, type DnsQueryEvent, type DomainEvent, type FlowEvent } from './events.js';
+import type { LearnedEntry } from '../schema/learned.js';
 import type { LogOf, LogStream } from '../schema/streams.js';
 import { DEFAULT_SUPPRESS_SECONDS, Suppressor, type Alert } from './suppress.js';
 
@@ -51,6 +52,8 @@ export class DetectionEngine {
   readonly #flow: DetectorInstance[] = [];
   readonly #sweepers: DetectorInstance[] = [];
   readonly #finishers: DetectorInstance[] = [];
+  /** Detectors that keep what they learned between runs, by id. */
+  readonly #learners = new Map<string, DetectorInstance>();
   readonly #changed = new Set<Alert>();
   #clock = -Infinity;
   #nextSweep = -Infinity;
@@ -78,6 +81,7 @@ export class DetectionEngine {
       }
       if (inst.sweep !== undefined) this.#sweepers.push(inst);
       if (inst.finish !== undefined) this.#finishers.push(inst);
+      if (inst.learned !== undefined) this.#learners.set(detector.id, inst);
     }
   }
 
@@ -208,6 +212,24 @@ export class DetectionEngine {
   /** The input ended (a capture file, or the run): detectors report what is pending. */
   finish(): void {
     for (const d of this.#finishers) d.finish!(this.#clock);
+  }
+
+  /** Hands each detector what it learned in earlier runs (call before the first event). */
+  restoreLearned(entries: Iterable<LearnedEntry>): void {
+    for (const e of entries) this.#learners.get(e.detector)?.restore?.(e.key, e.value);
+  }
+
+  /** What the detectors have learned so far, to keep for later runs. */
+  learned(): LearnedEntry[] {
+    const out: LearnedEntry[] = [];
+    for (const [detector, inst] of this.#learners)
+      for (const [key, value] of inst.learned!()) out.push({ detector, key, value });
+    return out;
+  }
+
+  /** Whether any enabled detector keeps what it learned between runs. */
+  get learns(): boolean {
+    return this.#learners.size > 0;
   }
 
   /** Alerts new or changed since the last call (for the store, once per batch). */

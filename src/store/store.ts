@@ -1,5 +1,6 @@
 import type { CaptureEnd, CaptureStart } from '../schema/captures.js';
 import type { AlertLog } from '../schema/alert.js';
+import type { LearnedEntry } from '../schema/learned.js';
 import type { LogOf, LogStream } from '../schema/streams.js';
 import type { TrafficRecords } from '../schema/traffic.js';
 
@@ -25,6 +26,10 @@ export interface Store {
   writeLogs<S extends LogStream>(stream: S, logs: LogOf<S>[], captureId: number): void;
   /** New and updated alerts (rows are upserted by alert id); returns at once, written in order. */
   writeAlerts(alerts: AlertLog[], captureId: number): void;
+  /** What detectors learned in earlier runs on this database (schema/learned.ts). */
+  loadLearned(): Promise<LearnedEntry[]>;
+  /** Replaces the learned rows of these entries' detectors and keys; resolves once stored. */
+  saveLearned(entries: readonly LearnedEntry[]): Promise<void>;
   /** Finalizes the `captures` row once every row written before it is stored. */
   finishCapture(captureId: number, end: CaptureEnd): Promise<void>;
   close(): Promise<void>;

@@ -389,6 +389,35 @@ export function storeConformance(name: string, adapter: StoreAdapter): void {
       assert.equal(Number(rows[0]?.n), 1);
     });
 
+    test('learned state round-trips and is replaced by key, across reopening', async () => {
+      const db = await adapter.create();
+      let store = await db.open();
+      assert.deepEqual(await store.loadLearned(), []);
+      await store.saveLearned([
+        { detector: 'new_device', key: 'learning', value: { seconds: 60 } },
+        { detector: 'new_device', key: 'mac 52:54:00:77:00:14', value: { first_seen: 1795622894.383732 } },
+        {
+          detector: 'traffic_volume_anomaly',
+          key: '2001:db8::1',
+          value: { mean: 1.5, variance: 0, intervals: 7 },
+        },
+      ]);
+      await store.close();
+      store = await db.open();
+      await store.saveLearned([{ detector: 'new_device', key: 'learning', value: { seconds: 12.5 } }]);
+      const byKey = (await store.loadLearned()).sort((a, b) => a.key.localeCompare(b.key));
+      await store.close();
+      assert.deepEqual(byKey, [
+        {
+          detector: 'traffic_volume_anomaly',
+          key: '2001:db8::1',
+          value: { mean: 1.5, variance: 0, intervals: 7 },
+        },
+        { detector: 'new_device', key: 'learning', value: { seconds: 12.5 } },
+        { detector: 'new_device', key: 'mac 52:54:00:77:00:14', value: { first_seen: 1795622894.383732 } },
+      ]);
+    });
+
     test('a database of another program is refused with one clear line, and left as it was', async () => {
       const db = await adapter.createForeign();
       await assertRefused(db, 'NTA_ERR_STORE_SCHEMA', /not an nta database/);

@@ -4,7 +4,7 @@ import { formatEveSummary, formatIpfixSummary, formatSummary } from '../../prese
 import { addOutputOptions, checkOutputFlags, addWriteOptions } from '../args.js';
 import { captureLive } from '../live-capture.js';
 import { addLiveCaptureOptions, type LiveCaptureFlags } from '../live-options.js';
-import { formatAlertCounts, writeEndChart } from '../run-pipeline.js';
+import { formatAlertCounts, formatDeliveryStats, writeEndChart } from '../run-pipeline.js';
 
 interface CaptureFlags extends LiveCaptureFlags {
   autostop: AutoStop[];
@@ -42,7 +42,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
     else durationMs = Math.min(durationMs ?? Infinity, stop.seconds * 1000);
   }
   const { run, source, store, writer } = await captureLive(flags, { maxPackets, durationMs });
-  const { summary, out, alerts, ipfix: exported, eve: eveStats } = run;
+  const { summary, out, alerts, ipfix: exported, eve: eveStats, alertOutputs } = run;
   const result = summary.sources[0];
   if (result?.error !== null && result?.error !== undefined) process.stderr.write(`nta: ${result.error}\n`);
   const live = liveCounters(source);
@@ -53,6 +53,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
       JSON.stringify({
         ...summary,
         alerts,
+        alertOutputs,
         live,
         db: store?.path ?? null,
         written,
@@ -65,6 +66,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
     process.stderr.write(
       formatSummary(summary, store?.path) +
         formatAlertCounts(alerts) +
+        formatDeliveryStats(alertOutputs) +
         formatLiveCounters(summary.packets, live),
     );
     if (exported !== null) process.stderr.write(formatIpfixSummary(exported));

@@ -18,6 +18,7 @@ import {
 } from '../args.js';
 import {
   formatAlertCounts,
+  formatDeliveryStats,
   openEve,
   openIpfix,
   runPipeline,
@@ -101,7 +102,7 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
   } finally {
     writer?.close();
   }
-  const { summary, out, alerts, ipfix: exported, eve: eveStats } = run;
+  const { summary, out, alerts, ipfix: exported, eve: eveStats, alertOutputs } = run;
   for (const s of summary.sources) {
     if (s.error !== null)
       process.stderr.write(`nta: ${s.status === 'truncated' ? 'warning: ' : ''}${s.error}\n`);
@@ -115,6 +116,7 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
       JSON.stringify({
         ...summary,
         alerts,
+        alertOutputs,
         db: store?.path ?? null,
         written,
         chart,
@@ -123,7 +125,9 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
       }) + '\n',
     );
   } else {
-    process.stderr.write(formatSummary(summary, store?.path) + formatAlertCounts(alerts));
+    process.stderr.write(
+      formatSummary(summary, store?.path) + formatAlertCounts(alerts) + formatDeliveryStats(alertOutputs),
+    );
     if (exported !== null) process.stderr.write(formatIpfixSummary(exported));
     if (eveStats !== null) process.stderr.write(formatEveSummary(eveStats));
     if (written !== null)

@@ -2,13 +2,15 @@
  * traffic_volume_anomaly: a home host sends far more than its own learned baseline. Bytes sent are
  * summed per interval; an EWMA of the interval totals (and of their squared deviation) is the baseline.
  * An interval alerts when it exceeds the baseline by `factor` and `sigmas` deviations, and is at least
- * `min_bytes`, once `learn_intervals` intervals have been seen.
+ * `min_bytes`, once `learn_intervals` intervals have been seen. Baselines are kept in the database: a
+ * later run on it starts from them instead of learning again.
  */
-import { addrText, type AddrKey } from '../addr-key.js';
+import { addrText, parseIPv4, type AddrKey } from '../addr-key.js';
 import { boundedSet, defineDetector } from '../detector.js';
 import { round6 } from '../window.js';
 
 interface Host {
+  /** Start of the current interval; NaN for a baseline restored from an earlier run, not seen yet. */
   start: number;
   firstFrame: number;
   bytes: number;
@@ -63,6 +65,10 @@ export const trafficVolumeAnomaly = defineDetector({
             alerted: false,
           };
           boundedSet(hosts, ev.src, h);
+        } else if (Number.isNaN(h.start)) {
+          h.start = ev.ts;
+          h.firstFrame = ev.frame;
+          h.threshold = thresholdOf(h);
         } else if (ev.ts - h.start >= cfg.interval_s) {
           const steps = Math.floor((ev.ts - h.start) / cfg.interval_s);
           fold(h, h.bytes);
@@ -102,8 +108,30 @@ export const trafficVolumeAnomaly = defineDetector({
         });
       },
       sweep(now) {
-        // Hosts silent for a day lose their baseline.
+        // Hosts silent for a day lose their baseline (restored ones not seen yet keep it: NaN compares false).
         for (const [k, h] of hosts) if (now - h.start > 86_400) hosts.delete(k);
+      },
+      *learned() {
+        for (const [k, h] of hosts)
+          if (h.intervals > 0)
+            yield [addrText(k), { mean: h.mean, variance: h.variance, intervals: h.intervals }];
+      },
+      restore(key, value) {
+        const v = value as { mean?: unknown; variance?: unknown; intervals?: unknown } | null;
+        const { mean, variance, intervals } = v ?? {};
+        if (typeof mean !== 'number' || typeof variance !== 'number' || typeof intervals !== 'number') return;
+        if (!(mean >= 0 && variance >= 0 && intervals >= 0)) return;
+        const v4 = parseIPv4(key);
+        boundedSet(hosts, v4 >= 0 ? v4 : key, {
+          start: NaN,
+          firstFrame: 0,
+          bytes: 0,
+          mean,
+          variance,
+          intervals,
+          threshold: Infinity,
+          alerted: false,
+        });
       },
     };
   },

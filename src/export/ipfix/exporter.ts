@@ -6,19 +6,14 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import { NtaError } from '../../core/errors.js';
+import { formatHostPort, type HostPort } from '../../core/host-port.js';
 import type { ConnLog } from '../../schema/conn.js';
 import { IpfixEncoder, type IpfixEncoderOptions } from './encoder.js';
 import { IpfixFlow, toIpfixFlow } from './flow-record.js';
 
 /** Pending records leave at least this often (a quiet live capture still exports its flows). */
 export const IPFIX_FLUSH_MS = 1000;
-
-export interface IpfixTarget {
-  readonly host: string;
-  readonly port: number;
-}
 
 export interface IpfixExportStats {
   /** The collector, as HOST:PORT. */
@@ -34,19 +29,6 @@ export interface IpfixExportStats {
   /** Flows not exported because an address was unreadable. */
   readonly skipped: number;
 }
-
-/** `HOST:PORT`, `[IPv6]:PORT`; null when the text is not one. */
-export function parseIpfixTarget(text: string): IpfixTarget | null {
-  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]+)):([0-9]{1,5})$/.exec(text);
-  if (m === null) return null;
-  const host = m[1] ?? m[2]!;
-  const port = Number(m[3]);
-  if (port < 1 || port > 65535 || (m[1] !== undefined && isIP(host) !== 6)) return null;
-  return { host, port };
-}
-
-export const formatTarget = (t: IpfixTarget): string =>
-  isIP(t.host) === 6 ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`;
 
 export class IpfixExporter {
   readonly #socket: Socket;
@@ -71,7 +53,7 @@ export class IpfixExporter {
   }
 
   /** Resolves the collector and connects a UDP socket to it (a name that does not resolve is an error). */
-  static async open(target: IpfixTarget, opts: IpfixEncoderOptions = {}): Promise<IpfixExporter> {
+  static async open(target: HostPort, opts: IpfixEncoderOptions = {}): Promise<IpfixExporter> {
     let address: string;
     let family: number;
     try {
@@ -88,9 +70,9 @@ export class IpfixExporter {
       });
     }).catch((err: unknown) => {
       socket.close();
-      throw new NtaError('NTA_ERR_IO', `--ipfix: cannot reach ${formatTarget(target)}`, { cause: err });
+      throw new NtaError('NTA_ERR_IO', `--ipfix: cannot reach ${formatHostPort(target)}`, { cause: err });
     });
-    const exporter = new IpfixExporter(socket, formatTarget(target), opts);
+    const exporter = new IpfixExporter(socket, formatHostPort(target), opts);
     // Errors the socket reports outside a send (ICMP port unreachable on Linux) count as failed sends.
     socket.on('error', () => exporter.#sendErrors++);
     return exporter;

@@ -323,6 +323,17 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX dhcpv6_ts ON dhcpv6 (ts_us);
   CREATE INDEX dhcpv6_mac ON dhcpv6 (mac);
   `,
+  // 5 → 6: what detectors learned (schema/learned.ts), per sensor: each sensor learns its own network.
+  `
+  CREATE TABLE learned (
+    sensor text NOT NULL,
+    detector text NOT NULL,
+    key text NOT NULL,
+    value text NOT NULL,
+    updated_at text NOT NULL,
+    PRIMARY KEY (sensor, detector, key)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -11,6 +11,8 @@ import type { CaptureEnd, CaptureStart } from '../../schema/captures.js';
 import { sqlColumns } from '../../schema/log-schema.js';
 import { LOG_STREAMS, type LogOf, type LogStream } from '../../schema/streams.js';
 import type { TrafficRecords } from '../../schema/traffic.js';
+import type { LearnedEntry } from '../../schema/learned.js';
+import { parseLearned } from '../learned-rows.js';
 import { RecordPool } from '../record-pool.js';
 import type { Store } from '../store.js';
 import { connectPostgres, isConnectionLoss, pgReason, redactUrl } from './connect.js';
@@ -216,6 +218,29 @@ export class PostgresStore implements Store {
     this.#submit(this.#copyEntry('alerts', this.#alerts.columns, batch)).catch(() => undefined);
   }
 
+  async loadLearned(): Promise<LearnedEntry[]> {
+    let rows: { detector: string; key: string; value: string }[] = [];
+    await this.#whenConnected(async () => {
+      const res = await this.#client!.query<{ detector: string; key: string; value: string }>(
+        'SELECT detector, key, value FROM learned WHERE sensor = $1',
+        [this.#options.sensor],
+      );
+      rows = res.rows;
+    });
+    return parseLearned(rows);
+  }
+
+  /** Queued like the other writes (spooled through an outage); an upsert, so a replay does no harm. */
+  async saveLearned(entries: readonly LearnedEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.#submit({
+      kind: 'learned',
+      sensor: this.#options.sensor,
+      updatedAt: new Date().toISOString(),
+      rows: entries.map((e) => [e.detector, e.key, JSON.stringify(e.value)] as const),
+    });
+  }
+
   /** Resolves once the capture row and everything before it are in the database or in the spool. */
   async finishCapture(captureId: number, end: CaptureEnd): Promise<void> {
     await this.#submit({ kind: 'finish', id: captureId, end });
@@ -275,7 +300,12 @@ export class PostgresStore implements Store {
     return new Promise((resolve, reject) => {
       this.#pending.push({
         entry,
-        bytes: entry.kind === 'copy' ? entry.text.length + 512 : 1024,
+        bytes:
+          entry.kind === 'copy'
+            ? entry.text.length + 512
+            : entry.kind === 'learned'
+              ? entry.rows.length * 96
+              : 1024,
         done: () => {
           done?.();
           resolve();
@@ -351,6 +381,19 @@ export class PostgresStore implements Store {
           `INSERT INTO captures (id, sensor, source, format, status, started_at)
            VALUES ($1, $2, $3, $4, 'running', $5) ON CONFLICT (id) DO NOTHING`,
           [entry.id, entry.sensor, entry.start.source, entry.start.format, entry.start.startedAt],
+        );
+      } else if (entry.kind === 'learned') {
+        await client.query(
+          `INSERT INTO learned (sensor, detector, key, value, updated_at)
+           SELECT $1, d, k, v, $5 FROM unnest($2::text[], $3::text[], $4::text[]) AS t(d, k, v)
+           ON CONFLICT (sensor, detector, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+          [
+            entry.sensor,
+            entry.rows.map((r) => r[0]),
+            entry.rows.map((r) => r[1]),
+            entry.rows.map((r) => r[2]),
+            entry.updatedAt,
+          ],
         );
       } else if (entry.kind === 'finish') {
         const e = entry.end;

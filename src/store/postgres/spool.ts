@@ -22,7 +22,14 @@ export type SpoolEntry =
       readonly rows: number;
       readonly days: readonly number[];
     }
-  | { readonly kind: 'finish'; readonly id: number; readonly end: CaptureEnd };
+  | { readonly kind: 'finish'; readonly id: number; readonly end: CaptureEnd }
+  | {
+      readonly kind: 'learned';
+      readonly sensor: string;
+      readonly updatedAt: string;
+      /** detector, key and JSON value text of each entry. */
+      readonly rows: readonly (readonly [string, string, string])[];
+    };
 
 const OWNER_FILE = 'owner.json';
 const ENTRY_FILE = /^[0-9]{12}\.json$/;

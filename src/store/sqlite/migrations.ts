@@ -338,6 +338,19 @@ export const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
       CREATE INDEX dhcpv6_mac ON dhcpv6 (mac);
     `);
   },
+  // 7 → 8: what detectors learned (schema/learned.ts), kept across runs: one row per detector and key,
+  // value JSON, replaced at the end of each run.
+  (db) => {
+    db.exec(`
+      CREATE TABLE learned (
+        detector TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (detector, key)
+      ) WITHOUT ROWID;
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { NtaError } from '../../core/errors.js';
 import type { CaptureEnd, CaptureStart } from '../../schema/captures.js';
 import type { AlertLog } from '../../schema/alert.js';
+import type { LearnedEntry } from '../../schema/learned.js';
 import type { LogOf, LogStream } from '../../schema/streams.js';
 import { TrafficRecords } from '../../schema/traffic.js';
 import { RecordPool } from '../record-pool.js';
@@ -88,6 +89,14 @@ export class SqliteStore implements Store {
     if (alerts.length === 0) return;
     this.#queued++;
     this.#post({ op: 'alerts', alerts, captureId });
+  }
+
+  async loadLearned(): Promise<LearnedEntry[]> {
+    return (await this.#request({ op: 'loadLearned', seq: 0 })) as LearnedEntry[];
+  }
+
+  async saveLearned(entries: readonly LearnedEntry[]): Promise<void> {
+    await this.#request({ op: 'saveLearned', seq: 0, entries });
   }
 
   async finishCapture(captureId: number, end: CaptureEnd): Promise<void> {

@@ -3,6 +3,8 @@ import type { CaptureEnd, CaptureStart } from '../../schema/captures.js';
 import type { AlertLog } from '../../schema/alert.js';
 import { LOG_STREAMS, SNAPSHOT_STREAMS, type LogStream } from '../../schema/streams.js';
 import { AlertsWriter } from './alerts-writer.js';
+import { LearnedTable } from './learned-table.js';
+import type { LearnedEntry } from '../../schema/learned.js';
 import type { TrafficRecords } from '../../schema/traffic.js';
 import { openSqlite, type SqliteDb } from './database.js';
 import { buildDeferredIndexes, deferIndexes } from './deferred-indexes.js';
@@ -15,6 +17,7 @@ export class SqliteWriter {
   readonly #traffic: TrafficWriter;
   readonly #logs: Record<LogStream, LogWriter>;
   readonly #alerts: AlertsWriter;
+  readonly #learned: LearnedTable;
   readonly #insertCapture: Database.Statement;
   readonly #finishCapture: Database.Statement;
 
@@ -40,6 +43,7 @@ export class SqliteWriter {
       hosts: writer('hosts'),
     };
     this.#alerts = new AlertsWriter(db);
+    this.#learned = new LearnedTable(db);
     this.#insertCapture = this.#db.prepare(
       `INSERT INTO captures (source, format, status, started_at) VALUES (@source, @format, 'running', @startedAt)`,
     );
@@ -65,6 +69,14 @@ export class SqliteWriter {
 
   writeAlerts(alerts: readonly AlertLog[], captureId: number): void {
     this.#alerts.write(alerts, captureId);
+  }
+
+  loadLearned(): LearnedEntry[] {
+    return this.#learned.load();
+  }
+
+  saveLearned(entries: readonly LearnedEntry[]): void {
+    this.#learned.save(entries);
   }
 
   finishCapture(captureId: number, end: CaptureEnd): void {

@@ -1,6 +1,7 @@
 import type { NtaErrorCode } from '../../core/errors.js';
 import type { CaptureEnd, CaptureStart } from '../../schema/captures.js';
 import type { AlertLog } from '../../schema/alert.js';
+import type { LearnedEntry } from '../../schema/learned.js';
 import type { LogStream } from '../../schema/streams.js';
 
 /** Messages to the SQLite worker. Requests with a `seq` get exactly one reply carrying that `seq`. */
@@ -10,6 +11,8 @@ export type ToWorker =
   | { op: 'traffic'; buffer: ArrayBuffer; capacity: number; count: number; captureId: number }
   | { op: 'logs'; stream: LogStream; logs: object[]; captureId: number }
   | { op: 'alerts'; alerts: AlertLog[]; captureId: number }
+  | { op: 'loadLearned'; seq: number }
+  | { op: 'saveLearned'; seq: number; entries: readonly LearnedEntry[] }
   | { op: 'finishCapture'; seq: number; captureId: number; end: CaptureEnd }
   | { op: 'close'; seq: number };
 

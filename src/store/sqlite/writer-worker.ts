@@ -76,6 +76,13 @@ port.on('message', (msg: ToWorker) => {
           send({ op: 'done' });
         }
         break;
+      case 'loadLearned':
+        send({ op: 'reply', seq: msg.seq, value: writer!.loadLearned() });
+        break;
+      case 'saveLearned':
+        writer!.saveLearned(msg.entries);
+        send({ op: 'reply', seq: msg.seq, value: null });
+        break;
       case 'finishCapture':
         writer!.finishCapture(msg.captureId, msg.end);
         send({ op: 'reply', seq: msg.seq, value: null });
