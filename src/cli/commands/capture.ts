@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { type Command, Option, InvalidArgumentError } from 'commander';
 import { defaultInterface, resolveInterface } from '../../capture/live/interfaces.js';
 import {
@@ -146,7 +147,14 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
   let run: PipelineRun;
   try {
     run = await runPipeline(
-      [{ name: iface, open: () => Promise.resolve(input) }],
+      [
+        {
+          name: iface,
+          // Frame N of the capture is packet N of a single -w file; a ring buffer spreads (and drops) them.
+          file: writer !== undefined && flags.ringBuffer.length === 0 ? resolve(flags.write!) : null,
+          open: () => Promise.resolve(input),
+        },
+      ],
       store,
       { ...flags, count: maxPackets },
       {

@@ -290,6 +290,12 @@ export const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
       CREATE INDEX hosts_host_name ON hosts (host_name);
     `);
   },
+  // 5 → 6: captures.file, the absolute path of the file holding the capture's frames under their frame
+  // numbers (the file read, or a live capture's single -w file); NULL for stdin and unsaved live captures.
+  // `nta alerts --pcap` reads an alert's evidence frames back from it.
+  (db) => {
+    db.exec('ALTER TABLE captures ADD COLUMN file TEXT');
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
