@@ -12,28 +12,11 @@ import { createSocket } from 'node:dgram';
 import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dbRows, NTA, workDir } from './support/cli.js';
+import { evidenceFilterOf, tsharkFrames, type AlertRow } from './support/evidence.js';
 import { SECURITY_DIR, securityLabels, type FileLabel } from './support/security.js';
 
 const dir = workDir('nta-alerts-pcap-');
 const nta = (...args: string[]) => spawnSync('node', [NTA, ...args], { encoding: 'utf8' });
-
-interface AlertRow {
-  id: string;
-  type: string;
-  src_ip: string;
-  dst_ip: string | null;
-  dst_port: number | null;
-  evidence: string;
-}
-interface FlowRow {
-  ts_us: number;
-  duration: number;
-  orig_h: string;
-  orig_p: number;
-  resp_h: string;
-  resp_p: number;
-  ip_proto: number;
-}
 
 /** `nta read` of one labelled capture with the label's home networks and blocklist entries. */
 function readLabelled(file: string, label: FileLabel, db: string): void {
@@ -51,67 +34,6 @@ function readLabelled(file: string, label: FileLabel, db: string): void {
   const r = nta(...args, join(SECURITY_DIR, file));
   assert.equal(r.status, 0, r.stderr);
 }
-
-/** tshark's time, MD5 and length of each frame of `file` that `filter` selects (all frames without one). */
-function tsharkFrames(file: string, filter?: string): string[] {
-  const args = ['-n', '-r', file, '-o', 'frame.generate_md5_hash:TRUE'];
-  // Decode frame by frame as nta does: no IP reassembly moving transport fields to a later fragment.
-  args.push('-o', 'ip.defragment:FALSE', '-o', 'ipv6.defragment:FALSE');
-  if (filter !== undefined) args.push('-Y', filter);
-  args.push('-T', 'fields', '-e', 'frame.time_epoch', '-e', 'frame.md5_hash', '-e', 'frame.len');
-  const r = spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 1 << 28 });
-  assert.equal(r.status, 0, `tshark ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.split('\n').filter((l) => l !== '');
-}
-
-const v6 = (a: string): boolean => a.includes(':');
-const ipEnd = (a: string, end: 'src' | 'dst' | 'addr'): string => `${v6(a) ? 'ipv6' : 'ip'}.${end}#1 == ${a}`;
-/** Microseconds since 1970 as tshark's epoch-seconds text. */
-const epoch = (us: number): string => `${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}`;
-const NOT_ICMP = '!icmp && !icmpv6';
-
-/** The frames the evidence names, as a tshark display filter, written from the rule nta documents. */
-function evidenceFilter(a: AlertRow, flows: readonly FlowRow[]): string {
-  const e = JSON.parse(a.evidence) as Record<string, unknown>;
-  const terms: string[] = [];
-  for (const k of ['frame', 'first_frame', 'last_frame', 'previous_frame'])
-    if (typeof e[k] === 'number') terms.push(`frame.number == ${e[k]}`);
-  const from = e['first_frame'] as number | undefined;
-  const to = (e['last_frame'] ?? e['frame']) as number | undefined;
-  if (from !== undefined && to !== undefined && to > from) {
-    const flood = ['syn_flood', 'icmp_flood', 'udp_flood'].includes(a.type);
-    const s = flood ? a.dst_ip! : a.src_ip;
-    const p = flood ? null : a.dst_ip;
-    const ends =
-      p === null
-        ? `(${ipEnd(s, 'addr')} || arp.src.proto_ipv4 == ${s} || arp.dst.proto_ipv4 == ${s})`
-        : `((${ipEnd(s, 'src')} && ${ipEnd(p, 'dst')}) || (${ipEnd(s, 'dst')} && ${ipEnd(p, 'src')}) ||
-            (arp.src.proto_ipv4 == ${s} && arp.dst.proto_ipv4 == ${p}) ||
-            (arp.dst.proto_ipv4 == ${s} && arp.src.proto_ipv4 == ${p}))`;
-    const port =
-      a.dst_port === null
-        ? ''
-        : ` && (tcp.port#1 == ${a.dst_port} || udp.port#1 == ${a.dst_port}) && ${NOT_ICMP}`;
-    terms.push(`(frame.number >= ${from} && frame.number <= ${to} && ${ends}${port})`);
-  }
-  for (const f of flows) {
-    const t = `frame.time_epoch >= ${epoch(f.ts_us)} && frame.time_epoch < ${epoch(f.ts_us + Math.round(f.duration * 1e6) + 2)}`;
-    const hosts = `${ipEnd(f.orig_h, 'addr')} && ${ipEnd(f.resp_h, 'addr')}`;
-    const l4 =
-      f.ip_proto === 6
-        ? `tcp.port#1 == ${f.orig_p} && tcp.port#1 == ${f.resp_p} && ${NOT_ICMP}`
-        : f.ip_proto === 17
-          ? `udp.port#1 == ${f.orig_p} && udp.port#1 == ${f.resp_p} && ${NOT_ICMP}`
-          : `${v6(f.orig_h) ? 'ipv6.nxt' : 'ip.proto'}#1 == ${f.ip_proto}`;
-    terms.push(`(${t} && ${hosts} && ${l4})`);
-  }
-  return terms.join(' || ');
-}
-
-const uidsOf = (evidence: string): string[] => {
-  const e = JSON.parse(evidence) as { uid?: string; sample_uids?: string[] };
-  return [...(e.uid === undefined ? [] : [e.uid]), ...(e.sample_uids ?? [])];
-};
 
 /** The first labelled capture that must raise each detection type. */
 function oneCapturePerType(): [string, FileLabel][] {
@@ -144,13 +66,10 @@ test(
         const n = perType.get(a.type) ?? 0;
         if (n >= PER_TYPE) continue;
         perType.set(a.type, n + 1);
-        const flows = uidsOf(a.evidence).flatMap((uid) =>
-          dbRows<FlowRow>(db, `SELECT * FROM flows WHERE uid = '${uid.replace(/'/g, '')}'`),
-        );
         const out = join(dir, `${a.id}.pcapng`);
         const r = nta('alerts', '--db', db, '--pcap', a.id, '-w', out);
         assert.equal(r.status, 0, `${file} ${a.type} ${a.id}: ${r.stderr}`);
-        const expected = tsharkFrames(join(SECURITY_DIR, file), evidenceFilter(a, flows));
+        const expected = tsharkFrames(join(SECURITY_DIR, file), evidenceFilterOf(db, a));
         const written = tsharkFrames(out);
         assert.ok(
           expected.length > 0,
@@ -250,14 +169,11 @@ test(
       ['blocklisted_destination', 'external_connection'],
     );
     for (const a of alerts) {
-      const flows = uidsOf(a.evidence).flatMap((uid) =>
-        dbRows<FlowRow>(withW, `SELECT * FROM flows WHERE uid = '${uid.replace(/'/g, '')}'`),
-      );
       const out = join(dir, `${a.id}.pcapng`);
       const r = nta('alerts', '--db', withW, '--pcap', a.id, '-w', out);
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stderr, new RegExp(`\\(from ${saved}\\)$`, 'm'));
-      const expected = tsharkFrames(saved, evidenceFilter(a, flows));
+      const expected = tsharkFrames(saved, evidenceFilterOf(withW, a));
       assert.ok(expected.length > 0);
       assert.deepEqual(tsharkFrames(out), expected, a.type);
     }

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type {
@@ -24,9 +24,13 @@ import type {
   TalkerRow,
   TimelineResponse,
 } from '../src/server/api-types.js';
+import type { AllowEntry } from '../src/server/api-types.js';
 import { buildApp } from '../src/server/app.js';
+import { writeAlertEvidence } from '../src/pipeline.js';
 import { NTA, dbRows, workDir } from './support/cli.js';
 import { PCAPS_DIR } from './support/corpus.js';
+import { evidenceFilterOf, tsharkFrames, type AlertRow } from './support/evidence.js';
+import { SECURITY_DIR } from './support/security.js';
 import { startServe } from './support/serve.js';
 
 const work = workDir('nta-serve-api-');
@@ -343,10 +347,23 @@ test('off loopback every /api/ route but the OpenAPI document needs the token', 
   assert.ok(server.token !== null && server.token.length >= 32, 'a generated token is printed');
   const call = (path: string, auth?: string): Promise<Response> =>
     fetch(new URL(path, server.url), auth === undefined ? {} : { headers: { authorization: auth } });
-  for (const path of ['api/summary', 'api/flows', 'api/live', 'api/hosts', 'api/alerts']) {
+  for (const path of [
+    'api/summary',
+    'api/flows',
+    'api/live',
+    'api/hosts',
+    'api/alerts',
+    'api/alerts/A1/pcap',
+  ]) {
     assert.equal((await call(path)).status, 401, path);
     assert.equal((await call(path, 'Bearer wrong-token-of-some-length')).status, 401, path);
   }
+  const mute = await fetch(new URL('api/alerts/A1/mute', server.url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ comment: 'no token' }),
+  });
+  assert.equal(mute.status, 401);
   assert.equal((await call('api/openapi.json')).status, 200);
   assert.equal((await call('/')).status, 200, 'the page itself loads and asks for the token');
   const ok = await call('api/summary', `Bearer ${server.token}`);
@@ -420,4 +437,66 @@ test('live: ticks over Server-Sent Events add up to the packets nta read stores 
   assert.deepEqual(perProtocol, Object.fromEntries(sql.map((r) => [r.protocol, r.n])));
   await reader.cancel();
   await server.stop();
+});
+
+test("an alert's evidence pcap downloads as an attachment; mute similar writes the allowlist entry", async () => {
+  const db = join(work, 'ssh.db');
+  const capture = join(work, 'ssh.pcap');
+  copyFileSync(join(SECURITY_DIR, 'gen__bruteforce_ssh_1try_per_conn.pcap'), capture);
+  const r = spawnSync(
+    'node',
+    [NTA, 'read', '-q', '--no-chart', '--db', db, '--home-net', '192.168.77.0/24', capture],
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const alert = dbRows<AlertRow>(db, `SELECT * FROM alerts WHERE type = 'brute_force_login'`)[0]!;
+  const app = (
+    await buildApp({ dbPath: db, token: null, version: 'test', writeEvidence: writeAlertEvidence })
+  ).app;
+  try {
+    const res = await app.inject({ url: `/api/alerts/${alert.id}/pcap` });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.headers['content-type'], 'application/x-pcapng');
+    assert.equal(res.headers['content-disposition'], `attachment; filename="nta-alert-${alert.id}.pcapng"`);
+    assert.equal(res.rawPayload.readUInt32LE(0), 0x0a0d0d0a, 'a pcapng section header');
+    const file = join(work, 'download.pcapng');
+    writeFileSync(file, res.rawPayload);
+    const expected = tsharkFrames(capture, evidenceFilterOf(db, alert));
+    assert.ok(expected.length > 10, `${expected.length} frames`);
+    assert.deepEqual(tsharkFrames(file), expected);
+    assert.equal((await app.inject({ url: '/api/alerts/Anope/pcap' })).statusCode, 404);
+
+    const mute = (comment: unknown, id = alert.id) =>
+      app.inject({ method: 'POST', url: `/api/alerts/${id}/mute`, payload: { comment } });
+    assert.equal((await mute('')).statusCode, 400);
+    assert.equal((await mute('   ')).statusCode, 400);
+    assert.equal((await mute('x'.repeat(501))).statusCode, 400);
+    assert.equal((await mute('lab box', 'Anope')).statusCode, 404);
+    const ok = await mute('  the lab jump host tries its keys  ');
+    assert.equal(ok.statusCode, 200, ok.body);
+    const entry = ok.json<AllowEntry>();
+    const rows = dbRows<AllowEntry>(db, 'SELECT * FROM allowlist');
+    assert.deepEqual(rows, [entry]);
+    assert.deepEqual(
+      [entry.type, entry.src, entry.dst, entry.port, entry.comment, entry.alert_id],
+      [
+        'brute_force_login',
+        alert.src_ip,
+        alert.dst_ip,
+        alert.dst_port,
+        'the lab jump host tries its keys',
+        alert.id,
+      ],
+    );
+    // The capture file gone: the packets cannot be had any more.
+    rmSync(capture);
+    const gone = await app.inject({ url: `/api/alerts/${alert.id}/pcap` });
+    assert.equal(gone.statusCode, 410);
+    assert.equal(
+      gone.json<{ message: string }>().message,
+      `alert ${alert.id}: its capture file ${capture} is gone`,
+    );
+  } finally {
+    await app.close();
+  }
 });

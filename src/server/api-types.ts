@@ -174,6 +174,19 @@ export interface AlertRow {
   acknowledged: boolean;
 }
 
+/** An allowlist entry, as `nta alerts mute` makes and `nta alerts allowlist` lists it. */
+export interface AllowEntry {
+  id: number;
+  type: string | null;
+  src: string | null;
+  dst: string | null;
+  port: number | null;
+  domain: string | null;
+  comment: string;
+  alert_id: string | null;
+  created_at: string;
+}
+
 export interface AlertPage extends Page<AlertRow> {
   available: boolean;
 }

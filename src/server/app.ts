@@ -7,8 +7,8 @@ import { NtaError } from '../core/errors.js';
 import type { ApiError } from './api-types.js';
 import { bearerMatches } from './auth.js';
 import { LiveFeed } from './live-feed.js';
-import { alertRoutes } from './routes/alerts.js';
-import { NotFound } from './routes/common.js';
+import { alertRoutes, type EvidenceWriter } from './routes/alerts.js';
+import { Gone, NotFound } from './routes/common.js';
 import { flowRoutes } from './routes/flows.js';
 import { hostRoutes } from './routes/hosts.js';
 import { liveRoutes } from './routes/live.js';
@@ -26,6 +26,11 @@ export interface AppOptions {
   readonly version: string;
   readonly webRoot?: string;
   readonly liveIntervalMs?: number;
+  /**
+   * Writes an alert's evidence frames to a pcapng file (the pipeline's writeAlertEvidence, handed in by
+   * `nta serve`: the server itself never reads packets); without it the download answers 404.
+   */
+  readonly writeEvidence?: EvidenceWriter | undefined;
 }
 
 /**
@@ -85,6 +90,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       return reply.code(400).send(apiError(400, 'Bad Request', validationMessage(err)));
     }
     if (err instanceof NotFound) return reply.code(404).send(apiError(404, 'Not Found', err.message));
+    if (err instanceof Gone) return reply.code(410).send(apiError(410, 'Gone', err.message));
     if (err instanceof NtaError && err.code === 'NTA_ERR_USAGE')
       return reply.code(400).send(apiError(400, 'Bad Request', err.message));
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500)
@@ -119,7 +125,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   trafficRoutes(app, db);
   flowRoutes(app, db);
   hostRoutes(app, db);
-  alertRoutes(app, db);
+  alertRoutes(app, db, options.writeEvidence);
   liveRoutes(app, feed, SECURITY_HEADERS);
 
   const webRoot = options.webRoot ?? DEFAULT_WEB_ROOT;

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { writeAlertEvidence } from '../../pipeline.js';
 import { DEFAULT_LISTEN } from '../../server/defaults.js';
 import { DEFAULT_DB_PATH } from '../../store/sqlite/sqlite-store.js';
 import { NTA_VERSION } from '../version.js';
@@ -30,6 +31,8 @@ export function registerServe(program: Command): void {
         listen: flags.listen,
         token: flags.token,
         version: NTA_VERSION,
+        writeEvidence: (db, id, out) =>
+          writeAlertEvidence(db, id, out, { application: `nta ${NTA_VERSION}` }),
       });
       process.stderr.write(`nta: serving ${flags.db} on ${server.url}\n`);
       if (server.tokenGenerated) process.stderr.write(`nta: token: ${server.token}\n`);
