@@ -15,6 +15,8 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './support/browser.js';
 import { NTA, dbRows, workDir } from './support/cli.js';
 import { PCAPS_DIR, REPO_ROOT } from './support/corpus.js';
+import { evidenceFilterOf, tsharkFrames, type AlertRow } from './support/evidence.js';
+import { SECURITY_DIR } from './support/security.js';
 import { startServe } from './support/serve.js';
 
 const OUT = join(REPO_ROOT, 'test-output', 'serve-e2e');
@@ -205,6 +207,79 @@ test('flows, hosts and alerts pages: sorting, paging, filters and details match 
     .getByTestId('alerts-range')
     .filter({ hasText: `${alerts.toLocaleString('en-US')} alerts` })
     .waitFor();
+  assert.deepEqual(incidents, []);
+  await page.close();
+  await server.stop();
+});
+
+test('alerts page: the evidence pcap downloads with the right frames, mute similar adds the allowlist entry', async () => {
+  const db = join(work, 'ssh.db');
+  const capture = join(SECURITY_DIR, 'gen__bruteforce_ssh_1try_per_conn.pcap');
+  const r = spawnSync(
+    'node',
+    [NTA, 'read', '-q', '--no-chart', '--db', db, '--home-net', '192.168.77.0/24', capture],
+    {
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const alert = dbRows<AlertRow>(db, `SELECT * FROM alerts WHERE type = 'brute_force_login'`)[0]!;
+  const server = await startServe(['--db', db, '--listen', '127.0.0.1:0']);
+  const { page, incidents } = await watchedPage();
+  await page.goto(new URL('#/alerts', server.url).href);
+  // The type cell: the address cells are links to the host pages.
+  await page
+    .getByTestId('alerts')
+    .locator('tbody tr', { hasText: 'brute_force_login' })
+    .locator('td')
+    .nth(2)
+    .click();
+  await page.getByTestId('alert-detail').getByText(`Alert ${alert.id}: brute_force_login`).waitFor();
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByTestId('download-pcap').click(),
+  ]);
+  assert.equal(download.suggestedFilename(), `nta-alert-${alert.id}.pcapng`);
+  const saved = join(OUT, download.suggestedFilename());
+  await download.saveAs(saved);
+  const expected = tsharkFrames(capture, evidenceFilterOf(db, alert));
+  const got = tsharkFrames(saved);
+  assert.equal(got.length, expected.length, 'frame count');
+  assert.ok(got.length > 10, `${got.length} frames`);
+  assert.deepEqual(got, expected);
+  await page.getByTestId('alert-state').filter({ hasText: 'evidence pcap downloaded' }).waitFor();
+
+  await page.getByTestId('mute').click();
+  await page.getByTestId('alert-state').filter({ hasText: 'a comment is required to mute' }).waitFor();
+  assert.equal(one<number>('SELECT COUNT(*) FROM allowlist', db), 0);
+  await page.getByLabel('Mute comment').fill('the lab jump host <b>tries</b> its keys');
+  await page.getByTestId('mute').click();
+  await page.getByTestId('alert-state').filter({ hasText: 'muted: allowlist entry #1' }).waitFor();
+  const rows = dbRows<{
+    type: string;
+    src: string;
+    dst: string;
+    port: number;
+    comment: string;
+    alert_id: string;
+  }>(db, 'SELECT type, src, dst, port, comment, alert_id FROM allowlist');
+  assert.deepEqual(rows, [
+    {
+      type: 'brute_force_login',
+      src: alert.src_ip,
+      dst: alert.dst_ip,
+      port: alert.dst_port,
+      comment: 'the lab jump host <b>tries</b> its keys',
+      alert_id: alert.id,
+    },
+  ]);
+  // The same entry as the CLI lists it.
+  const listed = spawnSync('node', [NTA, 'alerts', '--db', db, 'allowlist'], { encoding: 'utf8' });
+  assert.match(
+    listed.stdout,
+    new RegExp(`^#1 type=brute_force_login src=${alert.src_ip} .*\\(from ${alert.id}\\)$`, 'm'),
+  );
+  await page.screenshot({ path: join(OUT, 'alert-muted.png'), fullPage: true });
   assert.deepEqual(incidents, []);
   await page.close();
   await server.stop();
