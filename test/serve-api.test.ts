@@ -15,7 +15,7 @@ import type {
   FlowDetail,
   FlowRow,
   HostDetail,
-  HostRow,
+  HostPage,
   LiveTick,
   Page,
   PacketRow,
@@ -198,30 +198,108 @@ test("a flow's details and packets: every packet of its 5-tuple, as many as its 
   await get('/api/flows/Cnosuchflow/packets', 404);
 });
 
-test('hosts: list totals and a host detail agree with the flows table', async () => {
-  const page = await get<Page<HostRow>>('/api/hosts?limit=5');
-  assert.equal(
-    page.total,
-    one<number>('SELECT COUNT(*) FROM (SELECT orig_h FROM flows UNION SELECT resp_h FROM flows)'),
-  );
-  const top = page.rows[0]!;
-  assert.equal(
-    top.flows,
-    one<number>(`SELECT COUNT(*) FROM flows WHERE orig_h = '${top.host}'`) +
-      one<number>(`SELECT COUNT(*) FROM flows WHERE resp_h = '${top.host}'`),
-  );
+test("hosts: the devices of the inventory table, each with its addresses' flows and alerts", async () => {
+  const page = await get<HostPage>('/api/hosts?limit=5');
+  assert.equal(page.source, 'inventory');
+  assert.equal(page.total, one<number>('SELECT COUNT(DISTINCT mac) FROM hosts'));
+  assert.ok(page.total > 5, `${page.total} devices`);
   const sorted = [...page.rows].sort((a, b) => b.sent + b.received - (a.sent + a.received));
   assert.deepEqual(page.rows, sorted);
-  const local = await get<Page<HostRow>>('/api/hosts?class=local&limit=500');
-  assert.ok(local.rows.length > 0 && local.rows.every((r) => r.hostClass === 'local'));
-  const d = await get<HostDetail>(`/api/hosts/${encodeURIComponent(top.host)}`);
+  const top = page.rows[0]!;
+  assert.equal(top.kind, 'device');
+  assert.equal(top.mac, top.host);
+  assert.equal(top.sent, one<number>(`SELECT SUM(bytes_out) FROM hosts WHERE mac = '${top.mac}'`));
+  assert.equal(top.received, one<number>(`SELECT SUM(bytes_in) FROM hosts WHERE mac = '${top.mac}'`));
+  assert.equal(
+    top.first,
+    Math.floor(one<number>(`SELECT MIN(first_seen_us) FROM hosts WHERE mac = '${top.mac}'`) / 1000),
+  );
+  assert.deepEqual(
+    [...top.ips].sort(),
+    dbRows<{ ip: string }>(
+      DB,
+      `SELECT DISTINCT j.value AS ip FROM hosts, json_each(ips) j WHERE mac = '${top.mac}'`,
+    )
+      .map((r) => r.ip)
+      .sort(),
+  );
+  assert.equal(top.vendor, one<string | null>(`SELECT vendor FROM hosts WHERE mac = '${top.mac}' LIMIT 1`));
+  // Named devices (DHCP, mDNS, NetBIOS) carry their names.
+  const named = one<number>('SELECT COUNT(DISTINCT mac) FROM hosts WHERE host_name IS NOT NULL');
+  const all = await get<HostPage>('/api/hosts?limit=500');
+  assert.equal(all.rows.filter((r) => r.hostName !== null).length, named);
+  // Search by the start of an address, a MAC or a name.
+  const ip = top.ips[0]!;
+  const byIp = await get<HostPage>(`/api/hosts?q=${encodeURIComponent(ip)}`);
+  assert.ok(byIp.rows.some((r) => r.mac === top.mac));
+  const byMac = await get<HostPage>(`/api/hosts?q=${encodeURIComponent(top.mac!.slice(0, 8))}`);
+  assert.ok(byMac.rows.every((r) => r.mac!.startsWith(top.mac!.slice(0, 8))) && byMac.total > 0);
+
+  const d = await get<HostDetail>(`/api/hosts/${encodeURIComponent(top.mac!)}`);
+  assert.equal(d.host.kind, 'device');
   assert.equal(d.host.sent, top.sent);
+  const inIps = `(SELECT value FROM json_each('${JSON.stringify(top.ips)}'))`;
+  assert.equal(
+    d.host.flows,
+    one<number>(`SELECT COUNT(*) FROM flows WHERE orig_h IN ${inIps} OR resp_h IN ${inIps}`),
+  );
+  assert.ok((d.host.flows ?? 0) > 0);
   assert.equal(
     d.timeline.sent.reduce((a, b) => a + b, 0),
-    top.sent,
+    one<number>(`SELECT SUM(orig_ip_bytes) FROM flows WHERE orig_h IN ${inIps}`) +
+      one<number>(
+        `SELECT COALESCE(SUM(resp_ip_bytes), 0) FROM flows WHERE resp_h IN ${inIps} AND orig_h NOT IN ${inIps}`,
+      ),
   );
   assert.ok(d.peers.length > 0);
+  assert.equal(
+    d.alerts?.length,
+    Math.min(50, one<number>(`SELECT COUNT(*) FROM alerts WHERE src_ip IN ${inIps} OR dst_ip IN ${inIps}`)),
+  );
+  // An address (linked from flows and alerts) still has its own detail from the flows.
+  const addr = await get<HostDetail>(`/api/hosts/${encodeURIComponent(ip)}`);
+  assert.equal(addr.host.kind, 'address');
+  assert.equal(
+    addr.host.flows,
+    one<number>(`SELECT COUNT(*) FROM flows WHERE orig_h = '${ip}' OR resp_h = '${ip}'`),
+  );
   await get('/api/hosts/192.0.2.254', 404);
+  await get('/api/hosts/02:00:00:00:00:99', 404);
+});
+
+test('hosts without an inventory table (databases from before it): the addresses of the flows', async () => {
+  const db = join(work, 'no-inventory.db');
+  copyFileSync(DB, db);
+  const conn = new Database(db);
+  conn.exec('DROP TABLE hosts');
+  conn.close();
+  const old = (await buildApp({ dbPath: db, token: null, version: 'test' })).app;
+  try {
+    const page = (await old.inject({ url: '/api/hosts?limit=5' })).json<HostPage>();
+    assert.equal(page.source, 'flows');
+    assert.equal(
+      page.total,
+      one<number>('SELECT COUNT(*) FROM (SELECT orig_h FROM flows UNION SELECT resp_h FROM flows)'),
+    );
+    const top = page.rows[0]!;
+    assert.equal(
+      top.flows,
+      one<number>(`SELECT COUNT(*) FROM flows WHERE orig_h = '${top.host}'`) +
+        one<number>(`SELECT COUNT(*) FROM flows WHERE resp_h = '${top.host}'`),
+    );
+    const sorted = [...page.rows].sort((a, b) => b.sent + b.received - (a.sent + a.received));
+    assert.deepEqual(page.rows, sorted);
+    const local = (await old.inject({ url: '/api/hosts?class=local&limit=500' })).json<HostPage>();
+    assert.ok(local.rows.length > 0 && local.rows.every((r) => r.hostClass === 'local'));
+    const d = (await old.inject({ url: `/api/hosts/${encodeURIComponent(top.host)}` })).json<HostDetail>();
+    assert.equal(d.host.sent, top.sent);
+    assert.equal(
+      d.timeline.sent.reduce((a, b) => a + b, 0),
+      top.sent,
+    );
+  } finally {
+    await old.close();
+  }
 });
 
 test('bad parameters get a 400 naming the parameter; SQL text is never taken from the query', async () => {

@@ -181,24 +181,30 @@ test('flows, hosts and alerts pages: sorting, paging, filters and details match 
 
   await page.getByRole('link', { name: 'Hosts' }).click();
   await page.getByTestId('hosts-range').waitFor();
-  const hosts = one<number>('SELECT COUNT(*) FROM (SELECT orig_h FROM flows UNION SELECT resp_h FROM flows)');
+  // The device inventory: one row per MAC, the busiest (bytes sent and received) first.
+  const devices = one<number>('SELECT COUNT(DISTINCT mac) FROM hosts');
   assert.match(
     (await page.getByTestId('hosts-range').textContent())!,
-    new RegExp(`of ${hosts.toLocaleString('en-US')} hosts$`),
+    new RegExp(`of ${devices.toLocaleString('en-US')} devices$`),
   );
-  const topHost = (await page
-    .getByTestId('hosts')
-    .locator('tbody tr')
-    .first()
-    .locator('td')
-    .first()
-    .textContent())!;
-  await page.getByTestId('hosts').locator('tbody tr').first().click();
+  const topMac = one<string>(
+    'SELECT mac FROM hosts GROUP BY mac ORDER BY SUM(bytes_out) + SUM(bytes_in) DESC, mac DESC LIMIT 1',
+  );
+  const firstRow = page.getByTestId('hosts').locator('tbody tr').first();
+  assert.equal(await firstRow.locator('td').first().textContent(), topMac);
+  assert.equal(
+    await firstRow.locator('td').nth(1).textContent(),
+    one<string | null>(`SELECT vendor FROM hosts WHERE mac = '${topMac}' LIMIT 1`) ?? '',
+  );
+  await firstRow.click();
   await page.getByTestId('host-summary').waitFor();
+  assert.equal(await page.getByTestId('stat-host-mac').textContent(), topMac);
+  const ips = `(SELECT j.value FROM hosts, json_each(hosts.ips) j WHERE mac = '${topMac}')`;
   assert.equal(
     digits(await page.getByTestId('stat-host-flows').textContent()),
-    one<number>(`SELECT COUNT(*) FROM flows WHERE orig_h = '${topHost}' OR resp_h = '${topHost}'`),
+    one<number>(`SELECT COUNT(*) FROM flows WHERE orig_h IN ${ips} OR resp_h IN ${ips}`),
   );
+  assert.equal(await page.locator('.uplot').count(), 1, 'its traffic over time');
   await page.screenshot({ path: join(OUT, 'host.png'), fullPage: true });
 
   await page.getByRole('link', { name: 'Alerts' }).click();

@@ -102,13 +102,16 @@ export function alertsOfFlow(db: ServerDb, flow: FlowRow): AlertRow[] | null {
   ).map(toAlertRow);
 }
 
-/** Alerts where the host is either end, newest first; null without the table. */
-export function alertsOfHost(db: ServerDb, host: string): AlertRow[] | null {
+/** Alerts where one of the addresses (a host's, or all of a device's) is either end, newest first; null without the table. */
+export function alertsOfHosts(db: ServerDb, ips: readonly string[]): AlertRow[] | null {
   if (!db.hasTable('alerts')) return null;
   return (
     db.reader
-      .prepare(`${selectAlerts()} WHERE src_ip = @h OR dst_ip = @h ORDER BY last_seen DESC LIMIT 50`)
-      .all({ h: host }) as AlertDbRow[]
+      .prepare(
+        `${selectAlerts()} WHERE src_ip IN (SELECT value FROM json_each(@ips))
+           OR dst_ip IN (SELECT value FROM json_each(@ips)) ORDER BY last_seen DESC LIMIT 50`,
+      )
+      .all({ ips: JSON.stringify(ips) }) as AlertDbRow[]
   ).map(toAlertRow);
 }
 
