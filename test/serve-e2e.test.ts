@@ -10,11 +10,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './support/browser.js';
 import { NTA, dbRows, workDir } from './support/cli.js';
 import { PCAPS_DIR, REPO_ROOT } from './support/corpus.js';
+import { HOSTILE, writeHostilePcap } from './support/hostile-pcap.js';
 import { evidenceFilterOf, tsharkFrames, type AlertRow } from './support/evidence.js';
 import { SECURITY_DIR } from './support/security.js';
 import { startServe } from './support/serve.js';
@@ -42,6 +42,8 @@ interface BrowserDocument {
 }
 
 const one = <T>(sql: string, db = DB): T => Object.values(dbRows<Record<string, T>>(db, sql)[0]!)[0] as T;
+/** Text as an SQL string literal's body. */
+const sqlText = (s: string): string => s.replace(/'/g, "''");
 const digits = (s: string | null): number => Number((s ?? '').replace(/\D/g, ''));
 
 let browser: Browser;
@@ -291,79 +293,60 @@ test('alerts page: the evidence pcap downloads with the right frames, mute simil
   await server.stop();
 });
 
-const HOSTILE = [
-  `<img src=x onerror="alert('img')">`,
-  `"><script>alert('script')</script>`,
-  `<svg onload=alert('svg')>`,
-  `javascript:alert('js')`,
-] as const;
-
-/** Inserts a row giving `values`, and to every other NOT NULL column without a default 0 or ''. */
-function insertRow(conn: Database.Database, table: string, values: Record<string, unknown>): void {
-  const row = { ...values };
-  const cols = conn
-    .prepare(`SELECT name, type, "notnull" AS nn, dflt_value AS d, pk FROM pragma_table_info(?)`)
-    .all(table) as {
-    name: string;
-    type: string;
-    nn: number;
-    d: unknown;
-    pk: number;
-  }[];
-  for (const c of cols)
-    if (!(c.name in row) && c.nn === 1 && c.d === null && c.pk === 0)
-      row[c.name] = c.type === 'TEXT' ? '' : 0;
-  const names = Object.keys(row);
-  conn
-    .prepare(`INSERT INTO ${table} (${names.join(', ')}) VALUES (${names.map((n) => `@${n}`).join(', ')})`)
-    .run(row);
-}
-
-test('a database of HTML and script payloads in packet-derived fields: shown as text, nothing executes', async () => {
+test('a capture whose DNS names, HTTP Host/User-Agent/URI/user and TLS SNI are HTML and script: shown as text, nothing executes', async () => {
+  const pcap = join(work, 'hostile.pcap');
+  writeHostilePcap(pcap);
   const db = join(work, 'hostile.db');
-  copyFileSync(DB, db);
-  const conn = new Database(db);
-  conn.prepare(`UPDATE flows SET service = ? WHERE id % 4 = 0`).run(HOSTILE[0]);
-  conn.prepare(`UPDATE flows SET service = ? WHERE id % 4 = 1`).run(HOSTILE[1]);
-  conn.prepare(`UPDATE flows SET history = ? WHERE id % 4 = 2`).run(HOSTILE[2]);
-  conn.prepare(`UPDATE traffic SET protocol = ? WHERE id % 3 = 0`).run(HOSTILE[1]);
-  conn.prepare(`UPDATE traffic SET src_ip = ? WHERE id % 50 = 0`).run(HOSTILE[0]);
-  const uid = conn.prepare('SELECT uid FROM flows ORDER BY ts_us DESC LIMIT 1').pluck().get() as string;
-  // The DNS and HTTP logs and alerts hold only attacker-chosen text (other NOT NULL columns get neutral values).
-  conn.exec('DELETE FROM dns; DELETE FROM http; DELETE FROM alerts');
-  const ts = conn.prepare('SELECT MAX(ts_us) FROM flows').pluck().get() as number;
-  for (const [i, payload] of HOSTILE.entries()) {
-    insertRow(conn, 'dns', { ts_us: ts, uid, query: payload, answers: JSON.stringify([payload]) });
-    insertRow(conn, 'http', { ts_us: ts, uid, host: payload, uri: payload, user_agent: payload });
-    insertRow(conn, 'alerts', {
-      id: `AHOSTILE${i}`,
-      type: payload,
-      severity: 'high',
-      src_ip: payload,
-      dst_ip: '10.0.0.1',
-      first_seen: '2024-05-01 12:00:00.000000',
-      last_seen: `2024-05-01 12:00:0${i}.000000`,
-      count: 1,
-      message: payload,
-      evidence: JSON.stringify({ query: payload }),
-    });
-  }
-  conn.close();
+  ntaRead(db, [pcap]);
+  // Every payload reached the logs as the packets carried it, and one reached an alert's message.
+  for (const [table, column] of [
+    ['dns', 'query'],
+    ['http', 'host'],
+    ['http', 'user_agent'],
+    ['tls', 'server_name'],
+  ] as const)
+    assert.deepEqual(
+      dbRows<{ v: string }>(db, `SELECT ${column} AS v FROM ${table} ORDER BY v`).map((r) => r.v),
+      [...HOSTILE].sort(),
+      `${table}.${column}`,
+    );
+  assert.equal(
+    one<number>(
+      `SELECT COUNT(*) FROM alerts WHERE type = 'plaintext_credentials' AND instr(message, '${sqlText(HOSTILE[2])}') > 0`,
+      db,
+    ),
+    1,
+  );
+  const uidOf = (sql: string): string => dbRows<{ uid: string }>(db, sql)[0]!.uid;
   const server = await startServe(['--db', db, '--listen', '127.0.0.1:0']);
   const { page, incidents } = await watchedPage();
   await page.goto(server.url);
   await page.getByTestId('domains').waitFor();
-  assert.equal(
-    await page.getByTestId('domains').getByText(HOSTILE[0], { exact: true }).count(),
-    1,
-    'shown as text',
-  );
-  await page.goto(new URL(`#/flows?uid=${uid}`, server.url).href);
-  await page.getByTestId('flow-http').waitFor();
-  assert.ok((await page.getByTestId('flow-dns').getByText(HOSTILE[1], { exact: true }).count()) >= 1);
+  for (const payload of HOSTILE)
+    assert.equal(
+      await page.getByTestId('domains').getByText(payload, { exact: true }).count(),
+      1,
+      'shown as text',
+    );
+  await page.screenshot({ path: join(OUT, 'hostile-overview.png'), fullPage: true });
+
+  const flows: [string, string, (typeof HOSTILE)[number]][] = [
+    ['flow-http', `SELECT uid FROM http WHERE host = '${sqlText(HOSTILE[1])}'`, HOSTILE[1]],
+    ['flow-dns', `SELECT uid FROM dns WHERE query = '${sqlText(HOSTILE[0])}'`, HOSTILE[0]],
+    ['flow-tls', `SELECT uid FROM tls WHERE server_name = '${sqlText(HOSTILE[2])}'`, HOSTILE[2]],
+  ];
+  for (const [section, sql, payload] of flows) {
+    await page.goto(new URL(`#/flows?uid=${uidOf(sql)}`, server.url).href);
+    await page.getByTestId(section).waitFor();
+    assert.ok((await page.getByTestId(section).getByText(payload, { exact: true }).count()) >= 1, section);
+  }
+  await page.screenshot({ path: join(OUT, 'hostile-flow.png'), fullPage: true });
+
   await page.goto(new URL('#/alerts', server.url).href);
+  const credentials = page.getByTestId('alerts').locator('tbody tr', { hasText: 'plaintext_credentials' });
+  await credentials.getByText(`user '${HOSTILE[2]}'`, { exact: false }).waitFor();
   // The type cell: the address cells are links to the host pages.
-  await page.getByTestId('alerts').locator('tbody tr').first().locator('td').nth(2).click();
+  await credentials.locator('td').nth(2).click();
   await page.getByTestId('ack').click();
   await page.getByText('acknowledged', { exact: true }).waitFor();
   assert.equal(one<number>('SELECT COUNT(*) FROM alerts WHERE acknowledged_at IS NOT NULL', db), 1);
