@@ -30,16 +30,22 @@ interface HostQuery {
   offset: number;
 }
 
-/** Inventory rows per MAC: sums and spans over captures, the latest name and vendor, every address once. */
-const DEVICES_SQL = `SELECT mac AS host, 'device' AS kind, mac, 'local' AS hostClass, NULL AS flows,
-    (SELECT vendor FROM hosts x WHERE x.mac = h.mac AND vendor IS NOT NULL ORDER BY last_seen_us DESC LIMIT 1) AS vendor,
-    (SELECT host_name FROM hosts x WHERE x.mac = h.mac AND host_name IS NOT NULL ORDER BY last_seen_us DESC LIMIT 1) AS hostName,
-    (SELECT name_source FROM hosts x WHERE x.mac = h.mac AND host_name IS NOT NULL ORDER BY last_seen_us DESC LIMIT 1) AS nameSource,
-    (SELECT json_group_array(value) FROM (SELECT j.value FROM hosts x, json_each(x.ips) j WHERE x.mac = h.mac
-       GROUP BY j.value ORDER BY MIN(x.first_seen_us), MIN(j.key))) AS ips,
-    MAX(router) AS router, SUM(bytes_out) AS sent, SUM(bytes_in) AS received,
-    MIN(first_seen_us) / 1000 AS first, MAX(last_seen_us) / 1000 AS last
-  FROM hosts h GROUP BY mac`;
+/**
+ * Inventory rows per MAC: sums and spans over captures, the latest name, every address once (first seen
+ * first). One pass per part, no per-device subquery; the vendor follows from the MAC, so any row's will do.
+ * (A bare column beside a single MAX() comes from the row holding the maximum: SQLite documents this.)
+ */
+const DEVICES_SQL = `WITH
+  names AS (SELECT mac, host_name, name_source, MAX(last_seen_us) FROM hosts WHERE host_name IS NOT NULL GROUP BY mac),
+  addrs AS (SELECT mac, json_group_array(value) AS ips FROM (
+    SELECT x.mac, j.value, MIN(x.first_seen_us) AS t, MIN(j.key) AS k FROM hosts x, json_each(x.ips) j
+    GROUP BY x.mac, j.value ORDER BY x.mac, t, k) GROUP BY mac),
+  d AS (SELECT mac, MAX(vendor) AS vendor, MAX(router) AS router, SUM(bytes_out) AS sent, SUM(bytes_in) AS received,
+    MIN(first_seen_us) / 1000 AS first, MAX(last_seen_us) / 1000 AS last FROM hosts GROUP BY mac)
+  SELECT d.mac AS host, 'device' AS kind, d.mac, d.vendor, names.host_name AS hostName,
+    names.name_source AS nameSource, COALESCE(addrs.ips, '[]') AS ips, d.router, 'local' AS hostClass,
+    NULL AS flows, d.sent, d.received, d.first, d.last
+  FROM d LEFT JOIN names ON names.mac = d.mac LEFT JOIN addrs ON addrs.mac = d.mac`;
 
 const ADDRESSES_SQL = `WITH ends AS (
     SELECT orig_h AS host, orig_ip_bytes AS sent, resp_ip_bytes AS received, ts_us FROM flows
