@@ -337,6 +337,8 @@ test('OpenAPI 3 description lists every route with its parameters; security head
     '/api/flows/{uid}/packets',
     '/api/hosts',
     '/api/alerts',
+    '/api/alerts/{id}/pcap',
+    '/api/alerts/{id}/mute',
     '/api/live',
   ])
     assert.ok(doc.paths[p] !== undefined, p);
