@@ -17,9 +17,8 @@ import type { ConnLog } from './schema/conn.js';
 import type { LogOf, LogStream } from './schema/streams.js';
 import { FlowTable, type FlowState, type FlowTableOptions, type FlowTableStats } from './flow/table.js';
 import { ConnRecorder, EndpointText } from './flow/record.js';
-import { AppDispatcher, type AppStats } from './app/dispatch.js';
+import type { AppStats } from './app/dispatch.js';
 import type { AppLogSink } from './app/context.js';
-import { HostInventory } from './app/hosts/inventory.js';
 import { ProtocolCounts } from './present/protocol-counts.js';
 import type { DetectionEngine } from './detect/engine.js';
 import { toAlertLog } from './detect/suppress.js';
@@ -48,6 +47,8 @@ export interface PacketObserver {
 export interface LiveCounters {
   /** Flow table counters (live and ended flows); null when flow tracking is off. */
   readonly flows: Readonly<FlowTableStats> | null;
+  /** Frames and bytes per protocol since the start of the run. */
+  readonly protocols: Pick<ProtocolCounts, 'toRecord' | 'bytesRecord'>;
 }
 
 /** A source not opened yet: opening errors are reported against `name` and reading goes on with the next. */
@@ -162,19 +163,20 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
   const detectPackets = detect?.wantsPackets === true;
   const detectArp = detect?.wantsArp === true;
   const detectFlows = detect?.wantsFlows === true;
-  const detectDomains = detect?.wantsDomains === true;
+  const detectAppLogs = detect?.wantsAppLogs === true;
   const wantLogs = store !== undefined || onFlow !== undefined || detectFlows;
   const logPackets = store !== undefined && opts.packets !== false;
-  const hosts = opts.flows === false ? undefined : new HostInventory();
+  const appModules = opts.flows === false ? null : await loadAppModules();
+  const hosts = appModules === null ? undefined : new appModules.HostInventory();
   let hostsSeen = 0;
   const app =
-    opts.flows === false
+    appModules === null
       ? undefined
-      : new AppDispatcher(
+      : new appModules.AppDispatcher(
           (stream, log) => {
             onAppLog?.(stream, log);
             hosts?.appLog(stream, log);
-            if (detectDomains) detect!.appLog(stream, log);
+            if (detectAppLogs) detect!.appLog(stream, log);
             if (store !== undefined) unstored[stream].push(log);
           },
           endpoints,
@@ -191,7 +193,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
           if (detectFlows) detect!.flow(log);
           if (store !== undefined) unstored.flows.push(log);
         }, opts.flows);
-  observer?.started?.({ flows: flows?.stats ?? null });
+  observer?.started?.({ flows: flows?.stats ?? null, protocols });
   const flushLogs = (captureId: number | undefined, min: number): void => {
     for (const stream of ['flows', 'dns', 'tls', 'http', 'dhcp', 'quic', 'hosts'] as const) {
       const logs = unstored[stream];
@@ -287,7 +289,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
             lastLinkType = linkType;
           }
           if (decoded.network === Network.IPv4 || decoded.network === Network.IPv6) {
-            protocols.addIp(decoded.ipProto);
+            protocols.addIp(decoded.ipProto, batch.wireLen[i]!);
             srcIp++;
             const flow = flows?.packet(
               data,
@@ -303,9 +305,9 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
               if (records.full) await flush();
             }
           } else if (decoded.network === Network.ARP) {
-            protocols.addArp();
+            protocols.addArp(batch.wireLen[i]!);
           } else {
-            protocols.addNonIp();
+            protocols.addNonIp(batch.wireLen[i]!);
           }
         }
         srcPackets += n;
@@ -406,6 +408,15 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
     sources,
     interrupted,
   };
+}
+
+/** The application parsers and the inventory: loaded only with flow tracking on (--no-flows skips them). */
+async function loadAppModules() {
+  const [{ AppDispatcher }, { HostInventory }] = await Promise.all([
+    import('./app/dispatch.js'),
+    import('./app/hosts/inventory.js'),
+  ]);
+  return { AppDispatcher, HostInventory };
 }
 
 /** Fills the engine's reused packet event from the decoded frame and runs the packet detectors. */

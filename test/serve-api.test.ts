@@ -16,7 +16,6 @@ import type {
   FlowRow,
   HostDetail,
   HostPage,
-  LiveTick,
   Page,
   PacketRow,
   ProtocolRow,
@@ -31,7 +30,7 @@ import { NTA, dbRows, workDir } from './support/cli.js';
 import { PCAPS_DIR } from './support/corpus.js';
 import { evidenceFilterOf, tsharkFrames, type AlertRow } from './support/evidence.js';
 import { SECURITY_DIR } from './support/security.js';
-import { startServe } from './support/serve.js';
+import { openLiveStream, startServe } from './support/serve.js';
 
 const work = workDir('nta-serve-api-');
 const DB = join(work, 'corpus.db');
@@ -469,28 +468,9 @@ test('live: ticks over Server-Sent Events add up to the packets nta read stores 
   const db = join(work, 'live.db');
   copyFileSync(DB, db);
   const server = await startServe(['--db', db, '--listen', '127.0.0.1:0']);
-  const res = await fetch(new URL('api/live', server.url));
-  assert.equal(res.status, 200);
-  assert.match(String(res.headers.get('content-type')), /^text\/event-stream/);
-  assert.match(String(res.headers.get('content-security-policy')), /default-src 'none'/);
+  const live = await openLiveStream(server.url);
   const before = one<number>('SELECT COUNT(*) FROM traffic', db);
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buf = '';
-  const nextTick = async (): Promise<LiveTick> => {
-    for (;;) {
-      const i = buf.indexOf('\n\n');
-      if (i >= 0) {
-        const event = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        const data = /^data: (.*)$/m.exec(event)?.[1];
-        if (event.includes('event: tick') && data !== undefined) return JSON.parse(data) as LiveTick;
-        continue;
-      }
-      const { value, done } = await reader.read();
-      assert.ok(!done, 'the stream stays open');
-      buf += value;
-    }
-  };
+  const nextTick = live.next;
   await nextTick(); // the feed has its starting point
   const added = spawnSync(
     'node',
@@ -515,7 +495,7 @@ test('live: ticks over Server-Sent Events add up to the packets nta read stores 
     `SELECT protocol, COUNT(*) AS n FROM traffic WHERE capture_id = (SELECT MAX(id) FROM captures) GROUP BY 1`,
   );
   assert.deepEqual(perProtocol, Object.fromEntries(sql.map((r) => [r.protocol, r.n])));
-  await reader.cancel();
+  await live.close();
   await server.stop();
 });
 

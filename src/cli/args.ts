@@ -3,7 +3,8 @@ import { isPostgresUrl } from '../store/postgres/url.js';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { RingOptions } from '../capture/ring-writer.js';
 import { parseIpfixTarget, type IpfixTarget } from '../export/ipfix/exporter.js';
-import { parseTimeArg, type ChartFilter } from '../present/charts/index.js';
+import type { ChartFilter } from '../present/charts/query.js';
+import { parseTimeArg } from '../present/charts/time-arg.js';
 import { DEFAULT_DB_PATH } from '../store/sqlite/sqlite-store.js';
 
 export function positiveInt(value: string): number {
@@ -52,7 +53,7 @@ export function checkOutputFlags(flags: OutputFlags): void {
 }
 
 export function addOutputOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .option('--db <path>', 'SQLite database file, or postgres://user@host/db, to log into', DEFAULT_DB_PATH)
     .option('--no-db', 'decode only; store nothing')
     .option('-q, --quiet', 'no line per packet')
@@ -62,20 +63,8 @@ export function addOutputOptions(cmd: Command): Command {
     .option('--no-packets', 'log flows and metadata only: no row per packet in the traffic table')
     .option('--no-status', 'no live status area on the terminal (shown with -q, or when stdout is not it)')
     .option('--no-chart', 'do not write the protocol chart beside the database at the end')
-    .option('--open', "open the chart with the desktop's image viewer")
-    .option('--no-detect', 'no detection: no alerts')
-    .addOption(
-      new Option('--home-net <cidr>', 'home network (repeatable; default RFC 1918, ULA, link-local, CGNAT)')
-        .argParser(collect)
-        .default([]),
-    )
-    .addOption(
-      new Option('--blocklist <file>', 'address/CIDR/domain blocklist file (repeatable)')
-        .argParser(collect)
-        .default([]),
-    )
-    .option('--config <file>', 'detection settings (YAML): home networks, thresholds, allowlist, blocklists')
-    .option('--eve <file>', 'also append alerts to this EVE-style JSON lines file')
+    .option('--open', "open the chart with the desktop's image viewer");
+  return addDetectionOptions(cmd)
     .addOption(
       new Option(
         '--ipfix <host:port>',
@@ -89,6 +78,24 @@ export function addOutputOptions(cmd: Command): Command {
         'PostgreSQL: drop daily partitions older than this, e.g. 30d',
       ).argParser(retentionDays),
     );
+}
+
+/** Detection settings: shared by the packet-reading commands and `serve --capture`. */
+export function addDetectionOptions(cmd: Command): Command {
+  return cmd
+    .option('--no-detect', 'no detection: no alerts')
+    .addOption(
+      new Option('--home-net <cidr>', 'home network (repeatable; default RFC 1918, ULA, link-local, CGNAT)')
+        .argParser(collect)
+        .default([]),
+    )
+    .addOption(
+      new Option('--blocklist <file>', 'address/CIDR/domain blocklist file (repeatable)')
+        .argParser(collect)
+        .default([]),
+    )
+    .option('--config <file>', 'detection settings (YAML): home networks, thresholds, allowlist, blocklists')
+    .option('--eve <file>', 'also append alerts to this EVE-style JSON lines file');
 }
 
 /** `30d` (or `30`): days of partitions to keep. */

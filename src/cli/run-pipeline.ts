@@ -1,7 +1,12 @@
 import { spawn } from 'node:child_process';
 import { NtaError } from '../core/errors.js';
-import { writeProtocolChart } from '../present/charts/index.js';
-import { readCaptures, type CaptureInput, type ReadSummary, type StopReason } from '../pipeline.js';
+import {
+  readCaptures,
+  type CaptureInput,
+  type PacketObserver,
+  type ReadSummary,
+  type StopReason,
+} from '../pipeline.js';
 import { LiveStatus } from '../present/live-status.js';
 import { combineObservers } from '../present/observers.js';
 import { PacketLinePrinter } from '../present/packet-lines.js';
@@ -10,13 +15,12 @@ import { isPostgresUrl } from '../store/postgres/url.js';
 import type { Store } from '../store/store.js';
 import { IpfixExporter, type IpfixExportStats } from '../export/ipfix/exporter.js';
 import type { OutputFlags } from './args.js';
-import { DetectionEngine } from '../detect/engine.js';
-import { engineOptions } from '../detect/config.js';
+import type { DetectionEngine } from '../detect/engine.js';
 import type { AllowEntry } from '../detect/allowlist.js';
+import type { Alert } from '../detect/suppress.js';
 import { ALERT_TYPES, type AlertType } from '../schema/alert.js';
-import { AlertOutputs } from '../present/alert-output.js';
+import type { AlertOutputs } from '../present/alert-output.js';
 export { formatAlertCounts } from '../present/alert-output.js';
-import { listAllowlist } from '../store/sqlite/alerts-query.js';
 import { stdoutWriter, type StdoutWriter } from './stdout.js';
 
 export interface PipelineRun {
@@ -36,9 +40,21 @@ export interface Detection {
 /**
  * Builds the detection engine from the flags, the config file and the allowlist kept in the database, or
  * returns undefined with --no-detect. Configuration errors surface here, before any packet is read.
+ * `onAlert` sees every alert raised or updated, after the console and EVE outputs.
  */
-export function setUpDetection(flags: OutputFlags): Detection | undefined {
+export async function setUpDetection(
+  flags: OutputFlags,
+  onAlert?: (alert: Alert, isNew: boolean) => void,
+): Promise<Detection | undefined> {
   if (!flags.detect) return undefined;
+  // Loaded here, not at start-up: --no-detect runs and the other commands never need them.
+  const [{ DetectionEngine }, { engineOptions, loadDetectConfig }, { AlertOutputs }, { listAllowlist }] =
+    await Promise.all([
+      import('../detect/engine.js'),
+      import('../detect/config.js'),
+      import('../present/alert-output.js'),
+      import('../store/sqlite/alerts-query.js'),
+    ]);
   const allow: AllowEntry[] =
     flags.db === false
       ? []
@@ -50,17 +66,21 @@ export function setUpDetection(flags: OutputFlags): Detection | undefined {
           domain: r.domain ?? undefined,
           comment: r.comment,
         }));
-  const opts = engineOptions({
-    config: flags.config,
-    homeNets: flags.homeNet,
-    blocklists: flags.blocklist,
-    allow,
-  });
+  const opts = engineOptions(
+    { homeNets: flags.homeNet, blocklists: flags.blocklist, allow },
+    await loadDetectConfig(flags.config),
+  );
   const outputs = new AlertOutputs({
     console: flags.quiet !== true && flags.json !== true,
     evePath: flags.eve,
   });
-  const engine = new DetectionEngine({ ...opts, onAlert: (a, isNew) => outputs.alert(a, isNew) });
+  const engine = new DetectionEngine({
+    ...opts,
+    onAlert: (a, isNew) => {
+      outputs.alert(a, isNew);
+      onAlert?.(a, isNew);
+    },
+  });
   return { engine, outputs };
 }
 
@@ -92,6 +112,8 @@ export async function runPipeline(
     detection?: Detection | undefined;
     /** Receives every finished flow (see openIpfix); closed at the end, whatever happens. */
     ipfix?: IpfixExporter | undefined;
+    /** Sees every packet besides the packet lines and the status area. */
+    observer?: PacketObserver | undefined;
   } = {},
 ): Promise<PipelineRun> {
   const detection = options.detection;
@@ -135,7 +157,11 @@ export async function runPipeline(
       detect: detection?.engine,
       ...(flags.packets ? {} : { packets: false }),
       ...(ipfix === undefined ? {} : { onFlow: ipfix.add }),
-      observer: combineObservers([quiet ? undefined : new PacketLinePrinter(out.write), status]),
+      observer: combineObservers([
+        quiet ? undefined : new PacketLinePrinter(out.write),
+        status,
+        options.observer,
+      ]),
       shouldStop: (): StopReason | null => {
         if (interrupted || out.closed) return 'interrupted';
         return options.limitReached?.() === true ? 'limit' : null;
@@ -179,6 +205,7 @@ export async function writeEndChart(
   const captureIds = summary.sources.flatMap((s) => (s.captureId === null ? [] : [s.captureId]));
   let path: string;
   try {
+    const { writeProtocolChart } = await import('../present/charts/index.js');
     path = await writeProtocolChart(store.path, { captureIds });
   } catch (err) {
     if (!(err instanceof NtaError)) throw err;

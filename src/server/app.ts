@@ -6,7 +6,10 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { NtaError } from '../core/errors.js';
 import type { ApiError } from './api-types.js';
 import { bearerMatches } from './auth.js';
+import type { MetricsSnapshot, TrafficTotals } from '../schema/metrics.js';
+import { DbMetrics } from './db-metrics.js';
 import { LiveFeed } from './live-feed.js';
+import { METRICS_PATH, metricsRoutes } from './metrics.js';
 import { alertRoutes, type EvidenceWriter } from './routes/alerts.js';
 import { Gone, NotFound } from './routes/common.js';
 import { flowRoutes } from './routes/flows.js';
@@ -31,6 +34,14 @@ export interface AppOptions {
    * `nta serve`: the server itself never reads packets); without it the download answers 404.
    */
   readonly writeEvidence?: EvidenceWriter | undefined;
+  /** The pipeline of `serve --capture`: the live feed and /metrics read it instead of the database. */
+  readonly pipeline?: LivePipeline | undefined;
+}
+
+/** What the server reads from a pipeline running in the same process (see present/pipeline-meter.ts). */
+export interface LivePipeline {
+  totals(): TrafficTotals;
+  metrics(): MetricsSnapshot;
 }
 
 /**
@@ -65,7 +76,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
       customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: false },
     },
   });
-  const feed = new LiveFeed(db, options.liveIntervalMs);
+  const pipeline = options.pipeline;
+  const feed = new LiveFeed(db, {
+    intervalMs: options.liveIntervalMs,
+    ...(pipeline === undefined ? {} : { totals: () => pipeline.totals() }),
+  });
   app.addHook('onClose', () => {
     feed.stop();
     db.close();
@@ -74,7 +89,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.addHook('onRequest', async (req, reply) => {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) void reply.header(k, v);
     const path = req.url.split('?', 1)[0]!;
-    if (!path.startsWith('/api/')) return;
+    // The metrics tell what traffic is seen, so they are as private as the API.
+    if (!path.startsWith('/api/') && path !== METRICS_PATH) return;
     void reply.header('cache-control', 'no-store');
     if (options.token === null || path === OPENAPI_PATH) return;
     if (!bearerMatches(req.headers.authorization, options.token)) {
@@ -127,6 +143,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
   hostRoutes(app, db);
   alertRoutes(app, db, options.writeEvidence);
   liveRoutes(app, feed, SECURITY_HEADERS);
+  const dbMetrics = pipeline === undefined ? new DbMetrics(db) : undefined;
+  metricsRoutes(app, {
+    snapshot: () => pipeline?.metrics() ?? dbMetrics!.snapshot(),
+    version: options.version,
+  });
 
   const webRoot = options.webRoot ?? DEFAULT_WEB_ROOT;
   if (existsSync(`${webRoot}/index.html`)) {

@@ -1,31 +1,42 @@
+import type { TrafficTotals } from '../schema/metrics.js';
 import type { LiveTick } from './api-types.js';
 import type { ServerDb } from './server-db.js';
+import { TrafficCounter } from './traffic-counter.js';
 
 export type TickListener = (tick: LiveTick) => void;
 
 /**
- * Per-interval counters of the packets stored since the last look, shared by every live client. Each tick
- * asks SQLite for the rows past the last `traffic.id` seen: a rowid range, so a tick costs what was added,
- * not the size of the table. The pipeline commits about once a second (STORE_FLUSH_MS), so a rate is what
- * the writer stored in the interval. Polls only while someone listens.
+ * Per-interval counters of packets, shared by every live client: the difference between two readings of
+ * running totals. The totals come from the pipeline when `nta serve --capture` runs one (packets as they are
+ * decoded), or else from the rows stored in the database since the first client came (a rowid range per
+ * tick; the pipeline commits about once a second, STORE_FLUSH_MS, so a rate is what the writer stored in the
+ * interval). Polls only while someone listens.
  */
 export class LiveFeed {
   readonly #db: ServerDb;
   readonly #intervalMs: number;
+  readonly #pipelineTotals: (() => TrafficTotals) | undefined;
   readonly #listeners = new Set<TickListener>();
+  #totals: (() => TrafficTotals) | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #lastId = 0;
+  #last: TrafficTotals = { packets: {}, bytes: {} };
   #lastAt = 0;
 
-  constructor(db: ServerDb, intervalMs = 1000) {
+  constructor(db: ServerDb, options: { intervalMs?: number | undefined; totals?: () => TrafficTotals } = {}) {
     this.#db = db;
-    this.#intervalMs = intervalMs;
+    this.#intervalMs = options.intervalMs ?? 1000;
+    this.#pipelineTotals = options.totals;
   }
 
   subscribe(listener: TickListener): () => void {
     this.#listeners.add(listener);
     if (this.#timer === undefined) {
-      this.#lastId = this.#maxId();
+      if (this.#pipelineTotals !== undefined) this.#totals = this.#pipelineTotals;
+      else {
+        const counter = new TrafficCounter(this.#db, TrafficCounter.latestId(this.#db));
+        this.#totals = () => counter.read();
+      }
+      this.#last = this.#totals();
       this.#lastAt = Date.now();
       this.#timer = setInterval(() => this.#tick(), this.#intervalMs);
     }
@@ -40,13 +51,9 @@ export class LiveFeed {
     this.#timer = undefined;
   }
 
-  #maxId(): number {
-    return (this.#db.reader.prepare('SELECT COALESCE(MAX(id), 0) FROM traffic').pluck().get() as number) ?? 0;
-  }
-
   #tick(): void {
     const now = Date.now();
-    const maxId = this.#maxId();
+    const totals = this.#totals!();
     const tick: LiveTick = {
       t: now,
       seconds: (now - this.#lastAt) / 1000,
@@ -58,20 +65,14 @@ export class LiveFeed {
         .pluck()
         .get() as number,
     };
-    if (maxId > this.#lastId) {
-      const rows = this.#db.reader
-        .prepare(
-          `SELECT COALESCE(protocol, 'unknown') AS protocol, COUNT(*) AS n, COALESCE(SUM(length), 0) AS bytes
-           FROM traffic WHERE id > @after AND id <= @upto GROUP BY 1`,
-        )
-        .all({ after: this.#lastId, upto: maxId }) as { protocol: string; n: number; bytes: number }[];
-      for (const r of rows) {
-        tick.packets[r.protocol] = r.n;
-        tick.bytes[r.protocol] = r.bytes;
-        tick.totalPackets += r.n;
-      }
+    for (const [protocol, n] of Object.entries(totals.packets)) {
+      const packets = n - (this.#last.packets[protocol] ?? 0);
+      if (packets <= 0) continue;
+      tick.packets[protocol] = packets;
+      tick.bytes[protocol] = (totals.bytes[protocol] ?? 0) - (this.#last.bytes[protocol] ?? 0);
+      tick.totalPackets += packets;
     }
-    this.#lastId = maxId;
+    this.#last = totals;
     this.#lastAt = now;
     for (const l of this.#listeners) l(tick);
   }

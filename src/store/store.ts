@@ -10,6 +10,8 @@ import type { TrafficRecords } from '../schema/traffic.js';
  */
 export interface Store {
   readonly path: string;
+  /** Batches (traffic, logs, alerts) handed over and not yet in the database: the writer's backlog. */
+  readonly queueDepth: number;
   /** An empty record batch to fill; waits while too many batches are in flight (backpressure). */
   records(capacity: number): Promise<TrafficRecords>;
   /** Creates the `captures` row for a source and returns its id. */

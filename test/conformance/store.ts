@@ -262,7 +262,7 @@ export function storeConformance(name: string, adapter: StoreAdapter): void {
       assert.equal(rows[1]?.['status'], 'running');
     });
 
-    test('batches are stored in order, and finishCapture resolves after every row handed over before it', async () => {
+    test('batches are stored in order, and finishCapture resolves after every row handed over before it; queueDepth counts the batches on their way', async () => {
       const db = await adapter.create();
       const store = await db.open();
       const id = await store.startCapture(START);
@@ -270,6 +270,8 @@ export function storeConformance(name: string, adapter: StoreAdapter): void {
       const perBatch = 500;
       let rec = await store.records(perBatch);
       let frame = 0;
+      let deepest = 0;
+      assert.equal(store.queueDepth, 0);
       for (let b = 0; b < batches; b++) {
         for (let i = 0; i < perBatch; i++) {
           frame++;
@@ -286,8 +288,12 @@ export function storeConformance(name: string, adapter: StoreAdapter): void {
           });
         }
         rec = await store.writeTraffic(rec, id);
+        // A batch handed over waits at least until the writer's answer, which comes as a later event.
+        deepest = Math.max(deepest, store.queueDepth);
       }
+      assert.ok(deepest >= 1, `queue depth ${deepest}`);
       await store.finishCapture(id, end({ packets: frame }));
+      assert.equal(store.queueDepth, 0);
       // Read before close: finishCapture alone promises that the rows before it are stored.
       const rows = await db.rows<{ frame: number; src_ip: string }>(
         'SELECT frame, src_ip FROM traffic ORDER BY id',

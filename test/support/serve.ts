@@ -1,6 +1,8 @@
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { after } from 'node:test';
+import type { LiveTick } from '../../src/server/api-types.js';
 import { NTA } from './cli.js';
 
 export interface ServeProcess {
@@ -37,4 +39,36 @@ export async function startServe(args: string[]): Promise<ServeProcess> {
   };
   after(stop);
   return { url, token, child, stop };
+}
+
+export interface LiveStream {
+  /** The next `tick` event of the stream. */
+  next(): Promise<LiveTick>;
+  close(): Promise<void>;
+}
+
+/** Opens `/api/live` of a running server and reads its Server-Sent Events one tick at a time. */
+export async function openLiveStream(serverUrl: string): Promise<LiveStream> {
+  const res = await fetch(new URL('api/live', serverUrl));
+  assert.equal(res.status, 200);
+  assert.match(String(res.headers.get('content-type')), /^text\/event-stream/);
+  assert.match(String(res.headers.get('content-security-policy')), /default-src 'none'/);
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '';
+  const next = async (): Promise<LiveTick> => {
+    for (;;) {
+      const i = buf.indexOf('\n\n');
+      if (i >= 0) {
+        const event = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        const data = /^data: (.*)$/m.exec(event)?.[1];
+        if (event.includes('event: tick') && data !== undefined) return JSON.parse(data) as LiveTick;
+        continue;
+      }
+      const { value, done } = await reader.read();
+      assert.ok(!done, 'the stream stays open');
+      buf += value;
+    }
+  };
+  return { next, close: () => reader.cancel() };
 }

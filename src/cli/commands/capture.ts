@@ -1,80 +1,29 @@
-import { resolve } from 'node:path';
 import { type Command, Option, InvalidArgumentError } from 'commander';
-import { defaultInterface, resolveInterface } from '../../capture/live/interfaces.js';
-import {
-  DEFAULT_BUFFER_MB,
-  DEFAULT_SNAPLEN,
-  openLiveCapture,
-  type LiveSource,
-} from '../../capture/live/live-source.js';
-import { dropPrivileges, lookupUser } from '../../capture/live/privileges.js';
-import { TapSource } from '../../capture/live/tap-source.js';
-import { CaptureFileWriter } from '../../capture/ring-writer.js';
-import type { PacketSource } from '../../capture/packet-batch.js';
+import type { LiveSource } from '../../capture/live/live-source.js';
 import { formatIpfixSummary, formatSummary } from '../../present/summary.js';
-import { openStore } from '../../store/open-store.js';
-import type { Store } from '../../store/store.js';
-import {
-  addOutputOptions,
-  checkOutputFlags,
-  addWriteOptions,
-  positiveInt,
-  positiveNumber,
-  ringOptions,
-  type OutputFlags,
-  type WriteFlags,
-} from '../args.js';
-import {
-  formatAlertCounts,
-  openIpfix,
-  runPipeline,
-  setUpDetection,
-  writeEndChart,
-  type PipelineRun,
-} from '../run-pipeline.js';
-import type { IpfixExporter } from '../../export/ipfix/exporter.js';
-import { NTA_VERSION } from '../version.js';
+import { addOutputOptions, checkOutputFlags, addWriteOptions } from '../args.js';
+import { captureLive } from '../live-capture.js';
+import { addLiveCaptureOptions, type LiveCaptureFlags } from '../live-options.js';
+import { formatAlertCounts, writeEndChart } from '../run-pipeline.js';
 
-interface CaptureFlags extends OutputFlags, WriteFlags {
-  interface?: string;
-  filter?: string;
+interface CaptureFlags extends LiveCaptureFlags {
   autostop: AutoStop[];
-  snaplen: number;
-  bufferSize: number;
-  promisc: boolean;
-  immediate?: boolean;
-  user?: string;
 }
 
 type AutoStop =
   { readonly kind: 'duration'; readonly seconds: number } | { readonly kind: 'packets'; readonly n: number };
 
 export function registerCapture(program: Command): void {
-  const cmd = program
-    .command('capture')
-    .description('capture live from a network interface (libpcap), decode, and log every packet to SQLite')
-    .option(
-      '-i, --interface <name>',
-      'device to capture on (default: the one with the default route; see `nta interfaces`)',
-    )
-    .option('-f, --filter <bpf>', "capture filter in libpcap's syntax, e.g. 'tcp port 443'")
+  const cmd = addLiveCaptureOptions(
+    program
+      .command('capture')
+      .description('capture live from a network interface (libpcap), decode, and log every packet to SQLite'),
+  )
     .addOption(
       new Option('-a, --autostop <cond>', 'stop after duration:SECONDS or packets:N (repeatable)')
         .argParser(collectAutoStop)
         .default([]),
     )
-    .addOption(
-      new Option('-s, --snaplen <bytes>', 'bytes kept per packet')
-        .argParser(positiveInt)
-        .default(DEFAULT_SNAPLEN),
-    )
-    .addOption(
-      new Option('-B, --buffer-size <MB>', 'kernel capture buffer in MiB')
-        .argParser(positiveNumber)
-        .default(DEFAULT_BUFFER_MB),
-    )
-    .option('--no-promisc', 'do not put the interface into promiscuous mode')
-    .option('--immediate', 'hand each packet over as soon as it arrives (more CPU at high rates)')
     .option(
       '-Z, --user <name>',
       'when started as root, switch to this user once the device, database and -w file are open',
@@ -86,94 +35,13 @@ export function registerCapture(program: Command): void {
 
 async function runCapture(flags: CaptureFlags): Promise<number> {
   checkOutputFlags(flags);
-  const iface = flags.interface === undefined ? defaultInterface() : resolveInterface(flags.interface);
   let maxPackets = flags.count;
-  let deadline = Infinity;
+  let durationMs: number | undefined;
   for (const stop of flags.autostop) {
     if (stop.kind === 'packets') maxPackets = Math.min(maxPackets ?? Infinity, stop.n);
-    else deadline = Math.min(deadline, stop.seconds * 1000);
+    else durationMs = Math.min(durationMs ?? Infinity, stop.seconds * 1000);
   }
-  const user = flags.user === undefined ? null : lookupUser(flags.user);
-  const detection = setUpDetection(flags); // a bad config or blocklist: one line, before capturing
-  // Open first: no such device, no permission or a bad filter fail here, before any row is written.
-  const source = await openLiveCapture({
-    iface,
-    filter: flags.filter ?? null,
-    snaplen: flags.snaplen,
-    promisc: flags.promisc,
-    bufferMB: flags.bufferSize,
-    immediate: flags.immediate === true,
-  });
-  if (source.info.warning !== null) process.stderr.write(`nta: warning: ${source.info.warning}\n`);
-  let store: Store | undefined;
-  let writer: CaptureFileWriter | undefined;
-  let ipfix: IpfixExporter | undefined;
-  let input: PacketSource = source;
-  try {
-    ipfix = await openIpfix(flags);
-    if (flags.write !== undefined) {
-      writer = new CaptureFileWriter(flags.write, ringOptions(flags.ringBuffer), {
-        application: `nta ${NTA_VERSION}`,
-        ifName: iface,
-        filter: source.info.filter,
-        snaplen: source.info.snaplen,
-      });
-      // The kernel filtered already; the tap writes each batch once and cuts the last one at -c.
-      const limit = maxPackets === undefined ? undefined : { remaining: maxPackets };
-      input = new TapSource(source, { writer, limit });
-    }
-    store =
-      flags.db === false
-        ? undefined
-        : await openStore(flags.db, {
-            sensor: flags.sensor,
-            retentionDays: flags.retention,
-            onStatus: (message) => process.stderr.write(`nta: warning: ${message}\n`),
-          });
-    if (user !== null) dropPrivileges(user);
-  } catch (err) {
-    await ipfix?.close();
-    await store?.close();
-    writer?.close();
-    await source.close();
-    throw err;
-  }
-  // Always said on stderr, as tshark says "Capturing on …": scripts wait for it before sending traffic.
-  const filter = source.info.filter === null ? '' : `, filter '${source.info.filter}'`;
-  process.stderr.write(
-    `nta: capturing on ${iface} (link type ${source.info.linkType}${filter}); Ctrl-C to stop\n`,
-  );
-  const started = Date.now();
-  let run: PipelineRun;
-  try {
-    run = await runPipeline(
-      [
-        {
-          name: iface,
-          // Frame N of the capture is packet N of a single -w file; a ring buffer spreads (and drops) them.
-          file: writer !== undefined && flags.ringBuffer.length === 0 ? resolve(flags.write!) : null,
-          open: () => Promise.resolve(input),
-        },
-      ],
-      store,
-      { ...flags, count: maxPackets },
-      {
-        limitReached: () => Date.now() - started >= deadline,
-        detection,
-        ipfix,
-      },
-    );
-  } finally {
-    await source.close(); // idempotent; the pipeline closed it already unless it threw
-    // After the source: every batch the pipeline took is in the file, and its counters are final.
-    writer?.close({
-      startedMs: started,
-      endedMs: Date.now(),
-      received: source.stats.received,
-      ifDropped: source.stats.ifDropped,
-      osDropped: source.stats.dropped,
-    });
-  }
+  const { run, source, store, writer } = await captureLive(flags, { maxPackets, durationMs });
   const { summary, out, alerts, ipfix: exported } = run;
   const result = summary.sources[0];
   if (result?.error !== null && result?.error !== undefined) process.stderr.write(`nta: ${result.error}\n`);

@@ -38,7 +38,7 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
   checkOutputFlags(flags);
   const filter = flags.filter?.trim() === '' ? undefined : flags.filter;
   if (filter !== undefined) checkFileFilter(filter); // a bad filter: one line, before any file or database
-  const detection = setUpDetection(flags); // a bad config or blocklist: one line, before any file is read
+  const detection = await setUpDetection(flags); // a bad config or blocklist: one line, before any file is read
   const paths = await expandCaptureArgs(files);
   const writer =
     flags.write === undefined
@@ -66,6 +66,8 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
               sensor: flags.sensor,
               retentionDays: flags.retention,
               onStatus: (message) => process.stderr.write(`nta: warning: ${message}\n`),
+              // Standard input may be a live capture (tcpdump -w -) watched as it goes: indexes stay.
+              bulkLoad: !paths.includes('-'),
             });
     } catch (err) {
       await ipfix?.close();

@@ -1,7 +1,8 @@
 /**
  * The server going away mid-run: the store keeps taking batches, spools them on disk, and replays them
- * when the server is back, each exactly once. The outage is a loopback relay the test cuts and restores
- * (test/support/tcp-proxy.ts), so the shared test server keeps running for the other tests.
+ * when the server is back, each exactly once. Most outages here are a loopback relay the test cuts and
+ * restores (test/support/tcp-proxy.ts), so the shared test server keeps running for the other tests; the
+ * last test stops and restarts a server of its own (test/support/pg-instance.ts), as a crash would.
  */
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import type { TrafficRecords } from '../../schema/traffic.js';
 import { PCAPS_DIR } from '../../../test/support/corpus.js';
 import { dbRows } from '../../../test/support/cli.js';
 import { pgRows, scratchDatabase } from '../../../test/support/postgres.js';
+import { PgInstance } from '../../../test/support/pg-instance.js';
 import { TcpProxy } from '../../../test/support/tcp-proxy.js';
 import { SqliteStore } from '../sqlite/sqlite-store.js';
 import { PostgresStore, type PostgresOptions } from './postgres-store.js';
@@ -179,32 +181,22 @@ const FILES = [
   'http-ipv6-1000-requests-one-connection.pcap',
 ].map((f) => join(PCAPS_DIR, f));
 
-test('reading captures through an outage stores every traffic row and flow exactly once (as SQLite does)', async () => {
-  const db = await scratchDatabase();
-  const { proxy, url } = await relay(db);
-  const messages: string[] = [];
-  const store = await PostgresStore.open(url, options(join(work, 'spool-3'), messages));
-  const inputs: CaptureInput[] = fileInputs(FILES).map((input, i) => ({
-    name: input.name,
-    open: async () => {
-      if (i === 2) await proxy.cut();
-      if (i === 5) await proxy.restore();
-      return input.open();
-    },
-  }));
-  const summary = await readCaptures({ inputs, store });
-  await store.close();
-  assert.ok(
-    messages.some((m) => /unreachable/.test(m)) && messages.some((m) => /is back/.test(m)),
-    messages.join('\n'),
-  );
-  assert.equal(summary.sources.filter((s) => s.status === 'complete').length, FILES.length);
+/** The same captures read into SQLite without any outage: what PostgreSQL must end up holding. */
+let reference: Promise<string> | undefined;
+function sqliteReference(): Promise<string> {
+  reference ??= (async () => {
+    const sqlite = join(work, 'outage-reference.db');
+    const store = await SqliteStore.open(sqlite);
+    await readCaptures({ inputs: fileInputs(FILES), store });
+    await store.close();
+    return sqlite;
+  })();
+  return reference;
+}
 
-  const sqlite = join(work, 'outage-reference.db');
-  const reference = await SqliteStore.open(sqlite);
-  await readCaptures({ inputs: fileInputs(FILES), store: reference });
-  await reference.close();
-
+/** Every traffic row, flow and capture row of `db` equals the SQLite reference's. */
+async function assertSameAsSqlite(db: string): Promise<void> {
+  const sqlite = await sqliteReference();
   const traffic = `SELECT c.source, t.frame, t.timestamp, t.src_ip, t.dst_ip, t.protocol, t.src_port, t.dst_port, t.length
     FROM traffic t JOIN captures c ON c.id = t.capture_id ORDER BY c.source, t.frame`;
   const want = dbRows<Record<string, unknown>>(sqlite, traffic);
@@ -218,4 +210,51 @@ test('reading captures through an outage stores every traffic row and flow exact
   assert.deepEqual(await pgRows(db, flows), dbRows(sqlite, flows));
   const captures = 'SELECT source, status, packets, ip_packets FROM captures ORDER BY source';
   assert.deepEqual(await pgRows(db, captures), dbRows(sqlite, captures));
+}
+
+/** The captures read in turn; `at(i)` runs before the i-th is opened. */
+const inputsWith = (at: (i: number) => void | Promise<void>): CaptureInput[] =>
+  fileInputs(FILES).map((input, i) => ({
+    name: input.name,
+    open: async () => {
+      await at(i);
+      return input.open();
+    },
+  }));
+
+test('reading captures through an outage stores every traffic row and flow exactly once (as SQLite does)', async () => {
+  const db = await scratchDatabase();
+  const { proxy, url } = await relay(db);
+  const messages: string[] = [];
+  const store = await PostgresStore.open(url, options(join(work, 'spool-3'), messages));
+  const inputs = inputsWith(async (i) => {
+    if (i === 2) await proxy.cut();
+    if (i === 5) await proxy.restore();
+  });
+  const summary = await readCaptures({ inputs, store });
+  await store.close();
+  assert.ok(
+    messages.some((m) => /unreachable/.test(m)) && messages.some((m) => /is back/.test(m)),
+    messages.join('\n'),
+  );
+  assert.equal(summary.sources.filter((s) => s.status === 'complete').length, FILES.length);
+  await assertSameAsSqlite(db);
+});
+
+test('the server crashing and restarting while captures are read: every row and flow arrives exactly once', async () => {
+  const server = await PgInstance.create();
+  const messages: string[] = [];
+  const store = await PostgresStore.open(server.url, options(join(work, 'spool-4'), messages));
+  const inputs = inputsWith((i) => {
+    if (i === 2) server.stop('immediate'); // connections cut, no checkpoint: recovery at the next start
+    if (i === 5) server.start();
+  });
+  const summary = await readCaptures({ inputs, store });
+  await store.close();
+  assert.ok(
+    messages.some((m) => /unreachable/.test(m)) && messages.some((m) => /is back/.test(m)),
+    messages.join('\n'),
+  );
+  assert.equal(summary.sources.filter((s) => s.status === 'complete').length, FILES.length);
+  await assertSameAsSqlite(server.url);
 });

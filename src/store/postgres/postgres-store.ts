@@ -159,6 +159,11 @@ export class PostgresStore implements Store {
     return store;
   }
 
+  /** Entries queued in memory plus those waiting in the spool: none of them is in the database yet. */
+  get queueDepth(): number {
+    return this.#pending.length + this.#spool.entries;
+  }
+
   /** Whether the server is there and how much waits in the spool (for status lines). */
   get spoolStatus(): SpoolStatus {
     return {

@@ -22,6 +22,7 @@ export class SqliteStore implements Store {
   readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: NtaError) => void }>();
   readonly #records = new RecordPool(MAX_RECORD_BATCHES);
   #seq = 0;
+  #queued = 0;
   #failure: NtaError | undefined;
 
   private constructor(path: string) {
@@ -34,16 +35,23 @@ export class SqliteStore implements Store {
     this.#worker.on('exit', () => this.#fail(new NtaError('NTA_ERR_STORE', 'database writer exited')));
   }
 
-  /** Opens (creating or migrating) the database; schema and file errors surface here, before any read. */
-  static async open(path: string): Promise<SqliteStore> {
+  /**
+   * Opens (creating or migrating) the database; schema and file errors surface here, before any read.
+   * `bulkLoad`: capture files are read into it (secondary indexes of empty tables are built at close).
+   */
+  static async open(path: string, options: { bulkLoad?: boolean | undefined } = {}): Promise<SqliteStore> {
     const store = new SqliteStore(path);
     try {
-      await store.#request({ op: 'open', seq: 0, path });
+      await store.#request({ op: 'open', seq: 0, path, bulkLoad: options.bulkLoad === true });
     } catch (err) {
       await store.#worker.terminate();
       throw err;
     }
     return store;
+  }
+
+  get queueDepth(): number {
+    return this.#queued;
   }
 
   /** An empty batch to fill. */
@@ -58,6 +66,7 @@ export class SqliteStore implements Store {
   /** Hands `records` to the writer (it must not be touched afterwards) and returns an empty batch to fill. */
   async writeTraffic(records: TrafficRecords, captureId: number): Promise<TrafficRecords> {
     if (this.#failure !== undefined) throw this.#failure;
+    this.#queued++;
     this.#post(
       { op: 'traffic', buffer: records.buffer, capacity: records.capacity, count: records.count, captureId },
       [records.buffer],
@@ -68,13 +77,17 @@ export class SqliteStore implements Store {
   /** Posts finished records to the writer (structured clone: they are plain objects). */
   writeLogs<S extends LogStream>(stream: S, logs: LogOf<S>[], captureId: number): void {
     if (this.#failure !== undefined) throw this.#failure;
-    if (logs.length > 0) this.#post({ op: 'logs', stream, logs, captureId });
+    if (logs.length === 0) return;
+    this.#queued++;
+    this.#post({ op: 'logs', stream, logs, captureId });
   }
 
   /** Posts new and updated alerts (upserted by id, in order with the other writes). */
   writeAlerts(alerts: AlertLog[], captureId: number): void {
     if (this.#failure !== undefined) throw this.#failure;
-    if (alerts.length > 0) this.#post({ op: 'alerts', alerts, captureId });
+    if (alerts.length === 0) return;
+    this.#queued++;
+    this.#post({ op: 'alerts', alerts, captureId });
   }
 
   async finishCapture(captureId: number, end: CaptureEnd): Promise<void> {
@@ -107,7 +120,11 @@ export class SqliteStore implements Store {
         p?.resolve(msg.value);
         break;
       }
+      case 'done':
+        this.#queued--;
+        break;
       case 'records': {
+        this.#queued--;
         this.#records.give(new TrafficRecords(msg.capacity, msg.buffer));
         break;
       }

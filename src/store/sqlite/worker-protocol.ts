@@ -5,7 +5,7 @@ import type { LogStream } from '../../schema/streams.js';
 
 /** Messages to the SQLite worker. Requests with a `seq` get exactly one reply carrying that `seq`. */
 export type ToWorker =
-  | { op: 'open'; seq: number; path: string }
+  | { op: 'open'; seq: number; path: string; bulkLoad: boolean }
   | { op: 'startCapture'; seq: number; start: CaptureStart }
   | { op: 'traffic'; buffer: ArrayBuffer; capacity: number; count: number; captureId: number }
   | { op: 'logs'; stream: LogStream; logs: object[]; captureId: number }
@@ -13,8 +13,12 @@ export type ToWorker =
   | { op: 'finishCapture'; seq: number; captureId: number; end: CaptureEnd }
   | { op: 'close'; seq: number };
 
-/** Messages from the worker: replies, record buffers handed back for reuse, and failures. */
+/**
+ * Messages from the worker: replies, record buffers handed back for reuse (a traffic batch is done), `done`
+ * for each logs or alerts batch, and failures.
+ */
 export type FromWorker =
   | { op: 'reply'; seq: number; value: unknown }
   | { op: 'records'; buffer: ArrayBuffer; capacity: number }
+  | { op: 'done' }
   | { op: 'error'; seq: number | null; code: NtaErrorCode; message: string };

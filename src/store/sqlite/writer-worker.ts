@@ -33,7 +33,7 @@ port.on('message', (msg: ToWorker) => {
   if (failed && msg.op !== 'close') {
     if (msg.op === 'traffic')
       send({ op: 'records', buffer: msg.buffer, capacity: msg.capacity }, [msg.buffer]);
-    else if (msg.op === 'logs' || msg.op === 'alerts') return;
+    else if (msg.op === 'logs' || msg.op === 'alerts') send({ op: 'done' });
     else
       send({
         op: 'error',
@@ -46,7 +46,7 @@ port.on('message', (msg: ToWorker) => {
   try {
     switch (msg.op) {
       case 'open':
-        writer = new SqliteWriter(msg.path);
+        writer = new SqliteWriter(msg.path, msg.bulkLoad);
         send({ op: 'reply', seq: msg.seq, value: null });
         break;
       case 'startCapture':
@@ -63,10 +63,18 @@ port.on('message', (msg: ToWorker) => {
         break;
       }
       case 'logs':
-        writer!.writeLogs(msg.stream, msg.logs, msg.captureId);
+        try {
+          writer!.writeLogs(msg.stream, msg.logs, msg.captureId);
+        } finally {
+          send({ op: 'done' });
+        }
         break;
       case 'alerts':
-        writer!.writeAlerts(msg.alerts, msg.captureId);
+        try {
+          writer!.writeAlerts(msg.alerts, msg.captureId);
+        } finally {
+          send({ op: 'done' });
+        }
         break;
       case 'finishCapture':
         writer!.finishCapture(msg.captureId, msg.end);
