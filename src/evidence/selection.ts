@@ -5,7 +5,7 @@
  *   of which only the frames of the alert's parties count: the subject (`src_ip`, or the target of a flood,
  *   whose sources may be spoofed) at either end, the other party (`dst_ip`) at the other end when there is
  *   one, and `dst_port` on either side when the alert has one;
- * - flows by uid (`uid`, `sample_uids`), as Arkime does: every frame of the flow's 5-tuple, in either
+ * - flows by uid (`uid`, `sample_uids`, `flow_uids`), as Arkime does: every frame of the flow's 5-tuple, in either
  *   direction, within the flow's time span, in the capture the flow was stored from.
  */
 import { parseIpAddress } from '../core/addr.js';
@@ -89,13 +89,18 @@ function parseEvidence(text: string): Record<string, unknown> {
 const frameNumber = (v: unknown): number | null =>
   typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : null;
 
-/** The flow uids the evidence names (`uid`, `sample_uids`). */
+/** Evidence keys holding a list of flow uids. */
+const UID_LIST_KEYS = ['sample_uids', 'flow_uids'] as const;
+
+/** The flow uids the evidence names (`uid`, `sample_uids`, `flow_uids`). */
 export function evidenceUids(evidence: string): string[] {
   const e = parseEvidence(evidence);
   const uids = new Set<string>();
   if (typeof e['uid'] === 'string') uids.add(e['uid']);
-  if (Array.isArray(e['sample_uids']))
-    for (const u of e['sample_uids']) if (typeof u === 'string') uids.add(u);
+  for (const k of UID_LIST_KEYS) {
+    const list = e[k];
+    if (Array.isArray(list)) for (const u of list) if (typeof u === 'string') uids.add(u);
+  }
   return [...uids];
 }
 

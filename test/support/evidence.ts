@@ -82,8 +82,10 @@ export function evidenceFilter(a: AlertRow, flows: readonly FlowRow[]): string {
 }
 
 export const uidsOf = (evidence: string): string[] => {
-  const e = JSON.parse(evidence) as { uid?: string; sample_uids?: string[] };
-  return [...(e.uid === undefined ? [] : [e.uid]), ...(e.sample_uids ?? [])];
+  const e = JSON.parse(evidence) as { uid?: string; sample_uids?: string[]; flow_uids?: string[] };
+  return [
+    ...new Set([...(e.uid === undefined ? [] : [e.uid]), ...(e.sample_uids ?? []), ...(e.flow_uids ?? [])]),
+  ];
 };
 
 /** The tshark filter for alert `a` of database `db`, its flows looked up by uid. */
