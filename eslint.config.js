@@ -7,7 +7,7 @@ const layerRules = [
   { folder: 'core', forbidden: ['capture', 'decode', 'flow', 'app', 'detect', 'store', 'cli', 'schema'] },
   { folder: 'decode', forbidden: ['capture', 'flow', 'app', 'detect', 'store', 'cli'] },
   { folder: 'capture', forbidden: ['decode', 'flow', 'app', 'detect', 'store', 'cli'] },
-  { folder: 'store', forbidden: ['capture', 'decode', 'flow', 'app', 'detect', 'cli'] },
+  { folder: 'store', forbidden: ['capture', 'decode', 'flow', 'app', 'detect', 'evidence', 'cli'] },
   { folder: 'flow', forbidden: ['capture', 'app', 'detect', 'store', 'cli'] },
   { folder: 'app', forbidden: ['capture', 'detect', 'store', 'cli'] },
   // Detectors see events and schema types, never decoder, flow-table or parser internals (STYLE.md E8).
@@ -16,8 +16,13 @@ const layerRules = [
   { folder: 'present', forbidden: ['cli'] },
   // Exporters see records (schema) and protocol tables of flow/, as the store does, never the packet path.
   { folder: 'export', forbidden: ['capture', 'decode', 'app', 'detect', 'store', 'present', 'cli'] },
+  // Evidence export reads captures and decodes frames again; what to select comes in as rows, never a query.
+  {
+    folder: 'evidence',
+    forbidden: ['flow', 'app', 'detect', 'store', 'present', 'export', 'server', 'cli'],
+  },
   // The server reads the database (store, present's queries, schema types); it never sees packets.
-  { folder: 'server', forbidden: ['capture', 'decode', 'flow', 'app', 'detect', 'cli'] },
+  { folder: 'server', forbidden: ['capture', 'decode', 'flow', 'app', 'detect', 'evidence', 'cli'] },
 ];
 
 export default tseslint.config(

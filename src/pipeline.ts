@@ -1,6 +1,12 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { NtaError } from './core/errors.js';
 import { TimestampFormatter } from './core/time.js';
 import { openCapture } from './capture/open.js';
+import { PcapngWriter, type PcapngWriterOptions } from './capture/pcapng-writer.js';
+import { extractEvidence } from './evidence/extract.js';
+import { evidenceUids, selectEvidence } from './evidence/selection.js';
+import { readAlertEvidence } from './store/sqlite/alerts-query.js';
 import type { PacketBatch, PacketSource } from './capture/packet-batch.js';
 import { PacketDecoder } from './decode/decoder.js';
 import { DecodedPacket, Network } from './decode/packet.js';
@@ -50,12 +56,18 @@ export interface LiveCounters {
 /** A source not opened yet: opening errors are reported against `name` and reading goes on with the next. */
 export interface CaptureInput {
   readonly name: string;
+  /** Absolute path of the file holding the source's frames under their numbers (`captures.file`), or null. */
+  readonly file?: string | null | undefined;
   open(): Promise<PacketSource>;
 }
 
 /** Capture files (or `-`), opened by content when their turn comes. */
 export const fileInputs = (paths: readonly string[]): CaptureInput[] =>
-  paths.map((path) => ({ name: path, open: () => openCapture(path) }));
+  paths.map((path) => ({
+    name: path,
+    file: path === '-' ? null : resolve(path),
+    open: () => openCapture(path),
+  }));
 
 export type StopReason = 'interrupted' | 'limit';
 
@@ -230,6 +242,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
         source: source.info.name,
         format: source.info.format,
         startedAt: new Date().toISOString(),
+        file: input.file ?? null,
       });
     } catch (err) {
       // A store that fails here (a locked database) ends the run; the open source is closed first.
@@ -470,4 +483,62 @@ function pushRecord(rec: TrafficRecords, batch: PacketBatch, i: number, d: Decod
   rec.srcPort[r] = d.srcPort;
   rec.dstPort[r] = d.dstPort;
   rec.length[r] = batch.wireLen[i]!;
+}
+
+export interface EvidenceWritten {
+  /** Frames written. */
+  readonly frames: number;
+  /** Capture files they were read from, in order. */
+  readonly files: readonly string[];
+}
+
+/**
+ * Writes the frames that are the evidence of one alert (src/evidence/selection.ts says which) to a pcapng
+ * file, read back from the capture files the database recorded. A capture that cannot be read again (a
+ * live capture without -w, standard input, a file since moved or deleted) is one clear error, raised before
+ * the output file is created.
+ */
+export async function writeAlertEvidence(
+  dbPath: string,
+  alertId: string,
+  outPath: string,
+  writerOptions: PcapngWriterOptions = {},
+): Promise<EvidenceWritten> {
+  const rows = readAlertEvidence(dbPath, alertId, evidenceUids);
+  const selections = selectEvidence(rows.alert, rows.flows);
+  if (selections.length === 0)
+    throw new NtaError('NTA_ERR_USAGE', `alert ${alertId} names no frames or flows in its evidence`);
+  const captures = new Map(rows.captures.map((c) => [c.id, c]));
+  const files = selections.map((sel) => {
+    const c = captures.get(sel.captureId);
+    const file =
+      c === undefined ? null : (c.file ?? (c.format === 'live' || c.source === '-' ? null : c.source));
+    if (c === undefined || file === null) {
+      const why =
+        c === undefined
+          ? `capture ${sel.captureId} is not in the database`
+          : c.format === 'live'
+            ? `they were captured live on ${c.source} and not saved (no -w file, or a ring buffer)`
+            : 'they were read from standard input';
+      throw new NtaError('NTA_ERR_IO', `alert ${alertId}: cannot read its packets again: ${why}`);
+    }
+    if (!existsSync(file))
+      throw new NtaError('NTA_ERR_IO', `alert ${alertId}: its capture file ${file} is gone`);
+    return file;
+  });
+  const writer = PcapngWriter.create(outPath, writerOptions);
+  let frames = 0;
+  try {
+    for (const [k, sel] of selections.entries()) {
+      const source = await openCapture(files[k]!);
+      try {
+        frames += await extractEvidence(source, sel, writer);
+      } finally {
+        await source.close();
+      }
+    }
+  } finally {
+    writer.close();
+  }
+  return { frames, files };
 }

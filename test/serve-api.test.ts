@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type {
@@ -15,7 +15,7 @@ import type {
   FlowDetail,
   FlowRow,
   HostDetail,
-  HostRow,
+  HostPage,
   Page,
   PacketRow,
   ProtocolRow,
@@ -23,9 +23,13 @@ import type {
   TalkerRow,
   TimelineResponse,
 } from '../src/server/api-types.js';
+import type { AllowEntry } from '../src/server/api-types.js';
 import { buildApp } from '../src/server/app.js';
+import { writeAlertEvidence } from '../src/pipeline.js';
 import { NTA, dbRows, workDir } from './support/cli.js';
 import { PCAPS_DIR } from './support/corpus.js';
+import { evidenceFilterOf, tsharkFrames, type AlertRow } from './support/evidence.js';
+import { SECURITY_DIR } from './support/security.js';
 import { openLiveStream, startServe } from './support/serve.js';
 
 const work = workDir('nta-serve-api-');
@@ -193,30 +197,108 @@ test("a flow's details and packets: every packet of its 5-tuple, as many as its 
   await get('/api/flows/Cnosuchflow/packets', 404);
 });
 
-test('hosts: list totals and a host detail agree with the flows table', async () => {
-  const page = await get<Page<HostRow>>('/api/hosts?limit=5');
-  assert.equal(
-    page.total,
-    one<number>('SELECT COUNT(*) FROM (SELECT orig_h FROM flows UNION SELECT resp_h FROM flows)'),
-  );
-  const top = page.rows[0]!;
-  assert.equal(
-    top.flows,
-    one<number>(`SELECT COUNT(*) FROM flows WHERE orig_h = '${top.host}'`) +
-      one<number>(`SELECT COUNT(*) FROM flows WHERE resp_h = '${top.host}'`),
-  );
+test("hosts: the devices of the inventory table, each with its addresses' flows and alerts", async () => {
+  const page = await get<HostPage>('/api/hosts?limit=5');
+  assert.equal(page.source, 'inventory');
+  assert.equal(page.total, one<number>('SELECT COUNT(DISTINCT mac) FROM hosts'));
+  assert.ok(page.total > 5, `${page.total} devices`);
   const sorted = [...page.rows].sort((a, b) => b.sent + b.received - (a.sent + a.received));
   assert.deepEqual(page.rows, sorted);
-  const local = await get<Page<HostRow>>('/api/hosts?class=local&limit=500');
-  assert.ok(local.rows.length > 0 && local.rows.every((r) => r.hostClass === 'local'));
-  const d = await get<HostDetail>(`/api/hosts/${encodeURIComponent(top.host)}`);
+  const top = page.rows[0]!;
+  assert.equal(top.kind, 'device');
+  assert.equal(top.mac, top.host);
+  assert.equal(top.sent, one<number>(`SELECT SUM(bytes_out) FROM hosts WHERE mac = '${top.mac}'`));
+  assert.equal(top.received, one<number>(`SELECT SUM(bytes_in) FROM hosts WHERE mac = '${top.mac}'`));
+  assert.equal(
+    top.first,
+    Math.floor(one<number>(`SELECT MIN(first_seen_us) FROM hosts WHERE mac = '${top.mac}'`) / 1000),
+  );
+  assert.deepEqual(
+    [...top.ips].sort(),
+    dbRows<{ ip: string }>(
+      DB,
+      `SELECT DISTINCT j.value AS ip FROM hosts, json_each(ips) j WHERE mac = '${top.mac}'`,
+    )
+      .map((r) => r.ip)
+      .sort(),
+  );
+  assert.equal(top.vendor, one<string | null>(`SELECT vendor FROM hosts WHERE mac = '${top.mac}' LIMIT 1`));
+  // Named devices (DHCP, mDNS, NetBIOS) carry their names.
+  const named = one<number>('SELECT COUNT(DISTINCT mac) FROM hosts WHERE host_name IS NOT NULL');
+  const all = await get<HostPage>('/api/hosts?limit=500');
+  assert.equal(all.rows.filter((r) => r.hostName !== null).length, named);
+  // Search by the start of an address, a MAC or a name.
+  const ip = top.ips[0]!;
+  const byIp = await get<HostPage>(`/api/hosts?q=${encodeURIComponent(ip)}`);
+  assert.ok(byIp.rows.some((r) => r.mac === top.mac));
+  const byMac = await get<HostPage>(`/api/hosts?q=${encodeURIComponent(top.mac!.slice(0, 8))}`);
+  assert.ok(byMac.rows.every((r) => r.mac!.startsWith(top.mac!.slice(0, 8))) && byMac.total > 0);
+
+  const d = await get<HostDetail>(`/api/hosts/${encodeURIComponent(top.mac!)}`);
+  assert.equal(d.host.kind, 'device');
   assert.equal(d.host.sent, top.sent);
+  const inIps = `(SELECT value FROM json_each('${JSON.stringify(top.ips)}'))`;
+  assert.equal(
+    d.host.flows,
+    one<number>(`SELECT COUNT(*) FROM flows WHERE orig_h IN ${inIps} OR resp_h IN ${inIps}`),
+  );
+  assert.ok((d.host.flows ?? 0) > 0);
   assert.equal(
     d.timeline.sent.reduce((a, b) => a + b, 0),
-    top.sent,
+    one<number>(`SELECT SUM(orig_ip_bytes) FROM flows WHERE orig_h IN ${inIps}`) +
+      one<number>(
+        `SELECT COALESCE(SUM(resp_ip_bytes), 0) FROM flows WHERE resp_h IN ${inIps} AND orig_h NOT IN ${inIps}`,
+      ),
   );
   assert.ok(d.peers.length > 0);
+  assert.equal(
+    d.alerts?.length,
+    Math.min(50, one<number>(`SELECT COUNT(*) FROM alerts WHERE src_ip IN ${inIps} OR dst_ip IN ${inIps}`)),
+  );
+  // An address (linked from flows and alerts) still has its own detail from the flows.
+  const addr = await get<HostDetail>(`/api/hosts/${encodeURIComponent(ip)}`);
+  assert.equal(addr.host.kind, 'address');
+  assert.equal(
+    addr.host.flows,
+    one<number>(`SELECT COUNT(*) FROM flows WHERE orig_h = '${ip}' OR resp_h = '${ip}'`),
+  );
   await get('/api/hosts/192.0.2.254', 404);
+  await get('/api/hosts/02:00:00:00:00:99', 404);
+});
+
+test('hosts without an inventory table (databases from before it): the addresses of the flows', async () => {
+  const db = join(work, 'no-inventory.db');
+  copyFileSync(DB, db);
+  const conn = new Database(db);
+  conn.exec('DROP TABLE hosts');
+  conn.close();
+  const old = (await buildApp({ dbPath: db, token: null, version: 'test' })).app;
+  try {
+    const page = (await old.inject({ url: '/api/hosts?limit=5' })).json<HostPage>();
+    assert.equal(page.source, 'flows');
+    assert.equal(
+      page.total,
+      one<number>('SELECT COUNT(*) FROM (SELECT orig_h FROM flows UNION SELECT resp_h FROM flows)'),
+    );
+    const top = page.rows[0]!;
+    assert.equal(
+      top.flows,
+      one<number>(`SELECT COUNT(*) FROM flows WHERE orig_h = '${top.host}'`) +
+        one<number>(`SELECT COUNT(*) FROM flows WHERE resp_h = '${top.host}'`),
+    );
+    const sorted = [...page.rows].sort((a, b) => b.sent + b.received - (a.sent + a.received));
+    assert.deepEqual(page.rows, sorted);
+    const local = (await old.inject({ url: '/api/hosts?class=local&limit=500' })).json<HostPage>();
+    assert.ok(local.rows.length > 0 && local.rows.every((r) => r.hostClass === 'local'));
+    const d = (await old.inject({ url: `/api/hosts/${encodeURIComponent(top.host)}` })).json<HostDetail>();
+    assert.equal(d.host.sent, top.sent);
+    assert.equal(
+      d.timeline.sent.reduce((a, b) => a + b, 0),
+      top.sent,
+    );
+  } finally {
+    await old.close();
+  }
 });
 
 test('bad parameters get a 400 naming the parameter; SQL text is never taken from the query', async () => {
@@ -254,6 +336,8 @@ test('OpenAPI 3 description lists every route with its parameters; security head
     '/api/flows/{uid}/packets',
     '/api/hosts',
     '/api/alerts',
+    '/api/alerts/{id}/pcap',
+    '/api/alerts/{id}/mute',
     '/api/live',
   ])
     assert.ok(doc.paths[p] !== undefined, p);
@@ -342,10 +426,23 @@ test('off loopback every /api/ route but the OpenAPI document needs the token', 
   assert.ok(server.token !== null && server.token.length >= 32, 'a generated token is printed');
   const call = (path: string, auth?: string): Promise<Response> =>
     fetch(new URL(path, server.url), auth === undefined ? {} : { headers: { authorization: auth } });
-  for (const path of ['api/summary', 'api/flows', 'api/live', 'api/hosts', 'api/alerts']) {
+  for (const path of [
+    'api/summary',
+    'api/flows',
+    'api/live',
+    'api/hosts',
+    'api/alerts',
+    'api/alerts/A1/pcap',
+  ]) {
     assert.equal((await call(path)).status, 401, path);
     assert.equal((await call(path, 'Bearer wrong-token-of-some-length')).status, 401, path);
   }
+  const mute = await fetch(new URL('api/alerts/A1/mute', server.url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ comment: 'no token' }),
+  });
+  assert.equal(mute.status, 401);
   assert.equal((await call('api/openapi.json')).status, 200);
   assert.equal((await call('/')).status, 200, 'the page itself loads and asks for the token');
   const ok = await call('api/summary', `Bearer ${server.token}`);
@@ -400,4 +497,66 @@ test('live: ticks over Server-Sent Events add up to the packets nta read stores 
   assert.deepEqual(perProtocol, Object.fromEntries(sql.map((r) => [r.protocol, r.n])));
   await live.close();
   await server.stop();
+});
+
+test("an alert's evidence pcap downloads as an attachment; mute similar writes the allowlist entry", async () => {
+  const db = join(work, 'ssh.db');
+  const capture = join(work, 'ssh.pcap');
+  copyFileSync(join(SECURITY_DIR, 'gen__bruteforce_ssh_1try_per_conn.pcap'), capture);
+  const r = spawnSync(
+    'node',
+    [NTA, 'read', '-q', '--no-chart', '--db', db, '--home-net', '192.168.77.0/24', capture],
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const alert = dbRows<AlertRow>(db, `SELECT * FROM alerts WHERE type = 'brute_force_login'`)[0]!;
+  const app = (
+    await buildApp({ dbPath: db, token: null, version: 'test', writeEvidence: writeAlertEvidence })
+  ).app;
+  try {
+    const res = await app.inject({ url: `/api/alerts/${alert.id}/pcap` });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.headers['content-type'], 'application/x-pcapng');
+    assert.equal(res.headers['content-disposition'], `attachment; filename="nta-alert-${alert.id}.pcapng"`);
+    assert.equal(res.rawPayload.readUInt32LE(0), 0x0a0d0d0a, 'a pcapng section header');
+    const file = join(work, 'download.pcapng');
+    writeFileSync(file, res.rawPayload);
+    const expected = tsharkFrames(capture, evidenceFilterOf(db, alert));
+    assert.ok(expected.length > 10, `${expected.length} frames`);
+    assert.deepEqual(tsharkFrames(file), expected);
+    assert.equal((await app.inject({ url: '/api/alerts/Anope/pcap' })).statusCode, 404);
+
+    const mute = (comment: unknown, id = alert.id) =>
+      app.inject({ method: 'POST', url: `/api/alerts/${id}/mute`, payload: { comment } });
+    assert.equal((await mute('')).statusCode, 400);
+    assert.equal((await mute('   ')).statusCode, 400);
+    assert.equal((await mute('x'.repeat(501))).statusCode, 400);
+    assert.equal((await mute('lab box', 'Anope')).statusCode, 404);
+    const ok = await mute('  the lab jump host tries its keys  ');
+    assert.equal(ok.statusCode, 200, ok.body);
+    const entry = ok.json<AllowEntry>();
+    const rows = dbRows<AllowEntry>(db, 'SELECT * FROM allowlist');
+    assert.deepEqual(rows, [entry]);
+    assert.deepEqual(
+      [entry.type, entry.src, entry.dst, entry.port, entry.comment, entry.alert_id],
+      [
+        'brute_force_login',
+        alert.src_ip,
+        alert.dst_ip,
+        alert.dst_port,
+        'the lab jump host tries its keys',
+        alert.id,
+      ],
+    );
+    // The capture file gone: the packets cannot be had any more.
+    rmSync(capture);
+    const gone = await app.inject({ url: `/api/alerts/${alert.id}/pcap` });
+    assert.equal(gone.statusCode, 410);
+    assert.equal(
+      gone.json<{ message: string }>().message,
+      `alert ${alert.id}: its capture file ${capture} is gone`,
+    );
+  } finally {
+    await app.close();
+  }
 });

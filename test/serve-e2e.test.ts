@@ -10,11 +10,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './support/browser.js';
 import { NTA, dbRows, workDir } from './support/cli.js';
 import { PCAPS_DIR, REPO_ROOT } from './support/corpus.js';
+import { HOSTILE, writeHostilePcap } from './support/hostile-pcap.js';
+import { evidenceFilterOf, tsharkFrames, type AlertRow } from './support/evidence.js';
+import { SECURITY_DIR } from './support/security.js';
 import { startServe } from './support/serve.js';
 
 const OUT = join(REPO_ROOT, 'test-output', 'serve-e2e');
@@ -40,6 +42,8 @@ interface BrowserDocument {
 }
 
 const one = <T>(sql: string, db = DB): T => Object.values(dbRows<Record<string, T>>(db, sql)[0]!)[0] as T;
+/** Text as an SQL string literal's body. */
+const sqlText = (s: string): string => s.replace(/'/g, "''");
 const digits = (s: string | null): number => Number((s ?? '').replace(/\D/g, ''));
 
 let browser: Browser;
@@ -179,24 +183,30 @@ test('flows, hosts and alerts pages: sorting, paging, filters and details match 
 
   await page.getByRole('link', { name: 'Hosts' }).click();
   await page.getByTestId('hosts-range').waitFor();
-  const hosts = one<number>('SELECT COUNT(*) FROM (SELECT orig_h FROM flows UNION SELECT resp_h FROM flows)');
+  // The device inventory: one row per MAC, the busiest (bytes sent and received) first.
+  const devices = one<number>('SELECT COUNT(DISTINCT mac) FROM hosts');
   assert.match(
     (await page.getByTestId('hosts-range').textContent())!,
-    new RegExp(`of ${hosts.toLocaleString('en-US')} hosts$`),
+    new RegExp(`of ${devices.toLocaleString('en-US')} devices$`),
   );
-  const topHost = (await page
-    .getByTestId('hosts')
-    .locator('tbody tr')
-    .first()
-    .locator('td')
-    .first()
-    .textContent())!;
-  await page.getByTestId('hosts').locator('tbody tr').first().click();
+  const topMac = one<string>(
+    'SELECT mac FROM hosts GROUP BY mac ORDER BY SUM(bytes_out) + SUM(bytes_in) DESC, mac DESC LIMIT 1',
+  );
+  const firstRow = page.getByTestId('hosts').locator('tbody tr').first();
+  assert.equal(await firstRow.locator('td').first().textContent(), topMac);
+  assert.equal(
+    await firstRow.locator('td').nth(1).textContent(),
+    one<string | null>(`SELECT vendor FROM hosts WHERE mac = '${topMac}' LIMIT 1`) ?? '',
+  );
+  await firstRow.click();
   await page.getByTestId('host-summary').waitFor();
+  assert.equal(await page.getByTestId('stat-host-mac').textContent(), topMac);
+  const ips = `(SELECT j.value FROM hosts, json_each(hosts.ips) j WHERE mac = '${topMac}')`;
   assert.equal(
     digits(await page.getByTestId('stat-host-flows').textContent()),
-    one<number>(`SELECT COUNT(*) FROM flows WHERE orig_h = '${topHost}' OR resp_h = '${topHost}'`),
+    one<number>(`SELECT COUNT(*) FROM flows WHERE orig_h IN ${ips} OR resp_h IN ${ips}`),
   );
+  assert.equal(await page.locator('.uplot').count(), 1, 'its traffic over time');
   await page.screenshot({ path: join(OUT, 'host.png'), fullPage: true });
 
   await page.getByRole('link', { name: 'Alerts' }).click();
@@ -210,79 +220,133 @@ test('flows, hosts and alerts pages: sorting, paging, filters and details match 
   await server.stop();
 });
 
-const HOSTILE = [
-  `<img src=x onerror="alert('img')">`,
-  `"><script>alert('script')</script>`,
-  `<svg onload=alert('svg')>`,
-  `javascript:alert('js')`,
-] as const;
+test('alerts page: the evidence pcap downloads with the right frames, mute similar adds the allowlist entry', async () => {
+  const db = join(work, 'ssh.db');
+  const capture = join(SECURITY_DIR, 'gen__bruteforce_ssh_1try_per_conn.pcap');
+  const r = spawnSync(
+    'node',
+    [NTA, 'read', '-q', '--no-chart', '--db', db, '--home-net', '192.168.77.0/24', capture],
+    {
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const alert = dbRows<AlertRow>(db, `SELECT * FROM alerts WHERE type = 'brute_force_login'`)[0]!;
+  const server = await startServe(['--db', db, '--listen', '127.0.0.1:0']);
+  const { page, incidents } = await watchedPage();
+  await page.goto(new URL('#/alerts', server.url).href);
+  // The type cell: the address cells are links to the host pages.
+  await page
+    .getByTestId('alerts')
+    .locator('tbody tr', { hasText: 'brute_force_login' })
+    .locator('td')
+    .nth(2)
+    .click();
+  await page.getByTestId('alert-detail').getByText(`Alert ${alert.id}: brute_force_login`).waitFor();
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByTestId('download-pcap').click(),
+  ]);
+  assert.equal(download.suggestedFilename(), `nta-alert-${alert.id}.pcapng`);
+  const saved = join(OUT, download.suggestedFilename());
+  await download.saveAs(saved);
+  const expected = tsharkFrames(capture, evidenceFilterOf(db, alert));
+  const got = tsharkFrames(saved);
+  assert.equal(got.length, expected.length, 'frame count');
+  assert.ok(got.length > 10, `${got.length} frames`);
+  assert.deepEqual(got, expected);
+  await page.getByTestId('alert-state').filter({ hasText: 'evidence pcap downloaded' }).waitFor();
 
-/** Inserts a row giving `values`, and to every other NOT NULL column without a default 0 or ''. */
-function insertRow(conn: Database.Database, table: string, values: Record<string, unknown>): void {
-  const row = { ...values };
-  const cols = conn
-    .prepare(`SELECT name, type, "notnull" AS nn, dflt_value AS d, pk FROM pragma_table_info(?)`)
-    .all(table) as {
-    name: string;
+  await page.getByTestId('mute').click();
+  await page.getByTestId('alert-state').filter({ hasText: 'a comment is required to mute' }).waitFor();
+  assert.equal(one<number>('SELECT COUNT(*) FROM allowlist', db), 0);
+  await page.getByLabel('Mute comment').fill('the lab jump host <b>tries</b> its keys');
+  await page.getByTestId('mute').click();
+  await page.getByTestId('alert-state').filter({ hasText: 'muted: allowlist entry #1' }).waitFor();
+  const rows = dbRows<{
     type: string;
-    nn: number;
-    d: unknown;
-    pk: number;
-  }[];
-  for (const c of cols)
-    if (!(c.name in row) && c.nn === 1 && c.d === null && c.pk === 0)
-      row[c.name] = c.type === 'TEXT' ? '' : 0;
-  const names = Object.keys(row);
-  conn
-    .prepare(`INSERT INTO ${table} (${names.join(', ')}) VALUES (${names.map((n) => `@${n}`).join(', ')})`)
-    .run(row);
-}
+    src: string;
+    dst: string;
+    port: number;
+    comment: string;
+    alert_id: string;
+  }>(db, 'SELECT type, src, dst, port, comment, alert_id FROM allowlist');
+  assert.deepEqual(rows, [
+    {
+      type: 'brute_force_login',
+      src: alert.src_ip,
+      dst: alert.dst_ip,
+      port: alert.dst_port,
+      comment: 'the lab jump host <b>tries</b> its keys',
+      alert_id: alert.id,
+    },
+  ]);
+  // The same entry as the CLI lists it.
+  const listed = spawnSync('node', [NTA, 'alerts', '--db', db, 'allowlist'], { encoding: 'utf8' });
+  assert.match(
+    listed.stdout,
+    new RegExp(`^#1 type=brute_force_login src=${alert.src_ip} .*\\(from ${alert.id}\\)$`, 'm'),
+  );
+  await page.screenshot({ path: join(OUT, 'alert-muted.png'), fullPage: true });
+  assert.deepEqual(incidents, []);
+  await page.close();
+  await server.stop();
+});
 
-test('a database of HTML and script payloads in packet-derived fields: shown as text, nothing executes', async () => {
+test('a capture whose DNS names, HTTP Host/User-Agent/URI/user and TLS SNI are HTML and script: shown as text, nothing executes', async () => {
+  const pcap = join(work, 'hostile.pcap');
+  writeHostilePcap(pcap);
   const db = join(work, 'hostile.db');
-  copyFileSync(DB, db);
-  const conn = new Database(db);
-  conn.prepare(`UPDATE flows SET service = ? WHERE id % 4 = 0`).run(HOSTILE[0]);
-  conn.prepare(`UPDATE flows SET service = ? WHERE id % 4 = 1`).run(HOSTILE[1]);
-  conn.prepare(`UPDATE flows SET history = ? WHERE id % 4 = 2`).run(HOSTILE[2]);
-  conn.prepare(`UPDATE traffic SET protocol = ? WHERE id % 3 = 0`).run(HOSTILE[1]);
-  conn.prepare(`UPDATE traffic SET src_ip = ? WHERE id % 50 = 0`).run(HOSTILE[0]);
-  const uid = conn.prepare('SELECT uid FROM flows ORDER BY ts_us DESC LIMIT 1').pluck().get() as string;
-  // The DNS and HTTP logs and alerts hold only attacker-chosen text (other NOT NULL columns get neutral values).
-  conn.exec('DELETE FROM dns; DELETE FROM http; DELETE FROM alerts');
-  const ts = conn.prepare('SELECT MAX(ts_us) FROM flows').pluck().get() as number;
-  for (const [i, payload] of HOSTILE.entries()) {
-    insertRow(conn, 'dns', { ts_us: ts, uid, query: payload, answers: JSON.stringify([payload]) });
-    insertRow(conn, 'http', { ts_us: ts, uid, host: payload, uri: payload, user_agent: payload });
-    insertRow(conn, 'alerts', {
-      id: `AHOSTILE${i}`,
-      type: payload,
-      severity: 'high',
-      src_ip: payload,
-      dst_ip: '10.0.0.1',
-      first_seen: '2024-05-01 12:00:00.000000',
-      last_seen: `2024-05-01 12:00:0${i}.000000`,
-      count: 1,
-      message: payload,
-      evidence: JSON.stringify({ query: payload }),
-    });
-  }
-  conn.close();
+  ntaRead(db, [pcap]);
+  // Every payload reached the logs as the packets carried it, and one reached an alert's message.
+  for (const [table, column] of [
+    ['dns', 'query'],
+    ['http', 'host'],
+    ['http', 'user_agent'],
+    ['tls', 'server_name'],
+  ] as const)
+    assert.deepEqual(
+      dbRows<{ v: string }>(db, `SELECT ${column} AS v FROM ${table} ORDER BY v`).map((r) => r.v),
+      [...HOSTILE].sort(),
+      `${table}.${column}`,
+    );
+  assert.equal(
+    one<number>(
+      `SELECT COUNT(*) FROM alerts WHERE type = 'plaintext_credentials' AND instr(message, '${sqlText(HOSTILE[2])}') > 0`,
+      db,
+    ),
+    1,
+  );
+  const uidOf = (sql: string): string => dbRows<{ uid: string }>(db, sql)[0]!.uid;
   const server = await startServe(['--db', db, '--listen', '127.0.0.1:0']);
   const { page, incidents } = await watchedPage();
   await page.goto(server.url);
   await page.getByTestId('domains').waitFor();
-  assert.equal(
-    await page.getByTestId('domains').getByText(HOSTILE[0], { exact: true }).count(),
-    1,
-    'shown as text',
-  );
-  await page.goto(new URL(`#/flows?uid=${uid}`, server.url).href);
-  await page.getByTestId('flow-http').waitFor();
-  assert.ok((await page.getByTestId('flow-dns').getByText(HOSTILE[1], { exact: true }).count()) >= 1);
+  for (const payload of HOSTILE)
+    assert.equal(
+      await page.getByTestId('domains').getByText(payload, { exact: true }).count(),
+      1,
+      'shown as text',
+    );
+  await page.screenshot({ path: join(OUT, 'hostile-overview.png'), fullPage: true });
+
+  const flows: [string, string, (typeof HOSTILE)[number]][] = [
+    ['flow-http', `SELECT uid FROM http WHERE host = '${sqlText(HOSTILE[1])}'`, HOSTILE[1]],
+    ['flow-dns', `SELECT uid FROM dns WHERE query = '${sqlText(HOSTILE[0])}'`, HOSTILE[0]],
+    ['flow-tls', `SELECT uid FROM tls WHERE server_name = '${sqlText(HOSTILE[2])}'`, HOSTILE[2]],
+  ];
+  for (const [section, sql, payload] of flows) {
+    await page.goto(new URL(`#/flows?uid=${uidOf(sql)}`, server.url).href);
+    await page.getByTestId(section).waitFor();
+    assert.ok((await page.getByTestId(section).getByText(payload, { exact: true }).count()) >= 1, section);
+  }
+  await page.screenshot({ path: join(OUT, 'hostile-flow.png'), fullPage: true });
+
   await page.goto(new URL('#/alerts', server.url).href);
+  const credentials = page.getByTestId('alerts').locator('tbody tr', { hasText: 'plaintext_credentials' });
+  await credentials.getByText(`user '${HOSTILE[2]}'`, { exact: false }).waitFor();
   // The type cell: the address cells are links to the host pages.
-  await page.getByTestId('alerts').locator('tbody tr').first().locator('td').nth(2).click();
+  await credentials.locator('td').nth(2).click();
   await page.getByTestId('ack').click();
   await page.getByText('acknowledged', { exact: true }).waitFor();
   assert.equal(one<number>('SELECT COUNT(*) FROM alerts WHERE acknowledged_at IS NOT NULL', db), 1);

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { defaultInterface, resolveInterface } from '../capture/live/interfaces.js';
 import { openLiveCapture, type LiveSource } from '../capture/live/live-source.js';
 import { dropPrivileges, lookupUser } from '../capture/live/privileges.js';
@@ -117,7 +118,14 @@ export async function captureLive(
   let run: PipelineRun;
   try {
     run = await runPipeline(
-      [{ name: iface, open: () => Promise.resolve(input) }],
+      [
+        {
+          name: iface,
+          // Frame N of the capture is packet N of a single -w file; a ring buffer spreads (and drops) them.
+          file: writer !== undefined && flags.ringBuffer.length === 0 ? resolve(flags.write!) : null,
+          open: () => Promise.resolve(input),
+        },
+      ],
       store,
       { ...flags, count: maxPackets },
       {

@@ -180,7 +180,7 @@ export async function runPipeline(
     status === undefined
       ? inputs
       : inputs.map((input) => ({
-          name: input.name,
+          ...input,
           open: async () => {
             const source = await input.open();
             status.sourceOpened(source);

@@ -6,6 +6,11 @@ export interface CaptureStart {
   source: string;
   format: string;
   startedAt: string;
+  /**
+   * Absolute path of the file that holds this capture's frames under their frame numbers: the file read, or
+   * the single `-w` file of a live capture; null for standard input and for live captures not saved.
+   */
+  file?: string | null | undefined;
 }
 
 export interface CaptureEnd {

@@ -136,13 +136,33 @@ export interface PacketRow {
 }
 
 export interface HostRow {
+  /** What /api/hosts/:host takes: the MAC address of an inventory device, else the IP address. */
   host: string;
+  /** Where the row comes from: the `hosts` inventory (one device, by MAC) or the flows (one address). */
+  kind: 'device' | 'address';
+  mac: string | null;
+  /** Organisation of the MAC prefix (IEEE OUI registry). */
+  vendor: string | null;
+  /** From DHCP, else mDNS, else NetBIOS (`nameSource` says which). */
+  hostName: string | null;
+  nameSource: string | null;
+  /** Addresses the device sent from, first seen first; the address itself for a flows row. */
+  ips: string[];
+  /** More source addresses than one device uses: a router forwarding for others. */
+  router: boolean;
   hostClass: string;
-  flows: number;
+  /** Flows with one of its addresses at either end; null in inventory lists (counted in the detail only). */
+  flows: number | null;
+  /** Bytes sent and received: frame bytes for a device (inventory), IP bytes of its flows for an address. */
   sent: number;
   received: number;
   first: number;
   last: number;
+}
+
+export interface HostPage extends Page<HostRow> {
+  /** `inventory` when the database has a device inventory (the `hosts` table), else `flows`. */
+  source: 'inventory' | 'flows';
 }
 
 export interface PeerRow {
@@ -153,7 +173,7 @@ export interface PeerRow {
 
 export interface HostDetail {
   host: HostRow;
-  /** Bytes the host sent and received per bucket, from its flows (by flow start). */
+  /** Bytes the host (all of a device's addresses) sent and received per bucket, from flows (by flow start). */
   timeline: { bucketSeconds: number; t: number[]; sent: number[]; received: number[] };
   peers: PeerRow[];
   services: { proto: string; port: number; flows: number; bytes: number }[];
@@ -172,6 +192,19 @@ export interface AlertRow {
   message: string;
   evidence: unknown;
   acknowledged: boolean;
+}
+
+/** An allowlist entry, as `nta alerts mute` makes and `nta alerts allowlist` lists it. */
+export interface AllowEntry {
+  id: number;
+  type: string | null;
+  src: string | null;
+  dst: string | null;
+  port: number | null;
+  domain: string | null;
+  comment: string;
+  alert_id: string | null;
+  created_at: string;
 }
 
 export interface AlertPage extends Page<AlertRow> {

@@ -10,8 +10,8 @@ import type { MetricsSnapshot, TrafficTotals } from '../schema/metrics.js';
 import { DbMetrics } from './db-metrics.js';
 import { LiveFeed } from './live-feed.js';
 import { METRICS_PATH, metricsRoutes } from './metrics.js';
-import { alertRoutes } from './routes/alerts.js';
-import { NotFound } from './routes/common.js';
+import { alertRoutes, type EvidenceWriter } from './routes/alerts.js';
+import { Gone, NotFound } from './routes/common.js';
 import { flowRoutes } from './routes/flows.js';
 import { hostRoutes } from './routes/hosts.js';
 import { liveRoutes } from './routes/live.js';
@@ -29,6 +29,11 @@ export interface AppOptions {
   readonly version: string;
   readonly webRoot?: string;
   readonly liveIntervalMs?: number;
+  /**
+   * Writes an alert's evidence frames to a pcapng file (the pipeline's writeAlertEvidence, handed in by
+   * `nta serve`: the server itself never reads packets); without it the download answers 404.
+   */
+  readonly writeEvidence?: EvidenceWriter | undefined;
   /** The pipeline of `serve --capture`: the live feed and /metrics read it instead of the database. */
   readonly pipeline?: LivePipeline | undefined;
 }
@@ -101,6 +106,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       return reply.code(400).send(apiError(400, 'Bad Request', validationMessage(err)));
     }
     if (err instanceof NotFound) return reply.code(404).send(apiError(404, 'Not Found', err.message));
+    if (err instanceof Gone) return reply.code(410).send(apiError(410, 'Gone', err.message));
     if (err instanceof NtaError && err.code === 'NTA_ERR_USAGE')
       return reply.code(400).send(apiError(400, 'Bad Request', err.message));
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500)
@@ -135,7 +141,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   trafficRoutes(app, db);
   flowRoutes(app, db);
   hostRoutes(app, db);
-  alertRoutes(app, db);
+  alertRoutes(app, db, options.writeEvidence);
   liveRoutes(app, feed, SECURITY_HEADERS);
   const dbMetrics = pipeline === undefined ? new DbMetrics(db) : undefined;
   metricsRoutes(app, {

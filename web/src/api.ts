@@ -22,17 +22,47 @@ export async function api<T>(
   path: string,
   params: Record<string, string | number | boolean | undefined> = {},
   method = 'GET',
+  body?: unknown,
 ): Promise<T> {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v));
   const qs = q.toString();
-  const res = await fetch(`/api/${path}${qs === '' ? '' : `?${qs}`}`, { method, headers: headers() });
+  const init: RequestInit =
+    body === undefined
+      ? { method, headers: headers() }
+      : {
+          method,
+          headers: { ...headers(), 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        };
+  const res = await checked(await fetch(`/api/${path}${qs === '' ? '' : `?${qs}`}`, init));
+  return (await res.json()) as T;
+}
+
+async function checked(res: Response): Promise<Response> {
   if (res.status === 401) throw new Unauthorized('a token is required');
   if (!res.ok) {
     const body = (await res.json().catch(() => null)) as ApiError | null;
     throw new Error(body?.message ?? `${res.status} ${res.statusText}`);
   }
-  return (await res.json()) as T;
+  return res;
+}
+
+/**
+ * Saves an API response as a file. A plain link cannot send the token, so the file is fetched with it and
+ * handed to the browser's download from an object URL, named as the server's Content-Disposition says.
+ */
+export async function download(path: string, fallbackName: string): Promise<void> {
+  const res = await checked(await fetch(`/api/${path}`, { headers: headers() }));
+  const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? fallbackName;
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 /**

@@ -1,15 +1,20 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { NtaError } from '../../core/errors.js';
+import { writeAlertEvidence } from '../../pipeline.js';
 import { formatAlertRow, formatAllowRow } from '../../present/alert-output.js';
 import { ALERT_TYPES } from '../../schema/alert.js';
 import { listAlerts, listAllowlist, muteAlert, removeAllowEntry } from '../../store/sqlite/alerts-query.js';
 import { DEFAULT_DB_PATH } from '../../store/sqlite/sqlite-store.js';
 import { positiveInt } from '../args.js';
 import { stdoutWriter } from '../stdout.js';
+import { NTA_VERSION } from '../version.js';
 
 interface AlertsFlags {
   db: string;
   type?: string;
   json?: boolean;
+  pcap?: string;
+  write?: string;
 }
 
 /** Subcommands take `--db` from `nta alerts` (given before or after the subcommand). */
@@ -22,7 +27,20 @@ export function registerAlerts(program: Command): void {
     .option('--db <path>', 'SQLite database to read', DEFAULT_DB_PATH)
     .addOption(new Option('-t, --type <type>', 'only alerts of this type').choices(ALERT_TYPES))
     .option('--json', 'one JSON object per alert (JSON lines)')
+    .option('--pcap <id>', "write this alert's evidence packets to the -w file instead of listing")
+    .option('-w, --write <file>', 'pcapng file for --pcap (Wireshark, tshark and tcpdump open it)')
     .action(async (flags: AlertsFlags) => {
+      if (flags.pcap !== undefined || flags.write !== undefined) {
+        if (flags.pcap === undefined || flags.write === undefined)
+          throw new NtaError('NTA_ERR_USAGE', '--pcap ID and -w FILE go together');
+        const r = await writeAlertEvidence(flags.db, flags.pcap, flags.write, {
+          application: `nta ${NTA_VERSION}`,
+        });
+        process.stderr.write(
+          `${r.frames} frame${r.frames === 1 ? '' : 's'} of alert ${flags.pcap} written to ${flags.write} (from ${r.files.join(', ')})\n`,
+        );
+        return;
+      }
       const out = stdoutWriter();
       const rows = listAlerts(flags.db, { type: flags.type });
       const text =

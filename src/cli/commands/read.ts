@@ -58,7 +58,7 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
   if (filter !== undefined || writer !== undefined) {
     const limit = writer !== undefined && flags.count !== undefined ? { remaining: flags.count } : undefined;
     inputs = inputs.map((input) => ({
-      name: input.name,
+      ...input,
       open: async () => new TapSource(await input.open(), { filter, writer, limit }),
     }));
   }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { NtaError } from '../../core/errors.js';
+import { writeAlertEvidence } from '../../pipeline.js';
 import { formatSummary } from '../../present/summary.js';
 import type { LivePipeline } from '../../server/app.js';
 import type { RunningServer } from '../../server/serve.js';
@@ -125,6 +126,7 @@ async function listen(flags: ServeFlags, pipeline?: LivePipeline): Promise<Runni
     token: flags.token,
     version: NTA_VERSION,
     pipeline,
+    writeEvidence: (db, id, out) => writeAlertEvidence(db, id, out, { application: `nta ${NTA_VERSION}` }),
   });
   process.stderr.write(`nta: serving ${flags.db} on ${server.url}\n`);
   if (server.tokenGenerated) process.stderr.write(`nta: token: ${server.token}\n`);

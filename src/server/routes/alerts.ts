@@ -1,7 +1,25 @@
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { AlertPage, AlertRow, FlowRow } from '../api-types.js';
+import { NtaError } from '../../core/errors.js';
+import { muteAlert } from '../../store/sqlite/alerts-query.js';
+import type { AlertPage, AlertRow, AllowEntry, FlowRow } from '../api-types.js';
 import { dbTimeToMs, type ServerDb } from '../server-db.js';
-import { NotFound, ORDER_PROPERTY, PAGE_PROPERTIES, querySchema } from './common.js';
+import { Gone, NotFound, ORDER_PROPERTY, PAGE_PROPERTIES, querySchema } from './common.js';
+
+/** Writes the evidence frames of alert `alertId` in the database at `dbPath` to a pcapng file at `outPath`. */
+export type EvidenceWriter = (
+  dbPath: string,
+  alertId: string,
+  outPath: string,
+) => Promise<{ frames: number }>;
+
+/** pcapng's media type (the IETF draft's; Wireshark registers the same). */
+const PCAPNG_TYPE = 'application/x-pcapng';
+/** Longest allowlist comment accepted from the dashboard. */
+const MAX_COMMENT = 500;
 
 /**
  * Alerts from the `alerts` table (schema/alert.ts: id 'A' + base62, type, severity, src_ip, dst_ip, times,
@@ -84,17 +102,24 @@ export function alertsOfFlow(db: ServerDb, flow: FlowRow): AlertRow[] | null {
   ).map(toAlertRow);
 }
 
-/** Alerts where the host is either end, newest first; null without the table. */
-export function alertsOfHost(db: ServerDb, host: string): AlertRow[] | null {
+/** Alerts where one of the addresses (a host's, or all of a device's) is either end, newest first; null without the table. */
+export function alertsOfHosts(db: ServerDb, ips: readonly string[]): AlertRow[] | null {
   if (!db.hasTable('alerts')) return null;
   return (
     db.reader
-      .prepare(`${selectAlerts()} WHERE src_ip = @h OR dst_ip = @h ORDER BY last_seen DESC LIMIT 50`)
-      .all({ h: host }) as AlertDbRow[]
+      .prepare(
+        `${selectAlerts()} WHERE src_ip IN (SELECT value FROM json_each(@ips))
+           OR dst_ip IN (SELECT value FROM json_each(@ips)) ORDER BY last_seen DESC LIMIT 50`,
+      )
+      .all({ ips: JSON.stringify(ips) }) as AlertDbRow[]
   ).map(toAlertRow);
 }
 
-export function alertRoutes(app: FastifyInstance, db: ServerDb): void {
+export function alertRoutes(
+  app: FastifyInstance,
+  db: ServerDb,
+  writeEvidence: EvidenceWriter | undefined,
+): void {
   app.get<{ Querystring: AlertQuery }>(
     '/api/alerts',
     {
@@ -168,5 +193,64 @@ export function alertRoutes(app: FastifyInstance, db: ServerDb): void {
     '/api/alerts/:id/ack',
     { schema: { summary: 'Take back the acknowledgement of an alert', params: idParams } },
     (req) => setAck(req.params.id, false),
+  );
+
+  const mustExist = (id: string): void => {
+    if (!db.hasTable('alerts')) throw new NotFound('this database has no alerts table');
+    if (db.reader.prepare('SELECT 1 FROM alerts WHERE id = ?').get(id) === undefined)
+      throw new NotFound(`no alert with id ${id}`);
+  };
+
+  app.get<{ Params: { id: string } }>(
+    '/api/alerts/:id/pcap',
+    {
+      schema: {
+        summary:
+          "The alert's evidence packets as a pcapng file (an attachment), as nta alerts --pcap writes it",
+        params: idParams,
+      },
+    },
+    async (req, reply) => {
+      const id = req.params.id;
+      mustExist(id);
+      if (writeEvidence === undefined) throw new NotFound('this server does not export evidence packets');
+      const dir = await mkdtemp(join(tmpdir(), 'nta-evidence-'));
+      const file = join(dir, `${id}.pcapng`);
+      try {
+        await writeEvidence(db.path, id, file);
+      } catch (err) {
+        await rm(dir, { recursive: true, force: true });
+        // The capture cannot be read again (live without -w, moved, deleted): the packets are gone.
+        if (err instanceof NtaError && err.code === 'NTA_ERR_IO') throw new Gone(err.message);
+        if (err instanceof NtaError && err.code === 'NTA_ERR_USAGE') throw new NotFound(err.message);
+        throw err;
+      }
+      const stream = createReadStream(file);
+      stream.on('close', () => void rm(dir, { recursive: true, force: true }));
+      return reply
+        .type(PCAPNG_TYPE)
+        .header('content-disposition', `attachment; filename="nta-alert-${id}.pcapng"`)
+        .send(stream);
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { comment: string } }>(
+    '/api/alerts/:id/mute',
+    {
+      schema: {
+        summary: 'Mute similar alerts: an allowlist entry with a comment, as nta alerts mute makes',
+        params: idParams,
+        body: {
+          type: 'object',
+          properties: { comment: { type: 'string', minLength: 1, maxLength: MAX_COMMENT, pattern: '\\S' } },
+          required: ['comment'],
+          additionalProperties: false,
+        },
+      },
+    },
+    (req): AllowEntry => {
+      mustExist(req.params.id);
+      return muteAlert(db.path, req.params.id, req.body.comment.trim());
+    },
   );
 }

@@ -42,3 +42,6 @@ export function likePrefix(x: string): string {
 
 /** The answer for an id or uid that is not in the database. */
 export class NotFound extends Error {}
+
+/** The answer when what was asked for existed but can no longer be had (an alert's packets not kept). */
+export class Gone extends Error {}

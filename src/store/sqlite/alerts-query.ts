@@ -95,3 +95,57 @@ export function removeAllowEntry(path: string, entryId: number): void {
     db.close();
   }
 }
+
+/** A flow named in an alert's evidence: the columns that find its packets again. */
+export interface EvidenceFlowRow {
+  uid: string;
+  capture_id: number | null;
+  ts_us: number;
+  duration: number;
+  orig_h: string;
+  orig_p: number;
+  resp_h: string;
+  resp_p: number;
+  ip_proto: number;
+}
+
+/** Where a capture's frames came from (`captures.file`: see migration 6). */
+export interface CaptureFileRow {
+  id: number;
+  source: string;
+  format: string | null;
+  file: string | null;
+}
+
+export interface AlertEvidenceRows {
+  alert: AlertRow;
+  flows: EvidenceFlowRow[];
+  captures: CaptureFileRow[];
+}
+
+/**
+ * An alert, the flows its evidence names (`uidsOf` reads their uids from the evidence JSON) and every
+ * capture row, for `nta alerts --pcap` and the dashboard's evidence download.
+ */
+export function readAlertEvidence(
+  path: string,
+  alertId: string,
+  uidsOf: (evidence: string) => string[],
+): AlertEvidenceRows {
+  mustExist(path);
+  const db = openSqlite(path, { readonly: true });
+  try {
+    const alert = db.prepare('SELECT * FROM alerts WHERE id = ?').get(alertId) as AlertRow | undefined;
+    if (alert === undefined) throw new NtaError('NTA_ERR_USAGE', `${path}: no alert ${alertId}`);
+    const byUid = db.prepare(
+      `SELECT uid, capture_id, ts_us, duration, orig_h, orig_p, resp_h, resp_p, ip_proto FROM flows WHERE uid = ?`,
+    );
+    const flows = uidsOf(alert.evidence).flatMap((uid) => byUid.all(uid) as EvidenceFlowRow[]);
+    const captures = db
+      .prepare('SELECT id, source, format, file FROM captures ORDER BY id')
+      .all() as CaptureFileRow[];
+    return { alert, flows, captures };
+  } finally {
+    db.close();
+  }
+}

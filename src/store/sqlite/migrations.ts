@@ -351,6 +351,12 @@ export const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
       ) WITHOUT ROWID;
     `);
   },
+  // 8 → 9: captures.file, the absolute path of the file holding the capture's frames under their frame
+  // numbers (the file read, or a live capture's single -w file); NULL for stdin and unsaved live captures.
+  // `nta alerts --pcap` reads an alert's evidence frames back from it.
+  (db) => {
+    db.exec('ALTER TABLE captures ADD COLUMN file TEXT');
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

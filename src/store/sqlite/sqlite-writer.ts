@@ -45,7 +45,8 @@ export class SqliteWriter {
     this.#alerts = new AlertsWriter(db);
     this.#learned = new LearnedTable(db);
     this.#insertCapture = this.#db.prepare(
-      `INSERT INTO captures (source, format, status, started_at) VALUES (@source, @format, 'running', @startedAt)`,
+      `INSERT INTO captures (source, format, status, started_at, file)
+       VALUES (@source, @format, 'running', @startedAt, @file)`,
     );
     this.#finishCapture = this.#db.prepare(`
       UPDATE captures SET ended_at = @endedAt, status = @status, error = @error, first_packet = @firstPacket,
@@ -56,7 +57,7 @@ export class SqliteWriter {
   }
 
   startCapture(start: CaptureStart): number {
-    return Number(this.#insertCapture.run(start).lastInsertRowid);
+    return Number(this.#insertCapture.run({ ...start, file: start.file ?? null }).lastInsertRowid);
   }
 
   writeTraffic(records: TrafficRecords, captureId: number): void {

@@ -1,5 +1,5 @@
-import type { AlertPage, AlertRow } from '../../../src/server/api-types.js';
-import { api } from '../api.js';
+import type { AlertPage, AlertRow, AllowEntry } from '../../../src/server/api-types.js';
+import { api, download } from '../api.js';
 import { h, link, note, route, section, table } from '../dom.js';
 import { fmtCount, fmtTime } from '../format.js';
 
@@ -78,13 +78,44 @@ function showAlert(target: HTMLElement, a: AlertRow): void {
     { type: 'button', 'data-testid': 'ack' },
     a.acknowledged ? 'Unacknowledge' : 'Acknowledge',
   );
-  const state = h('span', { class: 'sub' });
+  const state = h('span', { class: 'sub', 'data-testid': 'alert-state', role: 'status' });
   ack.addEventListener('click', () => {
     api<{ acknowledged: boolean }>(`alerts/${a.id}/ack`, {}, a.acknowledged ? 'DELETE' : 'POST').then(
       (r) => {
         a.acknowledged = r.acknowledged;
         ack.textContent = r.acknowledged ? 'Unacknowledge' : 'Acknowledge';
         state.textContent = r.acknowledged ? 'acknowledged' : 'not acknowledged';
+      },
+      (err: Error) => (state.textContent = err.message),
+    );
+  });
+  const pcap = h('button', { type: 'button', 'data-testid': 'download-pcap' }, 'Download evidence pcap');
+  pcap.addEventListener('click', () => {
+    state.textContent = 'preparing the evidence pcap…';
+    download(`alerts/${a.id}/pcap`, `nta-alert-${a.id}.pcapng`).then(
+      () => (state.textContent = 'evidence pcap downloaded'),
+      (err: Error) => (state.textContent = err.message),
+    );
+  });
+  const comment = h('input', {
+    type: 'text',
+    name: 'comment',
+    maxlength: '500',
+    placeholder: 'Why this is accepted',
+    'aria-label': 'Mute comment',
+  });
+  const mute = h('button', { type: 'submit', 'data-testid': 'mute' }, 'Mute similar');
+  const muteForm = h('form', { class: 'filters', 'data-testid': 'mute-form' }, comment, mute);
+  muteForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (comment.value.trim() === '') {
+      state.textContent = 'a comment is required to mute';
+      return;
+    }
+    api<AllowEntry>(`alerts/${a.id}/mute`, {}, 'POST', { comment: comment.value }).then(
+      (r) => {
+        mute.disabled = true;
+        state.textContent = `muted: allowlist entry #${r.id}`;
       },
       (err: Error) => (state.textContent = err.message),
     );
@@ -98,7 +129,13 @@ function showAlert(target: HTMLElement, a: AlertRow): void {
         { class: 'sub' },
         `First seen ${fmtTime(a.first_seen)}, last seen ${fmtTime(a.last_seen)}, ${fmtCount(a.count)} times`,
       ),
-      h('div', { class: 'filters' }, ack, state),
+      h('div', { class: 'filters' }, ack, pcap, state),
+      muteForm,
+      h(
+        'p',
+        { class: 'sub' },
+        'Mute similar adds an allowlist entry for this type, source, destination and port, as nta alerts mute does; later runs on this database no longer raise it.',
+      ),
       h('h3', {}, 'Evidence'),
       h('pre', { class: 'evidence' }, JSON.stringify(a.evidence, null, 2)),
     ),
