@@ -14,6 +14,16 @@ export const SEED_TRAFFIC_COLUMNS = [
   'dst_port',
 ];
 
+/**
+ * Fills an empty `traffic_seconds` from `traffic` (migration 5 → 6 uses it; so do tests that edit traffic
+ * rows behind the writer's back). Frozen as shipped, like the migrations.
+ */
+export const TRAFFIC_SECONDS_FROM_TRAFFIC = `
+  INSERT INTO traffic_seconds
+    SELECT capture_id, unixepoch(substr(timestamp, 1, 19)), COALESCE(protocol, ''), COUNT(*),
+           COALESCE(SUM(length), 0), MIN(timestamp), MAX(timestamp), MIN(id), MAX(id)
+    FROM traffic GROUP BY 1, 2, 3`;
+
 /** MIGRATIONS[v] takes a database from schema version v to v + 1. Never edit a shipped migration. */
 export const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
   (db) => {
@@ -289,6 +299,29 @@ export const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
       CREATE UNIQUE INDEX hosts_capture_mac ON hosts (capture_id, mac);
       CREATE INDEX hosts_host_name ON hosts (host_name);
     `);
+  },
+  // 5 → 6: `traffic_seconds`, the traffic table summed per capture, second and protocol, kept by the traffic
+  // writer in the same transaction as the rows (seconds-rollup.ts) so time series and totals need not scan
+  // every packet. protocol is '' where traffic.protocol is NULL (a unique key needs a value); second is
+  // unixepoch of the timestamp's whole seconds, NULL for untimed rows. first_ts/last_ts are the group's
+  // MIN/MAX(timestamp); first_id/last_id bound its rowids in traffic, so the rows of one second are found
+  // without an index on traffic.timestamp. Existing rows are summed here once.
+  (db) => {
+    db.exec(`
+      CREATE TABLE traffic_seconds (
+        capture_id INTEGER,
+        second INTEGER,
+        protocol TEXT NOT NULL,
+        packets INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        first_ts TEXT,
+        last_ts TEXT,
+        first_id INTEGER NOT NULL,
+        last_id INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX traffic_seconds_key ON traffic_seconds (second, protocol, capture_id);
+    `);
+    db.exec(TRAFFIC_SECONDS_FROM_TRAFFIC);
   },
 ];
 
