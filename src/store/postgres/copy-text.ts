@@ -3,6 +3,7 @@ import { TimestampFormatter } from '../../core/time.js';
 import { sqlColumns, type Field } from '../../schema/log-schema.js';
 import { ADDR_BYTES, TRAFFIC_COLUMNS, type TrafficRecords } from '../../schema/traffic.js';
 import { IP_PROTOCOL_NAMES } from '../../schema/ip-protocols.js';
+import { SecondSums } from '../second-sums.js';
 import { dayOfMicros, dayOfSeconds } from './partitions.js';
 
 /** COPY's text format: NULL marker and the characters that must be escaped in a value. */
@@ -24,17 +25,35 @@ export interface CopyBatch {
 
 export const TRAFFIC_COPY_COLUMNS = [...TRAFFIC_COLUMNS, 'capture_id', 'sensor', 'ts'] as const;
 
+/** The `traffic_seconds` columns a traffic batch's sums are copied into (see migrations.ts). */
+export const SECONDS_COPY_COLUMNS = [
+  'capture_id',
+  'second',
+  'protocol',
+  'packets',
+  'bytes',
+  'first_ts',
+  'last_ts',
+  'sensor',
+] as const;
+
+/** A traffic batch's rows, and its sums per second and protocol as COPY text for `traffic_seconds`. */
+export interface TrafficCopyBatch extends CopyBatch {
+  readonly seconds: string;
+}
+
 /** Turns binary traffic records into COPY text: the same values the SQLite traffic writer stores. */
 export class TrafficCopyFormatter {
   readonly #time = new TimestampFormatter();
   readonly #addr = new AddressTextCache();
+  readonly #sums = new SecondSums();
   readonly #sensor: string;
 
   constructor(sensor: string) {
     this.#sensor = copyText(sensor);
   }
 
-  format(rec: TrafficRecords, captureId: number): CopyBatch {
+  format(rec: TrafficRecords, captureId: number): TrafficCopyBatch {
     const tail = `\t${Math.trunc(captureId)}\t${this.#sensor}\t`;
     const days = new Set<number>();
     let lastDay = NaN;
@@ -47,6 +66,7 @@ export class TrafficCopyFormatter {
       const dp = rec.dstPort[i]!;
       let ts = NULL;
       let tsz = NULL;
+      const protocol = proto < 0 ? NULL : IP_PROTOCOL_NAMES[proto]!;
       if (rec.hasTs[i] === 1) {
         const sec = rec.tsSec[i]!;
         ts = this.#time.format(sec, rec.tsNsec[i]!);
@@ -54,6 +74,15 @@ export class TrafficCopyFormatter {
         const day = dayOfSeconds(sec);
         if (day !== lastDay) days.add((lastDay = day));
       }
+      this.#sums.add(
+        rec.tsSec[i]!,
+        rec.tsNsec[i]!,
+        ts === NULL ? null : ts,
+        proto,
+        proto < 0 ? '' : protocol,
+        rec.length[i]!,
+        0,
+      );
       text +=
         ts +
         '\t' +
@@ -61,7 +90,7 @@ export class TrafficCopyFormatter {
         '\t' +
         (v6 ? this.#addr.ipv6(rec.dst, a) : this.#addr.ipv4(rec.dst, a)) +
         '\t' +
-        (proto < 0 ? NULL : IP_PROTOCOL_NAMES[proto]!) +
+        protocol +
         '\t' +
         (sp < 0 ? NULL : sp) +
         '\t' +
@@ -76,7 +105,18 @@ export class TrafficCopyFormatter {
         tsz +
         '\n';
     }
-    return { text, rows: rec.count, days };
+    return { text, rows: rec.count, days, seconds: this.#secondsText(captureId) };
+  }
+
+  /** The batch's sums as `traffic_seconds` rows (SECONDS_COPY_COLUMNS); protocol names need no escaping. */
+  #secondsText(captureId: number): string {
+    let text = '';
+    for (const g of this.#sums.groups())
+      text += `${Math.trunc(captureId)}\t${g.second ?? NULL}\t${g.protocol}\t${g.packets}\t${g.bytes}\t${
+        g.firstTs ?? NULL
+      }\t${g.lastTs ?? NULL}\t${this.#sensor}\n`;
+    this.#sums.clear();
+    return text;
   }
 }
 

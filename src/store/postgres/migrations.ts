@@ -277,6 +277,27 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX hosts_host_name ON hosts (host_name);
   `,
+  // 3 → 4: traffic_seconds, as in SQLite (migration 6 there): traffic summed per sensor, capture, second
+  // and protocol, added to by each traffic COPY in its transaction. Without SQLite's first_id/last_id: ids
+  // are only known once COPY has assigned them, and nothing reads this database row by row by id.
+  // Timestamps sort as text in "C" order, whatever the database's collation.
+  `
+  CREATE TABLE traffic_seconds (
+    capture_id bigint,
+    second bigint,
+    protocol text NOT NULL,
+    packets bigint NOT NULL,
+    bytes bigint NOT NULL,
+    first_ts text COLLATE "C",
+    last_ts text COLLATE "C",
+    sensor text NOT NULL,
+    UNIQUE (second, protocol, capture_id, sensor)
+  );
+  INSERT INTO traffic_seconds
+    SELECT capture_id, floor(extract(epoch FROM ts))::bigint, COALESCE(protocol, ''), count(*),
+           COALESCE(sum(length), 0), min(timestamp COLLATE "C"), max(timestamp COLLATE "C"), sensor
+    FROM traffic GROUP BY 1, 2, 3, sensor;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -98,6 +98,8 @@ export class Partitions {
           dropped.push(name);
         }
       }
+      // The per-second sums go with the traffic partitions they sum.
+      await this.#client().query('DELETE FROM traffic_seconds WHERE second < $1', [firstKept * 86_400]);
       // Replay marks older than the retention guard nothing any more: their rows are gone.
       await this.#client().query(`DELETE FROM ingest_batches WHERE at < now() - make_interval(days => $1)`, [
         this.#retentionDays,

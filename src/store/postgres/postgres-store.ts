@@ -14,7 +14,13 @@ import type { TrafficRecords } from '../../schema/traffic.js';
 import { RecordPool } from '../record-pool.js';
 import type { Store } from '../store.js';
 import { connectPostgres, isConnectionLoss, pgReason, redactUrl } from './connect.js';
-import { LogCopyFormatter, TRAFFIC_COPY_COLUMNS, TrafficCopyFormatter, type CopyBatch } from './copy-text.js';
+import {
+  LogCopyFormatter,
+  SECONDS_COPY_COLUMNS,
+  TRAFFIC_COPY_COLUMNS,
+  TrafficCopyFormatter,
+  type CopyBatch,
+} from './copy-text.js';
 import { PARTITIONED_TABLES, Partitions } from './partitions.js';
 import { Spool, type SpoolEntry } from './spool.js';
 
@@ -70,11 +76,37 @@ const HOST_COLUMNS = [...sqlColumns(LOG_STREAMS.hosts), 'capture_id', 'sensor'];
 const UPSERTS: Partial<Record<string, string>> = {
   alerts: `INSERT INTO alerts SELECT DISTINCT ON (id) * FROM upsert_in ORDER BY id, count DESC, last_seen_us DESC
     ON CONFLICT (id) DO UPDATE SET ${ALERT_MERGED_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}`,
+  // Sums of the batch's traffic rows per second and protocol, added to those of earlier batches.
+  traffic_seconds: `INSERT INTO traffic_seconds (${SECONDS_COPY_COLUMNS.join(', ')})
+    SELECT ${SECONDS_COPY_COLUMNS.join(', ')} FROM upsert_in
+    ON CONFLICT (second, protocol, capture_id, sensor) DO UPDATE SET
+      packets = traffic_seconds.packets + excluded.packets, bytes = traffic_seconds.bytes + excluded.bytes,
+      first_ts = LEAST(traffic_seconds.first_ts, excluded.first_ts),
+      last_ts = GREATEST(traffic_seconds.last_ts, excluded.last_ts)`,
   hosts: `INSERT INTO hosts (${HOST_COLUMNS.join(', ')})
     SELECT DISTINCT ON (sensor, capture_id, mac) ${HOST_COLUMNS.join(', ')} FROM upsert_in
     ORDER BY sensor, capture_id, mac, last_seen_us DESC, pkts_out + pkts_in DESC
     ON CONFLICT (sensor, capture_id, mac) DO UPDATE SET ${HOST_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}`,
 };
+
+/** One COPY inside the caller's transaction: straight into `table`, or through a scratch table and its upsert. */
+async function copyInto(
+  client: pg.Client,
+  table: string,
+  columns: readonly string[],
+  text: string,
+): Promise<void> {
+  const upsert = UPSERTS[table];
+  if (upsert !== undefined)
+    await client.query(
+      `CREATE TEMP TABLE upsert_in (LIKE ${table} INCLUDING DEFAULTS INCLUDING IDENTITY) ON COMMIT DROP`,
+    );
+  const target = upsert === undefined ? table : 'upsert_in';
+  const stream = client.query(copyFrom(`COPY ${target} (${columns.join(', ')}) FROM STDIN`));
+  stream.end(text);
+  await finished(stream);
+  if (upsert !== undefined) await client.query(upsert);
+}
 
 /**
  * The PostgreSQL store. Writes are COPYs run one after another by an async pump on the main thread: the
@@ -186,7 +218,7 @@ export class PostgresStore implements Store {
   writeTraffic(records: TrafficRecords, captureId: number): Promise<TrafficRecords> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     const batch = this.#traffic.format(records, captureId);
-    this.#submit(this.#copyEntry('traffic', TRAFFIC_COPY_COLUMNS, batch), () =>
+    this.#submit({ ...this.#copyEntry('traffic', TRAFFIC_COPY_COLUMNS, batch), seconds: batch.seconds }, () =>
       this.#records.give(records),
     ).catch(
       () => undefined, // the failure is kept and reported by the next call
@@ -251,7 +283,7 @@ export class PostgresStore implements Store {
     table: 'traffic' | LogStream | 'alerts',
     columns: readonly string[],
     batch: CopyBatch,
-  ): SpoolEntry {
+  ): Extract<SpoolEntry, { kind: 'copy' }> {
     return {
       kind: 'copy',
       writer: this.#writer,
@@ -385,15 +417,9 @@ export class PostgresStore implements Store {
             [entry.writer, entry.seq, entry.rows],
           );
           if (mark.rowCount === 1) {
-            const target = upsert === undefined ? entry.table : 'upsert_in';
-            if (upsert !== undefined)
-              await client.query(
-                `CREATE TEMP TABLE upsert_in (LIKE ${entry.table} INCLUDING DEFAULTS INCLUDING IDENTITY) ON COMMIT DROP`,
-              );
-            const stream = client.query(copyFrom(`COPY ${target} (${entry.columns.join(', ')}) FROM STDIN`));
-            stream.end(entry.text);
-            await finished(stream);
-            if (upsert !== undefined) await client.query(upsert);
+            await copyInto(client, entry.table, entry.columns, entry.text);
+            if (entry.seconds !== undefined && entry.seconds !== '')
+              await copyInto(client, 'traffic_seconds', SECONDS_COPY_COLUMNS, entry.seconds);
           }
           await client.query('COMMIT');
         } catch (err) {

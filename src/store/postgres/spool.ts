@@ -21,6 +21,8 @@ export type SpoolEntry =
       readonly text: string;
       readonly rows: number;
       readonly days: readonly number[];
+      /** Traffic only: the batch's `traffic_seconds` sums as COPY text, added in the same transaction. */
+      readonly seconds?: string;
     }
   | { readonly kind: 'finish'; readonly id: number; readonly end: CaptureEnd };
 
