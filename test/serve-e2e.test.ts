@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './support/browser.js';
-import { NTA, dbRows, resumTrafficSeconds, workDir } from './support/cli.js';
+import { NTA, dbRows, resumTraffic, workDir } from './support/cli.js';
 import { PCAPS_DIR, REPO_ROOT } from './support/corpus.js';
 import { startServe } from './support/serve.js';
 
@@ -247,7 +247,7 @@ test('a database of HTML and script payloads in packet-derived fields: shown as 
   conn.prepare(`UPDATE flows SET history = ? WHERE id % 4 = 2`).run(HOSTILE[2]);
   conn.prepare(`UPDATE traffic SET protocol = ? WHERE id % 3 = 0`).run(HOSTILE[1]);
   conn.prepare(`UPDATE traffic SET src_ip = ? WHERE id % 50 = 0`).run(HOSTILE[0]);
-  resumTrafficSeconds(conn);
+  resumTraffic(conn);
   const uid = conn.prepare('SELECT uid FROM flows ORDER BY ts_us DESC LIMIT 1').pluck().get() as string;
   // The DNS and HTTP logs and alerts hold only attacker-chosen text (other NOT NULL columns get neutral values).
   conn.exec('DELETE FROM dns; DELETE FROM http; DELETE FROM alerts');

@@ -1,8 +1,8 @@
 /**
- * The per-second rollup (`traffic_seconds`) answers as the traffic table does: totals, protocols and
- * timelines from both sources on a database built from corpus captures, for whole captures and for time
- * ranges whose ends cut through seconds; and an older database's rollup, filled by the migration, equals
- * the one the writer kept.
+ * The traffic sums (`traffic_seconds`, `traffic_hosts`, `traffic_ports`) answer as the traffic table does:
+ * totals, protocols, timelines, talkers and ports from both sources on a database built from corpus
+ * captures, for whole captures and for time ranges whose ends cut through seconds; and an older database's
+ * sums, filled by the migration, equal the ones the writer kept.
  */
 import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
@@ -13,6 +13,8 @@ import { chooseBuckets } from '../src/present/charts/index.js';
 import {
   protocolTotals,
   timelineRates,
+  topPorts,
+  topTalkers,
   trafficTotals,
   type ChartFilter,
 } from '../src/present/charts/query.js';
@@ -46,6 +48,10 @@ function assertSameAnswers(db: SqliteDb, f: ChartFilter): number {
       protocolTotals(db, f, limit, 'packets'),
       `protocols ${what}`,
     );
+  for (const limit of [3, 1000]) {
+    assert.deepEqual(topTalkers(db, f, limit), topTalkers(db, f, limit, 'packets'), `talkers ${what}`);
+    assert.deepEqual(topPorts(db, f, limit), topPorts(db, f, limit, 'packets'), `ports ${what}`);
+  }
   if (totals.first !== null && totals.last !== null) {
     const buckets = chooseBuckets(totals.first, totals.last);
     const rates = timelineRates(db, f, buckets, 3);
@@ -55,7 +61,7 @@ function assertSameAnswers(db: SqliteDb, f: ChartFilter): number {
   return totals.packets;
 }
 
-test('totals, protocols and timelines from traffic_seconds equal those from every packet', () => {
+test('totals, protocols, timelines, talkers and ports from the sums equal those from every packet', () => {
   const db = openSqlite(DB, { readonly: true });
   try {
     const all = assertSameAnswers(db, {});
@@ -94,21 +100,26 @@ test('totals, protocols and timelines from traffic_seconds equal those from ever
   }
 });
 
-test('an older database gets traffic_seconds from its traffic rows, as the writer keeps it', () => {
+test('an older database gets the sums from its traffic rows, as the writer keeps them', () => {
   const old = join(work, 'schema5.db');
   copyFileSync(DB, old);
   const conn = new Database(old);
-  conn.exec('DROP TABLE traffic_seconds');
+  conn.exec('DROP TABLE traffic_seconds; DROP TABLE traffic_hosts; DROP TABLE traffic_ports');
   conn.pragma('user_version = 5');
   conn.close();
-  const order = 'ORDER BY second IS NULL, second, protocol, capture_id';
   const kept = new Database(DB, { readonly: true });
   const migrated = openSqlite(old, { readonly: true });
   try {
     assert.equal(migrated.pragma('user_version', { simple: true }), 6);
-    const want = kept.prepare(`SELECT * FROM traffic_seconds ${order}`).all();
-    assert.ok(want.length > 100);
-    assert.deepEqual(migrated.prepare(`SELECT * FROM traffic_seconds ${order}`).all(), want);
+    for (const [table, order] of [
+      ['traffic_seconds', 'second IS NULL, second, protocol, capture_id'],
+      ['traffic_hosts', 'host, capture_id'],
+      ['traffic_ports', 'protocol, port, capture_id'],
+    ] as const) {
+      const want = kept.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).all();
+      assert.ok(want.length > 20, `${table}: ${want.length} rows`);
+      assert.deepEqual(migrated.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).all(), want, table);
+    }
   } finally {
     kept.close();
     migrated.close();

@@ -275,7 +275,7 @@ export function storeConformance(name: string, adapter: StoreAdapter): void {
       assert.deepEqual(untimed, [{ packets: 2, bytes: 43, protocol: '', first_ts: null }]);
     });
 
-    test('traffic_seconds equals traffic grouped by capture, second and protocol (corpus captures)', async () => {
+    test('the traffic sums equal traffic grouped by second, host and port in SQL (corpus captures)', async () => {
       const db = await adapter.create();
       const store = await db.open();
       await readCaptures({
@@ -300,6 +300,31 @@ export function storeConformance(name: string, adapter: StoreAdapter): void {
         `SELECT COUNT(*) AS n FROM traffic_seconds WHERE second IS NOT NULL`,
       );
       assert.equal(seconds[0]!.n, fromTraffic.filter((r) => r['sec'] !== null).length, 'one row per group');
+      const hosts = await db.rows<Record<string, unknown>>(
+        `SELECT capture_id, host, sent_packets, sent_bytes, received_packets, received_bytes FROM traffic_hosts
+         ORDER BY capture_id, host`,
+      );
+      const hostsFromTraffic = await db.rows<Record<string, unknown>>(
+        `SELECT capture_id, host, CAST(SUM(sp) AS bigint) AS sent_packets, CAST(SUM(sb) AS bigint) AS sent_bytes,
+           CAST(SUM(rp) AS bigint) AS received_packets, CAST(SUM(rb) AS bigint) AS received_bytes FROM (
+             SELECT capture_id, src_ip AS host, 1 AS sp, length AS sb, 0 AS rp, 0 AS rb FROM traffic
+             UNION ALL SELECT capture_id, dst_ip, 0, 0, 1, length FROM traffic) AS h
+         GROUP BY capture_id, host ORDER BY capture_id, host`,
+      );
+      assert.ok(hosts.length > 20, `${hosts.length} hosts`);
+      assert.deepEqual(hosts, hostsFromTraffic);
+      const ports = await db.rows<Record<string, unknown>>(
+        'SELECT capture_id, protocol, port, packets, bytes FROM traffic_ports ORDER BY capture_id, protocol, port',
+      );
+      const portsFromTraffic = await db.rows<Record<string, unknown>>(
+        `SELECT capture_id, protocol, port, COUNT(*) AS packets, CAST(SUM(length) AS bigint) AS bytes FROM (
+           SELECT capture_id, COALESCE(protocol, '') AS protocol, length,
+             CASE WHEN src_port < dst_port THEN src_port ELSE dst_port END AS port
+           FROM traffic WHERE src_port IS NOT NULL AND dst_port IS NOT NULL) AS p
+         GROUP BY capture_id, protocol, port ORDER BY capture_id, protocol, port`,
+      );
+      assert.ok(ports.length > 20, `${ports.length} ports`);
+      assert.deepEqual(ports, portsFromTraffic);
     });
 
     test('a capture row is created running and finalized with every counter', async () => {

@@ -268,21 +268,57 @@ export interface TalkerRow {
   packets: number;
 }
 
-/** The `limit` hosts that sent plus received the most bytes. */
-export function topTalkers(db: SqliteDb, f: ChartFilter, limit: number): TalkerRow[] {
+/**
+ * Traffic rows of a filter. With a time range and the rollup, only the rowids traffic_seconds records for
+ * the range's seconds are read (a range scan on the rowid instead of the whole table).
+ */
+function trafficRows(f: ChartFilter, source: TrafficSource): Where {
   const w = whereClause(f);
+  if (source === 'packets' || (f.from === undefined && f.to === undefined)) return w;
+  const { terms, params } = captureTerms(f);
+  if (f.from !== undefined) terms.push('second >= unixepoch(substr(@from, 1, 19))');
+  if (f.to !== undefined) terms.push('second <= unixepoch(substr(@to, 1, 19))');
+  const seconds = `FROM traffic_seconds WHERE ${terms.join(' AND ')}`;
+  return {
+    sql: `${w.sql} AND id BETWEEN (SELECT MIN(first_id) ${seconds}) AND (SELECT MAX(last_id) ${seconds})`,
+    params: { ...w.params, ...params },
+  };
+}
+
+/** The `limit` hosts that sent plus received the most bytes. */
+export function topTalkers(
+  db: SqliteDb,
+  f: ChartFilter,
+  limit: number,
+  source: TrafficSource = 'seconds',
+): TalkerRow[] {
+  let hosts: Where;
+  if (source === 'seconds' && f.from === undefined && f.to === undefined) {
+    const { terms, params } = captureTerms(f);
+    hosts = {
+      sql: `SELECT host, sent_bytes AS sent, received_bytes AS received, sent_packets + received_packets AS packets
+            FROM traffic_hosts ${terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`}`,
+      params,
+    };
+  } else {
+    const w = trafficRows(f, source);
+    hosts = {
+      sql: `SELECT src_ip AS host, SUM(length) AS sent, 0 AS received, COUNT(*) AS packets
+            FROM traffic ${w.sql} GROUP BY src_ip
+            UNION ALL
+            SELECT dst_ip, 0, SUM(length), COUNT(*) FROM traffic ${w.sql} GROUP BY dst_ip`,
+      params: w.params,
+    };
+  }
   return db
     .prepare(
-      `WITH h AS (
-         SELECT src_ip AS host, SUM(length) AS sent, 0 AS received, COUNT(*) AS packets
-         FROM traffic ${w.sql} GROUP BY src_ip
-         UNION ALL
-         SELECT dst_ip, 0, SUM(length), COUNT(*) FROM traffic ${w.sql} GROUP BY dst_ip)
-       SELECT host, ${hostClassSql('host')} AS hostClass, SUM(sent) AS sent, SUM(received) AS received,
-              SUM(sent) + SUM(received) AS bytes, SUM(packets) AS packets
+      `WITH h AS (${hosts.sql})
+       SELECT host, ${hostClassSql('host')} AS hostClass, COALESCE(SUM(sent), 0) AS sent,
+              COALESCE(SUM(received), 0) AS received, COALESCE(SUM(sent), 0) + COALESCE(SUM(received), 0) AS bytes,
+              SUM(packets) AS packets
        FROM h WHERE host IS NOT NULL GROUP BY host ORDER BY bytes DESC, host LIMIT @limit`,
     )
-    .all({ ...w.params, limit }) as TalkerRow[];
+    .all({ ...hosts.params, limit }) as TalkerRow[];
 }
 
 export interface PortRow {
@@ -297,16 +333,35 @@ export interface PortRow {
  * almost all traffic, so both directions of a conversation land on 443/tcp instead of one direction being
  * spread over the client's ephemeral ports.
  */
-export function topPorts(db: SqliteDb, f: ChartFilter, limit: number): PortRow[] {
-  const w = whereClause(f);
-  const portTerms = 'src_port IS NOT NULL AND dst_port IS NOT NULL';
+export function topPorts(
+  db: SqliteDb,
+  f: ChartFilter,
+  limit: number,
+  source: TrafficSource = 'seconds',
+): PortRow[] {
+  let ports: Where;
+  if (source === 'seconds' && f.from === undefined && f.to === undefined) {
+    const { terms, params } = captureTerms(f);
+    ports = {
+      sql: `SELECT NULLIF(protocol, '') AS protocol, port, packets, bytes FROM traffic_ports
+            ${terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`}`,
+      params,
+    };
+  } else {
+    const w = trafficRows(f, source);
+    const portTerms = 'src_port IS NOT NULL AND dst_port IS NOT NULL';
+    ports = {
+      sql: `SELECT protocol, MIN(src_port, dst_port) AS port, COUNT(*) AS packets, COALESCE(SUM(length), 0) AS bytes
+            FROM traffic ${w.sql === '' ? `WHERE ${portTerms}` : `${w.sql} AND ${portTerms}`} GROUP BY 1, 2`,
+      params: w.params,
+    };
+  }
   return db
     .prepare(
-      `SELECT protocol, MIN(src_port, dst_port) AS port, COUNT(*) AS packets, COALESCE(SUM(length), 0) AS bytes
-       FROM traffic ${w.sql === '' ? `WHERE ${portTerms}` : `${w.sql} AND ${portTerms}`}
-       GROUP BY 1, 2 ORDER BY packets DESC, port LIMIT @limit`,
+      `SELECT protocol, port, SUM(packets) AS packets, SUM(bytes) AS bytes FROM (${ports.sql})
+       GROUP BY protocol, port ORDER BY packets DESC, port, protocol LIMIT @limit`,
     )
-    .all({ ...w.params, limit }) as PortRow[];
+    .all({ ...ports.params, limit }) as PortRow[];
 }
 
 export interface AlertBucketRow {

@@ -3,7 +3,7 @@ import { TimestampFormatter } from '../../core/time.js';
 import { sqlColumns, type Field } from '../../schema/log-schema.js';
 import { ADDR_BYTES, TRAFFIC_COLUMNS, type TrafficRecords } from '../../schema/traffic.js';
 import { IP_PROTOCOL_NAMES } from '../../schema/ip-protocols.js';
-import { SecondSums } from '../second-sums.js';
+import { TrafficSums } from '../traffic-sums.js';
 import { dayOfMicros, dayOfSeconds } from './partitions.js';
 
 /** COPY's text format: NULL marker and the characters that must be escaped in a value. */
@@ -25,28 +25,32 @@ export interface CopyBatch {
 
 export const TRAFFIC_COPY_COLUMNS = [...TRAFFIC_COLUMNS, 'capture_id', 'sensor', 'ts'] as const;
 
-/** The `traffic_seconds` columns a traffic batch's sums are copied into (see migrations.ts). */
-export const SECONDS_COPY_COLUMNS = [
-  'capture_id',
-  'second',
-  'protocol',
-  'packets',
-  'bytes',
-  'first_ts',
-  'last_ts',
-  'sensor',
-] as const;
+/** The columns of the tables a traffic batch's sums are copied into (see migrations.ts). */
+export const SUMS_COPY_COLUMNS = {
+  traffic_seconds: ['capture_id', 'second', 'protocol', 'packets', 'bytes', 'first_ts', 'last_ts', 'sensor'],
+  traffic_hosts: [
+    'capture_id',
+    'host',
+    'sent_packets',
+    'sent_bytes',
+    'received_packets',
+    'received_bytes',
+    'sensor',
+  ],
+  traffic_ports: ['capture_id', 'protocol', 'port', 'packets', 'bytes', 'sensor'],
+} as const;
+export type SumsTable = keyof typeof SUMS_COPY_COLUMNS;
 
-/** A traffic batch's rows, and its sums per second and protocol as COPY text for `traffic_seconds`. */
+/** A traffic batch's rows, and its sums as COPY text for each sums table. */
 export interface TrafficCopyBatch extends CopyBatch {
-  readonly seconds: string;
+  readonly sums: readonly (readonly [table: SumsTable, text: string])[];
 }
 
 /** Turns binary traffic records into COPY text: the same values the SQLite traffic writer stores. */
 export class TrafficCopyFormatter {
   readonly #time = new TimestampFormatter();
   readonly #addr = new AddressTextCache();
-  readonly #sums = new SecondSums();
+  readonly #sums = new TrafficSums();
   readonly #sensor: string;
 
   constructor(sensor: string) {
@@ -74,21 +78,27 @@ export class TrafficCopyFormatter {
         const day = dayOfSeconds(sec);
         if (day !== lastDay) days.add((lastDay = day));
       }
+      const src = v6 ? this.#addr.ipv6(rec.src, a) : this.#addr.ipv4(rec.src, a);
+      const dst = v6 ? this.#addr.ipv6(rec.dst, a) : this.#addr.ipv4(rec.dst, a);
       this.#sums.add(
         rec.tsSec[i]!,
         rec.tsNsec[i]!,
         ts === NULL ? null : ts,
         proto,
         proto < 0 ? '' : protocol,
+        src,
+        dst,
+        sp,
+        dp,
         rec.length[i]!,
         0,
       );
       text +=
         ts +
         '\t' +
-        (v6 ? this.#addr.ipv6(rec.src, a) : this.#addr.ipv4(rec.src, a)) +
+        src +
         '\t' +
-        (v6 ? this.#addr.ipv6(rec.dst, a) : this.#addr.ipv4(rec.dst, a)) +
+        dst +
         '\t' +
         protocol +
         '\t' +
@@ -105,18 +115,31 @@ export class TrafficCopyFormatter {
         tsz +
         '\n';
     }
-    return { text, rows: rec.count, days, seconds: this.#secondsText(captureId) };
+    const sums = this.#sumsText(captureId);
+    this.#sums.clear();
+    return { text, rows: rec.count, days, sums };
   }
 
-  /** The batch's sums as `traffic_seconds` rows (SECONDS_COPY_COLUMNS); protocol names need no escaping. */
-  #secondsText(captureId: number): string {
-    let text = '';
-    for (const g of this.#sums.groups())
-      text += `${Math.trunc(captureId)}\t${g.second ?? NULL}\t${g.protocol}\t${g.packets}\t${g.bytes}\t${
-        g.firstTs ?? NULL
-      }\t${g.lastTs ?? NULL}\t${this.#sensor}\n`;
-    this.#sums.clear();
-    return text;
+  /** The batch's sums as rows of SUMS_COPY_COLUMNS; addresses and protocol names need no escaping. */
+  #sumsText(captureId: number): [SumsTable, string][] {
+    const id = Math.trunc(captureId);
+    const tail = `\t${this.#sensor}\n`;
+    let seconds = '';
+    for (const g of this.#sums.seconds.values())
+      seconds += `${id}\t${g.second ?? NULL}\t${g.protocol}\t${g.packets}\t${g.bytes}\t${g.firstTs ?? NULL}\t${
+        g.lastTs ?? NULL
+      }${tail}`;
+    let hosts = '';
+    for (const h of this.#sums.hosts.values())
+      hosts += `${id}\t${h.host}\t${h.sentPackets}\t${h.sentBytes}\t${h.receivedPackets}\t${h.receivedBytes}${tail}`;
+    let ports = '';
+    for (const p of this.#sums.ports.values())
+      ports += `${id}\t${p.protocol}\t${p.port}\t${p.packets}\t${p.bytes}${tail}`;
+    return [
+      ['traffic_seconds', seconds],
+      ['traffic_hosts', hosts],
+      ['traffic_ports', ports],
+    ];
   }
 }
 

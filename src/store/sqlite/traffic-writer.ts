@@ -2,7 +2,7 @@ import { AddressTextCache } from '../../core/addr.js';
 import { TimestampFormatter } from '../../core/time.js';
 import { ADDR_BYTES, TRAFFIC_COLUMNS, type TrafficRecords } from '../../schema/traffic.js';
 import { IP_PROTOCOL_NAMES } from '../../schema/ip-protocols.js';
-import { SecondSums } from '../second-sums.js';
+import { TrafficSums } from '../traffic-sums.js';
 import type { SqliteDb } from './database.js';
 import type Database from 'better-sqlite3';
 
@@ -11,7 +11,7 @@ const ROWS_PER_STATEMENT = 32;
 
 /**
  * Turns binary traffic records into rows and inserts them, one transaction per call, together with the
- * batch's per-second sums in `traffic_seconds`. The capture id is the same for a whole batch, so it is
+ * batch's sums in `traffic_seconds`, `traffic_hosts` and `traffic_ports`. The capture id is the same for a whole batch, so it is
  * written into the statement rather than bound for every row.
  */
 export class TrafficWriter {
@@ -20,8 +20,10 @@ export class TrafficWriter {
   readonly #one: unknown[] = new Array<unknown>(TRAFFIC_COLUMNS.length);
   readonly #time = new TimestampFormatter();
   readonly #addr = new AddressTextCache();
-  readonly #seconds = new SecondSums();
-  readonly #addSeconds: Database.Statement;
+  readonly #sums = new TrafficSums();
+  readonly #addSecond: Database.Statement;
+  readonly #addHost: Database.Statement;
+  readonly #addPort: Database.Statement;
   #statementsFor = -1;
   #insertMany: Database.Statement | undefined;
   #insertOne: Database.Statement | undefined;
@@ -29,13 +31,25 @@ export class TrafficWriter {
 
   constructor(db: SqliteDb) {
     this.#db = db;
-    this.#addSeconds = db.prepare(`
+    this.#addSecond = db.prepare(`
       INSERT INTO traffic_seconds (capture_id, second, protocol, packets, bytes, first_ts, last_ts, first_id, last_id)
       VALUES (@captureId, @second, @protocol, @packets, @bytes, @firstTs, @lastTs, @firstId, @lastId)
       ON CONFLICT (second, protocol, capture_id) DO UPDATE SET
         packets = packets + excluded.packets, bytes = bytes + excluded.bytes,
         first_ts = min(first_ts, excluded.first_ts), last_ts = max(last_ts, excluded.last_ts),
         first_id = min(first_id, excluded.first_id), last_id = max(last_id, excluded.last_id)`);
+    this.#addHost = db.prepare(`
+      INSERT INTO traffic_hosts (capture_id, host, sent_packets, sent_bytes, received_packets, received_bytes)
+      VALUES (@captureId, @host, @sentPackets, @sentBytes, @receivedPackets, @receivedBytes)
+      ON CONFLICT (host, capture_id) DO UPDATE SET
+        sent_packets = sent_packets + excluded.sent_packets, sent_bytes = sent_bytes + excluded.sent_bytes,
+        received_packets = received_packets + excluded.received_packets,
+        received_bytes = received_bytes + excluded.received_bytes`);
+    this.#addPort = db.prepare(`
+      INSERT INTO traffic_ports (capture_id, protocol, port, packets, bytes)
+      VALUES (@captureId, @protocol, @port, @packets, @bytes)
+      ON CONFLICT (protocol, port, capture_id) DO UPDATE SET
+        packets = packets + excluded.packets, bytes = bytes + excluded.bytes`);
   }
 
   write(rec: TrafficRecords, captureId: number): void {
@@ -65,14 +79,15 @@ export class TrafficWriter {
         this.#fill(this.#one, 0, rec, i);
         this.#count(this.#one, 0, rec, i, Number(insertOne.run(this.#one).lastInsertRowid));
       }
-      // A NULL second never conflicts: each batch with untimed rows adds its own row for them.
-      for (const g of this.#seconds.groups()) this.#addSeconds.run({ ...g, captureId });
+      for (const g of this.#sums.seconds.values()) this.#addSecond.run({ ...g, captureId });
+      for (const h of this.#sums.hosts.values()) this.#addHost.run({ ...h, captureId });
+      for (const p of this.#sums.ports.values()) this.#addPort.run({ ...p, captureId });
       this.#db.exec('COMMIT');
     } catch (err) {
       if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
       throw err;
     } finally {
-      this.#seconds.clear();
+      this.#sums.clear();
     }
     this.rowsWritten += n;
   }
@@ -102,14 +117,18 @@ export class TrafficWriter {
     p[o + 8] = rec.length[i]!;
   }
 
-  /** Adds row `i`, just inserted from the values at `p[o]…` with rowid `id`, to the per-second sums. */
+  /** Adds row `i`, just inserted from the values at `p[o]…` with rowid `id`, to the batch's sums. */
   #count(p: unknown[], o: number, rec: TrafficRecords, i: number, id: number): void {
-    this.#seconds.add(
+    this.#sums.add(
       rec.tsSec[i]!,
       rec.tsNsec[i]!,
       p[o] as string | null,
       rec.ipProto[i]!,
       (p[o + 3] as string | null) ?? '',
+      p[o + 1] as string,
+      p[o + 2] as string,
+      rec.srcPort[i]!,
+      rec.dstPort[i]!,
       rec.length[i]!,
       id,
     );
