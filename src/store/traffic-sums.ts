@@ -31,11 +31,16 @@ export interface PortSum {
 }
 
 /**
- * Key room per second for the IP protocol numbers -1..255 (-1: no IP protocol). Timed rows have keys from
- * 0 up (packet times are never before 1970: capture formats store unsigned seconds), untimed rows below 0.
+ * Key room per second for the IP protocol numbers -1..255 (-1: no IP protocol). Seconds are keyed from the
+ * batch's first one, so keys stay small integers, which V8 does not box: no allocation per packet.
  */
 const PROTOCOL_SLOTS = 512;
 const PORT_SLOTS = 65_536;
+/**
+ * Address and port sums are zeroed between batches rather than dropped, so the same objects serve batch
+ * after batch (the writer's heap stays small); beyond this many entries they are dropped after all.
+ */
+const MAX_KEPT = 16_384;
 
 /**
  * Sums a batch of traffic rows in memory while the store writes them: per second and protocol, per
@@ -43,9 +48,12 @@ const PORT_SLOTS = 65_536;
  * batch, none per packet). Rows without a time are summed under a NULL second.
  */
 export class TrafficSums {
-  readonly seconds = new Map<number, SecondSum>();
-  readonly hosts = new Map<string, HostSum>();
-  readonly ports = new Map<number, PortSum>();
+  readonly #seconds = new Map<number, SecondSum>();
+  /** Rows without a time, by IP protocol. */
+  readonly #untimed = new Map<number, SecondSum>();
+  #firstSecond = Number.NaN;
+  readonly #hosts = new Map<string, HostSum>();
+  readonly #ports = new Map<number, PortSum>();
 
   /**
    * Counts one stored row. `ts` is its timestamp text (null without a time), `nsec` the fraction it was
@@ -74,8 +82,8 @@ export class TrafficSums {
     if (srcPort >= 0 && dstPort >= 0) {
       const port = srcPort < dstPort ? srcPort : dstPort;
       const key = (ipProto + 1) * PORT_SLOTS + port;
-      const p = this.ports.get(key);
-      if (p === undefined) this.ports.set(key, { protocol, port, packets: 1, bytes });
+      const p = this.#ports.get(key);
+      if (p === undefined) this.#ports.set(key, { protocol, port, packets: 1, bytes });
       else {
         p.packets++;
         p.bytes += bytes;
@@ -83,18 +91,40 @@ export class TrafficSums {
     }
   }
 
+  /** The (second, protocol) groups this batch counted. */
+  *seconds(): Generator<SecondSum> {
+    yield* this.#seconds.values();
+    yield* this.#untimed.values();
+  }
+
+  /** The addresses this batch counted. */
+  *hosts(): Generator<HostSum> {
+    for (const h of this.#hosts.values()) if (h.sentPackets + h.receivedPackets > 0) yield h;
+  }
+
+  /** The ports this batch counted. */
+  *ports(): Generator<PortSum> {
+    for (const p of this.#ports.values()) if (p.packets > 0) yield p;
+  }
+
   /** Starts the next batch empty. */
   clear(): void {
-    this.seconds.clear();
-    this.hosts.clear();
-    this.ports.clear();
+    this.#seconds.clear();
+    this.#untimed.clear();
+    this.#firstSecond = Number.NaN;
+    if (this.#hosts.size > MAX_KEPT) this.#hosts.clear();
+    else
+      for (const h of this.#hosts.values())
+        h.sentPackets = h.sentBytes = h.receivedPackets = h.receivedBytes = 0;
+    if (this.#ports.size > MAX_KEPT) this.#ports.clear();
+    else for (const p of this.#ports.values()) p.packets = p.bytes = 0;
   }
 
   #host(host: string): HostSum {
-    let h = this.hosts.get(host);
+    let h = this.#hosts.get(host);
     if (h === undefined) {
       h = { host, sentPackets: 0, sentBytes: 0, receivedPackets: 0, receivedBytes: 0 };
-      this.hosts.set(host, h);
+      this.#hosts.set(host, h);
     }
     return h;
   }
@@ -108,10 +138,12 @@ export class TrafficSums {
     bytes: number,
     id: number,
   ): void {
-    const key = ts === null ? -2 - ipProto : sec * PROTOCOL_SLOTS + ipProto + 1;
-    const g = this.seconds.get(key);
+    if (ts !== null && Number.isNaN(this.#firstSecond)) this.#firstSecond = sec;
+    const groups = ts === null ? this.#untimed : this.#seconds;
+    const key = ts === null ? ipProto : (sec - this.#firstSecond) * PROTOCOL_SLOTS + ipProto + 1;
+    const g = groups.get(key);
     if (g === undefined) {
-      this.seconds.set(key, {
+      groups.set(key, {
         second: ts === null ? null : sec,
         protocol,
         packets: 1,

@@ -125,15 +125,15 @@ export class TrafficCopyFormatter {
     const id = Math.trunc(captureId);
     const tail = `\t${this.#sensor}\n`;
     let seconds = '';
-    for (const g of this.#sums.seconds.values())
+    for (const g of this.#sums.seconds())
       seconds += `${id}\t${g.second ?? NULL}\t${g.protocol}\t${g.packets}\t${g.bytes}\t${g.firstTs ?? NULL}\t${
         g.lastTs ?? NULL
       }${tail}`;
     let hosts = '';
-    for (const h of this.#sums.hosts.values())
+    for (const h of this.#sums.hosts())
       hosts += `${id}\t${h.host}\t${h.sentPackets}\t${h.sentBytes}\t${h.receivedPackets}\t${h.receivedBytes}${tail}`;
     let ports = '';
-    for (const p of this.#sums.ports.values())
+    for (const p of this.#sums.ports())
       ports += `${id}\t${p.protocol}\t${p.port}\t${p.packets}\t${p.bytes}${tail}`;
     return [
       ['traffic_seconds', seconds],

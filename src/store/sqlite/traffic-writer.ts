@@ -79,9 +79,9 @@ export class TrafficWriter {
         this.#fill(this.#one, 0, rec, i);
         this.#count(this.#one, 0, rec, i, Number(insertOne.run(this.#one).lastInsertRowid));
       }
-      for (const g of this.#sums.seconds.values()) this.#addSecond.run({ ...g, captureId });
-      for (const h of this.#sums.hosts.values()) this.#addHost.run({ ...h, captureId });
-      for (const p of this.#sums.ports.values()) this.#addPort.run({ ...p, captureId });
+      for (const g of this.#sums.seconds()) this.#addSecond.run({ ...g, captureId });
+      for (const h of this.#sums.hosts()) this.#addHost.run({ ...h, captureId });
+      for (const p of this.#sums.ports()) this.#addPort.run({ ...p, captureId });
       this.#db.exec('COMMIT');
     } catch (err) {
       if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
