@@ -51,11 +51,12 @@ function captureTerms(f: ChartFilter): { terms: string[]; params: Params } {
 const EPOCH_SQL = 'unixepoch(substr(timestamp, 1, 19))';
 
 /**
- * Where per-second figures are read from. 'seconds' reads `traffic_seconds`, plus the packets of the two
- * seconds a time range's ends cut through; 'packets' reads every row of `traffic`: the reference answer
- * the rollup is checked against in the tests.
+ * Where figures are read from. 'sums' reads the traffic sums the writer keeps (`traffic_seconds`,
+ * `traffic_hosts`, `traffic_ports`) and only what they cannot answer from `traffic` (the seconds a time
+ * range's ends cut through; talkers and ports within a range's rowids); 'packets' reads every row of
+ * `traffic`: the reference answer the sums are checked against in the tests.
  */
-export type TrafficSource = 'seconds' | 'packets';
+export type TrafficSource = 'sums' | 'packets';
 
 /** `traffic` rows in the shape of `traffic_seconds` rows (one packet each). */
 const PACKETS_AS_SECONDS = `SELECT ${EPOCH_SQL} AS second, protocol, 1 AS packets, length AS bytes,
@@ -63,9 +64,9 @@ const PACKETS_AS_SECONDS = `SELECT ${EPOCH_SQL} AS second, protocol, 1 AS packet
 
 /**
  * A subquery with columns (second, protocol, packets, bytes, first_ts, last_ts) whose sums, MINs and MAXes
- * equal those of the filtered traffic rows. From the rollup: seconds wholly inside the range come from
+ * equal those of the filtered traffic rows. From the sums: seconds wholly inside the range come from
  * `traffic_seconds`; each second holding an end of the range is read from `traffic` within the rowids its
- * rollup rows recorded, so no index on traffic.timestamp is needed and at most two seconds of packets are
+ * `traffic_seconds` rows recorded, so no index on traffic.timestamp is needed and at most two seconds of packets are
  * read. Timestamps are UTC text, so a second strictly between the ends' seconds lies wholly in the range.
  */
 function perSecond(f: ChartFilter, source: TrafficSource): Where {
@@ -110,11 +111,7 @@ export interface TrafficTotals {
   last: string | null;
 }
 
-export function trafficTotals(
-  db: SqliteDb,
-  f: ChartFilter,
-  source: TrafficSource = 'seconds',
-): TrafficTotals {
+export function trafficTotals(db: SqliteDb, f: ChartFilter, source: TrafficSource = 'sums'): TrafficTotals {
   const src = perSecond(f, source);
   return db
     .prepare(
@@ -153,7 +150,7 @@ export function protocolTotals(
   db: SqliteDb,
   f: ChartFilter,
   limit: number,
-  source: TrafficSource = 'seconds',
+  source: TrafficSource = 'sums',
 ): ProtocolRow[] {
   const src = perSecond(f, source);
   return db
@@ -199,7 +196,7 @@ export function timelineRates(
   f: ChartFilter,
   b: TimelineBuckets,
   top: number,
-  source: TrafficSource = 'seconds',
+  source: TrafficSource = 'sums',
 ): TimelineRow[] {
   const src = perSecond(f, source);
   return db
@@ -269,7 +266,7 @@ export interface TalkerRow {
 }
 
 /**
- * Traffic rows of a filter. With a time range and the rollup, only the rowids traffic_seconds records for
+ * Traffic rows of a filter. With a time range and the sums, only the rowids traffic_seconds records for
  * the range's seconds are read (a range scan on the rowid instead of the whole table).
  */
 function trafficRows(f: ChartFilter, source: TrafficSource): Where {
@@ -290,10 +287,10 @@ export function topTalkers(
   db: SqliteDb,
   f: ChartFilter,
   limit: number,
-  source: TrafficSource = 'seconds',
+  source: TrafficSource = 'sums',
 ): TalkerRow[] {
   let hosts: Where;
-  if (source === 'seconds' && f.from === undefined && f.to === undefined) {
+  if (source === 'sums' && f.from === undefined && f.to === undefined) {
     const { terms, params } = captureTerms(f);
     hosts = {
       sql: `SELECT host, sent_bytes AS sent, received_bytes AS received, sent_packets + received_packets AS packets
@@ -337,10 +334,10 @@ export function topPorts(
   db: SqliteDb,
   f: ChartFilter,
   limit: number,
-  source: TrafficSource = 'seconds',
+  source: TrafficSource = 'sums',
 ): PortRow[] {
   let ports: Where;
-  if (source === 'seconds' && f.from === undefined && f.to === undefined) {
+  if (source === 'sums' && f.from === undefined && f.to === undefined) {
     const { terms, params } = captureTerms(f);
     ports = {
       sql: `SELECT NULLIF(protocol, '') AS protocol, port, packets, bytes FROM traffic_ports

@@ -11,8 +11,8 @@ const ROWS_PER_STATEMENT = 32;
 
 /**
  * Turns binary traffic records into rows and inserts them, one transaction per call, together with the
- * batch's sums in `traffic_seconds`, `traffic_hosts` and `traffic_ports`. The capture id is the same for a whole batch, so it is
- * written into the statement rather than bound for every row.
+ * batch's sums in `traffic_seconds`, `traffic_hosts` and `traffic_ports` (see traffic-sums.ts). The capture
+ * id is the same for a whole batch, so it is written into the statement rather than bound for every row.
  */
 export class TrafficWriter {
   readonly #db: SqliteDb;

@@ -22,7 +22,7 @@ import { openSqlite, type SqliteDb } from '../src/store/sqlite/database.js';
 import { workDir } from './support/cli.js';
 import { readCorpusInto } from './support/corpus-db.js';
 
-const work = workDir('nta-traffic-seconds-');
+const work = workDir('nta-traffic-sums-');
 const DB = join(work, 'corpus.db');
 const CAPTURES = [
   'mixed-home-browsing-tls-dns.pcap',
@@ -37,7 +37,7 @@ before(async () => {
   captureIds = await readCorpusInto(DB, CAPTURES);
 });
 
-/** Same answer from the rollup and from every packet; returns the packet count it agreed on. */
+/** Same answer from the sums and from every packet; returns the packet count it agreed on. */
 function assertSameAnswers(db: SqliteDb, f: ChartFilter): number {
   const what = JSON.stringify(f);
   const totals = trafficTotals(db, f);
