@@ -14,7 +14,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './support/browser.js';
 import { REPORT_TOP_DOMAINS, REPORT_TOP_HOSTS, REPORT_TOP_PORTS } from '../src/present/report/index.js';
 import { escapeHtml } from '../src/present/report/html.js';
-import { NTA, dbRows, workDir } from './support/cli.js';
+import { NTA, dbRows, resumTraffic, workDir } from './support/cli.js';
 import { corpusCaptures } from './support/corpus.js';
 
 const CAPTURE_NAMES = ['mixed-home-browsing-tls-dns', 'http-get-simple', 'dns-many-queries'];
@@ -66,6 +66,7 @@ function addOptionalTables(db: string): void {
            VALUES ('2022-03-17 08:39:00.000000', '10.0.0.1', '10.0.0.2', ?, 60, ?)`,
         )
         .run('<script>window.__ntaPwned = "svg"</script>', first);
+      resumTraffic(conn);
       // The alerts table is nta's own (every database has it); these rows stand for what detectors raise.
       const alert = conn.prepare(
         `INSERT INTO alerts (id, type, severity, src_ip, dst_ip, first_seen, first_seen_us, last_seen,

@@ -135,6 +135,13 @@ const EXPECTED_SAMPLE = [
   ],
 ];
 
+/** Captures with many packets a second over a minute or two, IPv4 and IPv6, TCP, UDP and more. */
+const SECONDS_CAPTURES = [
+  'mixed-home-browsing-tls-dns.pcap',
+  'mixed-office-ipv4-ipv6-http.pcap',
+  'sll-mixed-home-traffic.pcap',
+];
+
 const TRAFFIC_COLUMNS = 'timestamp, src_ip, dst_ip, protocol, src_port, dst_port, frame, ip_proto, length';
 
 const START = { source: 'conformance.pcap', format: 'pcap', startedAt: '2024-02-29T00:00:00.000Z' };
@@ -220,6 +227,104 @@ export function storeConformance(name: string, adapter: StoreAdapter): void {
         rows.map((r) => Object.values(r)),
         EXPECTED_SAMPLE.map((r) => [...r, id]),
       );
+    });
+
+    test('traffic_seconds sums traffic per capture, second and protocol, adding up across batches', async () => {
+      const db = await adapter.create();
+      const store = await db.open();
+      const id = await store.startCapture(START);
+      // The same seconds twice, in two batches: the second batch's sums are added to the first's.
+      const later = SAMPLE.map((r) => ({
+        ...r,
+        usec: r.usec === null ? null : r.usec === 0 ? 0 : r.usec - 1,
+        len: 1,
+      }));
+      for (const rows of [SAMPLE, later]) {
+        const rec = await store.records(16);
+        for (const row of rows) push(rec, row);
+        await store.writeTraffic(rec, id);
+      }
+      await store.finishCapture(id, end());
+      await store.close();
+      const sums = await db.rows<Record<string, unknown>>(
+        `SELECT capture_id, second, protocol, packets, bytes, first_ts, last_ts FROM traffic_seconds
+         WHERE second IS NOT NULL ORDER BY second`,
+      );
+      assert.deepEqual(
+        sums,
+        [
+          [MIDNIGHT - 1, 'TCP', 75, '2024-02-28 23:59:59.999998', '2024-02-28 23:59:59.999999'],
+          [MIDNIGHT, 'UDP', 121, '2024-02-29 00:00:00.000000', '2024-02-29 00:00:00.000000'],
+          [MIDNIGHT + 7, 'IGMP', 61, '2024-02-29 00:00:07.123455', '2024-02-29 00:00:07.123456'],
+          [MIDNIGHT + 9, 'ICMPv6', 1515, '2024-02-29 00:00:09.000000', '2024-02-29 00:00:09.000001'],
+        ].map(([second, protocol, bytes, first, last]) => ({
+          capture_id: id,
+          second,
+          protocol,
+          packets: 2,
+          bytes,
+          first_ts: first,
+          last_ts: last,
+        })),
+      );
+      // Untimed rows (no IP protocol either) are summed under a NULL second, '' protocol; one row per batch.
+      const untimed = await db.rows<Record<string, unknown>>(
+        `SELECT CAST(SUM(packets) AS bigint) AS packets, CAST(SUM(bytes) AS bigint) AS bytes, MIN(protocol) AS protocol,
+           MAX(first_ts) AS first_ts FROM traffic_seconds WHERE second IS NULL`,
+      );
+      assert.deepEqual(untimed, [{ packets: 2, bytes: 43, protocol: '', first_ts: null }]);
+    });
+
+    test('the traffic sums equal traffic grouped by second, host and port in SQL (corpus captures)', async () => {
+      const db = await adapter.create();
+      const store = await db.open();
+      await readCaptures({
+        inputs: fileInputs(SECONDS_CAPTURES.map((f) => join(PCAPS_DIR, f))),
+        store,
+      });
+      await store.close();
+      const fromTraffic = await db.rows<Record<string, unknown>>(
+        `SELECT capture_id, substr(timestamp, 1, 19) AS sec, COALESCE(protocol, '') AS protocol,
+           COUNT(*) AS packets, CAST(SUM(length) AS bigint) AS bytes, MIN(timestamp) AS first_ts,
+           MAX(timestamp) AS last_ts
+         FROM traffic GROUP BY capture_id, substr(timestamp, 1, 19), COALESCE(protocol, '') ORDER BY 1, 2, 3`,
+      );
+      const fromSeconds = await db.rows<Record<string, unknown>>(
+        `SELECT capture_id, substr(first_ts, 1, 19) AS sec, protocol, CAST(SUM(packets) AS bigint) AS packets,
+           CAST(SUM(bytes) AS bigint) AS bytes, MIN(first_ts) AS first_ts, MAX(last_ts) AS last_ts
+         FROM traffic_seconds GROUP BY capture_id, substr(first_ts, 1, 19), protocol ORDER BY 1, 2, 3`,
+      );
+      assert.ok(fromTraffic.length > 50, `many seconds and protocols, got ${fromTraffic.length}`);
+      assert.deepEqual(fromSeconds, fromTraffic);
+      const seconds = await db.rows<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM traffic_seconds WHERE second IS NOT NULL`,
+      );
+      assert.equal(seconds[0]!.n, fromTraffic.filter((r) => r['sec'] !== null).length, 'one row per group');
+      const hosts = await db.rows<Record<string, unknown>>(
+        `SELECT capture_id, host, sent_packets, sent_bytes, received_packets, received_bytes FROM traffic_hosts
+         ORDER BY capture_id, host`,
+      );
+      const hostsFromTraffic = await db.rows<Record<string, unknown>>(
+        `SELECT capture_id, host, CAST(SUM(sp) AS bigint) AS sent_packets, CAST(SUM(sb) AS bigint) AS sent_bytes,
+           CAST(SUM(rp) AS bigint) AS received_packets, CAST(SUM(rb) AS bigint) AS received_bytes FROM (
+             SELECT capture_id, src_ip AS host, 1 AS sp, length AS sb, 0 AS rp, 0 AS rb FROM traffic
+             UNION ALL SELECT capture_id, dst_ip, 0, 0, 1, length FROM traffic) AS h
+         GROUP BY capture_id, host ORDER BY capture_id, host`,
+      );
+      assert.ok(hosts.length > 20, `${hosts.length} hosts`);
+      assert.deepEqual(hosts, hostsFromTraffic);
+      const ports = await db.rows<Record<string, unknown>>(
+        'SELECT capture_id, protocol, port, packets, bytes FROM traffic_ports ORDER BY capture_id, protocol, port',
+      );
+      const portsFromTraffic = await db.rows<Record<string, unknown>>(
+        `SELECT capture_id, protocol, port, COUNT(*) AS packets, CAST(SUM(length) AS bigint) AS bytes FROM (
+           SELECT capture_id, COALESCE(protocol, '') AS protocol, length,
+             CASE WHEN src_port < dst_port THEN src_port ELSE dst_port END AS port
+           FROM traffic WHERE src_port IS NOT NULL AND dst_port IS NOT NULL) AS p
+         GROUP BY capture_id, protocol, port ORDER BY capture_id, protocol, port`,
+      );
+      assert.ok(ports.length > 20, `${ports.length} ports`);
+      assert.deepEqual(ports, portsFromTraffic);
     });
 
     test('a capture row is created running and finalized with every counter', async () => {

@@ -2,8 +2,9 @@ import { NtaError } from '../../core/errors.js';
 import type { SqliteDb } from '../../store/sqlite/database.js';
 
 /**
- * Every figure a chart shows is aggregated here, in SQL (GROUP BY over `traffic`); JavaScript only receives
- * the few rows a chart draws. Filters are bound parameters, never spliced into the SQL text.
+ * Every figure a chart shows is aggregated here, in SQL (GROUP BY over `traffic`, or over its per-second
+ * sums in `traffic_seconds`); JavaScript only receives the few rows a chart draws. Filters are bound
+ * parameters, never spliced into the SQL text.
  */
 export interface ChartFilter {
   /** Only these captures (`captures.id`). */
@@ -21,15 +22,7 @@ interface Where {
 }
 
 function whereClause(f: ChartFilter): Where {
-  const terms: string[] = [];
-  const params: Params = {};
-  if (f.captureIds !== undefined && f.captureIds.length > 0) {
-    const names = f.captureIds.map((id, i) => {
-      params[`c${i}`] = id;
-      return `@c${i}`;
-    });
-    terms.push(`capture_id IN (${names.join(', ')})`);
-  }
+  const { terms, params } = captureTerms(f);
   if (f.from !== undefined) {
     params['from'] = f.from;
     terms.push('timestamp >= @from');
@@ -41,8 +34,74 @@ function whereClause(f: ChartFilter): Where {
   return { sql: terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`, params };
 }
 
+function captureTerms(f: ChartFilter): { terms: string[]; params: Params } {
+  const terms: string[] = [];
+  const params: Params = {};
+  if (f.captureIds !== undefined && f.captureIds.length > 0) {
+    const names = f.captureIds.map((id, i) => {
+      params[`c${i}`] = id;
+      return `@c${i}`;
+    });
+    terms.push(`capture_id IN (${names.join(', ')})`);
+  }
+  return { terms, params };
+}
+
 /** Seconds since 1970 of a `traffic.timestamp` (whole seconds; the fraction is dropped before parsing). */
 const EPOCH_SQL = 'unixepoch(substr(timestamp, 1, 19))';
+
+/**
+ * Where figures are read from. 'sums' reads the traffic sums the writer keeps (`traffic_seconds`,
+ * `traffic_hosts`, `traffic_ports`) and only what they cannot answer from `traffic` (the seconds a time
+ * range's ends cut through; talkers and ports within a range's rowids); 'packets' reads every row of
+ * `traffic`: the reference answer the sums are checked against in the tests.
+ */
+export type TrafficSource = 'sums' | 'packets';
+
+/** `traffic` rows in the shape of `traffic_seconds` rows (one packet each). */
+const PACKETS_AS_SECONDS = `SELECT ${EPOCH_SQL} AS second, protocol, 1 AS packets, length AS bytes,
+  timestamp AS first_ts, timestamp AS last_ts FROM traffic`;
+
+/**
+ * A subquery with columns (second, protocol, packets, bytes, first_ts, last_ts) whose sums, MINs and MAXes
+ * equal those of the filtered traffic rows. From the sums: seconds wholly inside the range come from
+ * `traffic_seconds`; each second holding an end of the range is read from `traffic` within the rowids its
+ * `traffic_seconds` rows recorded, so no index on traffic.timestamp is needed and at most two seconds of packets are
+ * read. Timestamps are UTC text, so a second strictly between the ends' seconds lies wholly in the range.
+ */
+function perSecond(f: ChartFilter, source: TrafficSource): Where {
+  if (source === 'packets') {
+    const w = whereClause(f);
+    return { sql: `${PACKETS_AS_SECONDS} ${w.sql}`, params: w.params };
+  }
+  const { terms, params } = captureTerms(f);
+  const capture = terms.map((t) => ` AND ${t}`).join('');
+  const rollup = `SELECT second, NULLIF(protocol, '') AS protocol, packets, bytes, first_ts, last_ts
+    FROM traffic_seconds WHERE 1${capture}`;
+  if (f.from === undefined && f.to === undefined) return { sql: rollup, params };
+  const inner: string[] = [];
+  const ends: string[] = [];
+  if (f.from !== undefined) {
+    params['from'] = f.from;
+    inner.push(`second > unixepoch(substr(@from, 1, 19))`);
+    ends.push('@from');
+  }
+  if (f.to !== undefined) {
+    params['to'] = f.to;
+    inner.push(`second < unixepoch(substr(@to, 1, 19))`);
+    if (f.from === undefined || f.to.slice(0, 19) !== f.from.slice(0, 19)) ends.push('@to');
+  }
+  const range = whereClause(f).sql.replace('WHERE ', '');
+  const parts = [`${rollup} AND ${inner.join(' AND ')}`];
+  for (const end of ends) {
+    const sec = `unixepoch(substr(${end}, 1, 19))`;
+    parts.push(`${PACKETS_AS_SECONDS}
+      WHERE id BETWEEN (SELECT MIN(first_id) FROM traffic_seconds WHERE second = ${sec}${capture})
+                   AND (SELECT MAX(last_id) FROM traffic_seconds WHERE second = ${sec}${capture})
+        AND ${EPOCH_SQL} = ${sec} AND ${range}`);
+  }
+  return { sql: parts.join('\n UNION ALL '), params };
+}
 
 export interface TrafficTotals {
   packets: number;
@@ -52,14 +111,14 @@ export interface TrafficTotals {
   last: string | null;
 }
 
-export function trafficTotals(db: SqliteDb, f: ChartFilter): TrafficTotals {
-  const w = whereClause(f);
+export function trafficTotals(db: SqliteDb, f: ChartFilter, source: TrafficSource = 'sums'): TrafficTotals {
+  const src = perSecond(f, source);
   return db
     .prepare(
-      `SELECT COUNT(*) AS packets, COALESCE(SUM(length), 0) AS bytes, MIN(timestamp) AS first,
-              MAX(timestamp) AS last FROM traffic ${w.sql}`,
+      `SELECT COALESCE(SUM(packets), 0) AS packets, COALESCE(SUM(bytes), 0) AS bytes, MIN(first_ts) AS first,
+              MAX(last_ts) AS last FROM (${src.sql})`,
     )
-    .get(w.params) as TrafficTotals;
+    .get(src.params) as TrafficTotals;
 }
 
 /** Refuses capture ids the database does not hold, naming the ones it does. */
@@ -87,19 +146,24 @@ export interface ProtocolRow {
 }
 
 /** Packets and bytes per protocol, largest first; beyond `limit` protocols the rest add up as 'other'. */
-export function protocolTotals(db: SqliteDb, f: ChartFilter, limit: number): ProtocolRow[] {
-  const w = whereClause(f);
+export function protocolTotals(
+  db: SqliteDb,
+  f: ChartFilter,
+  limit: number,
+  source: TrafficSource = 'sums',
+): ProtocolRow[] {
+  const src = perSecond(f, source);
   return db
     .prepare(
       `WITH p AS (
-         SELECT COALESCE(protocol, 'unknown') AS protocol, COUNT(*) AS packets, COALESCE(SUM(length), 0) AS bytes
-         FROM traffic ${w.sql} GROUP BY 1),
+         SELECT COALESCE(protocol, 'unknown') AS protocol, SUM(packets) AS packets, COALESCE(SUM(bytes), 0) AS bytes
+         FROM (${src.sql}) GROUP BY 1),
        r AS (SELECT *, ROW_NUMBER() OVER (ORDER BY packets DESC, protocol) AS rn FROM p)
        SELECT CASE WHEN rn <= @limit THEN protocol ELSE 'other' END AS protocol,
               SUM(packets) AS packets, SUM(bytes) AS bytes
        FROM r GROUP BY 1 ORDER BY MIN(rn)`,
     )
-    .all({ ...w.params, limit }) as ProtocolRow[];
+    .all({ ...src.params, limit }) as ProtocolRow[];
 }
 
 export interface TimelineRow {
@@ -127,14 +191,20 @@ export interface TimelineBuckets {
  * first, 'other' last). better-sqlite3 binds JS numbers as REAL: the bucket number is computed in INTEGER
  * arithmetic (a whole number, rounded down), or it would never equal the bucket sequence's k.
  */
-export function timelineRates(db: SqliteDb, f: ChartFilter, b: TimelineBuckets, top: number): TimelineRow[] {
-  const w = whereClause(f);
+export function timelineRates(
+  db: SqliteDb,
+  f: ChartFilter,
+  b: TimelineBuckets,
+  top: number,
+  source: TrafficSource = 'sums',
+): TimelineRow[] {
+  const src = perSecond(f, source);
   return db
     .prepare(
       `WITH raw AS MATERIALIZED (
-         SELECT (${EPOCH_SQL} - CAST(@origin AS INTEGER)) / CAST(@size AS INTEGER) AS k, COALESCE(protocol, 'unknown') AS protocol,
-                COUNT(*) AS n, COALESCE(SUM(length), 0) AS bytes
-         FROM traffic ${w.sql} GROUP BY 1, 2),
+         SELECT (second - CAST(@origin AS INTEGER)) / CAST(@size AS INTEGER) AS k, COALESCE(protocol, 'unknown') AS protocol,
+                SUM(packets) AS n, COALESCE(SUM(bytes), 0) AS bytes
+         FROM (${src.sql}) GROUP BY 1, 2),
        top AS (SELECT protocol FROM raw GROUP BY protocol ORDER BY SUM(n) DESC, protocol LIMIT @top),
        s AS MATERIALIZED (
          SELECT k, CASE WHEN protocol IN (SELECT protocol FROM top) THEN protocol ELSE 'other' END AS series,
@@ -148,7 +218,7 @@ export function timelineRates(db: SqliteDb, f: ChartFilter, b: TimelineBuckets, 
        ORDER BY ks.k, names.series = 'other', names.total DESC, names.series`,
     )
     .all({
-      ...w.params,
+      ...src.params,
       origin: b.origin,
       size: b.size,
       count: b.count,
@@ -195,21 +265,57 @@ export interface TalkerRow {
   packets: number;
 }
 
-/** The `limit` hosts that sent plus received the most bytes. */
-export function topTalkers(db: SqliteDb, f: ChartFilter, limit: number): TalkerRow[] {
+/**
+ * Traffic rows of a filter. With a time range and the sums, only the rowids traffic_seconds records for
+ * the range's seconds are read (a range scan on the rowid instead of the whole table).
+ */
+function trafficRows(f: ChartFilter, source: TrafficSource): Where {
   const w = whereClause(f);
+  if (source === 'packets' || (f.from === undefined && f.to === undefined)) return w;
+  const { terms, params } = captureTerms(f);
+  if (f.from !== undefined) terms.push('second >= unixepoch(substr(@from, 1, 19))');
+  if (f.to !== undefined) terms.push('second <= unixepoch(substr(@to, 1, 19))');
+  const seconds = `FROM traffic_seconds WHERE ${terms.join(' AND ')}`;
+  return {
+    sql: `${w.sql} AND id BETWEEN (SELECT MIN(first_id) ${seconds}) AND (SELECT MAX(last_id) ${seconds})`,
+    params: { ...w.params, ...params },
+  };
+}
+
+/** The `limit` hosts that sent plus received the most bytes. */
+export function topTalkers(
+  db: SqliteDb,
+  f: ChartFilter,
+  limit: number,
+  source: TrafficSource = 'sums',
+): TalkerRow[] {
+  let hosts: Where;
+  if (source === 'sums' && f.from === undefined && f.to === undefined) {
+    const { terms, params } = captureTerms(f);
+    hosts = {
+      sql: `SELECT host, sent_bytes AS sent, received_bytes AS received, sent_packets + received_packets AS packets
+            FROM traffic_hosts ${terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`}`,
+      params,
+    };
+  } else {
+    const w = trafficRows(f, source);
+    hosts = {
+      sql: `SELECT src_ip AS host, SUM(length) AS sent, 0 AS received, COUNT(*) AS packets
+            FROM traffic ${w.sql} GROUP BY src_ip
+            UNION ALL
+            SELECT dst_ip, 0, SUM(length), COUNT(*) FROM traffic ${w.sql} GROUP BY dst_ip`,
+      params: w.params,
+    };
+  }
   return db
     .prepare(
-      `WITH h AS (
-         SELECT src_ip AS host, SUM(length) AS sent, 0 AS received, COUNT(*) AS packets
-         FROM traffic ${w.sql} GROUP BY src_ip
-         UNION ALL
-         SELECT dst_ip, 0, SUM(length), COUNT(*) FROM traffic ${w.sql} GROUP BY dst_ip)
-       SELECT host, ${hostClassSql('host')} AS hostClass, SUM(sent) AS sent, SUM(received) AS received,
-              SUM(sent) + SUM(received) AS bytes, SUM(packets) AS packets
+      `WITH h AS (${hosts.sql})
+       SELECT host, ${hostClassSql('host')} AS hostClass, COALESCE(SUM(sent), 0) AS sent,
+              COALESCE(SUM(received), 0) AS received, COALESCE(SUM(sent), 0) + COALESCE(SUM(received), 0) AS bytes,
+              SUM(packets) AS packets
        FROM h WHERE host IS NOT NULL GROUP BY host ORDER BY bytes DESC, host LIMIT @limit`,
     )
-    .all({ ...w.params, limit }) as TalkerRow[];
+    .all({ ...hosts.params, limit }) as TalkerRow[];
 }
 
 export interface PortRow {
@@ -224,16 +330,35 @@ export interface PortRow {
  * almost all traffic, so both directions of a conversation land on 443/tcp instead of one direction being
  * spread over the client's ephemeral ports.
  */
-export function topPorts(db: SqliteDb, f: ChartFilter, limit: number): PortRow[] {
-  const w = whereClause(f);
-  const portTerms = 'src_port IS NOT NULL AND dst_port IS NOT NULL';
+export function topPorts(
+  db: SqliteDb,
+  f: ChartFilter,
+  limit: number,
+  source: TrafficSource = 'sums',
+): PortRow[] {
+  let ports: Where;
+  if (source === 'sums' && f.from === undefined && f.to === undefined) {
+    const { terms, params } = captureTerms(f);
+    ports = {
+      sql: `SELECT NULLIF(protocol, '') AS protocol, port, packets, bytes FROM traffic_ports
+            ${terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`}`,
+      params,
+    };
+  } else {
+    const w = trafficRows(f, source);
+    const portTerms = 'src_port IS NOT NULL AND dst_port IS NOT NULL';
+    ports = {
+      sql: `SELECT protocol, MIN(src_port, dst_port) AS port, COUNT(*) AS packets, COALESCE(SUM(length), 0) AS bytes
+            FROM traffic ${w.sql === '' ? `WHERE ${portTerms}` : `${w.sql} AND ${portTerms}`} GROUP BY 1, 2`,
+      params: w.params,
+    };
+  }
   return db
     .prepare(
-      `SELECT protocol, MIN(src_port, dst_port) AS port, COUNT(*) AS packets, COALESCE(SUM(length), 0) AS bytes
-       FROM traffic ${w.sql === '' ? `WHERE ${portTerms}` : `${w.sql} AND ${portTerms}`}
-       GROUP BY 1, 2 ORDER BY packets DESC, port LIMIT @limit`,
+      `SELECT protocol, port, SUM(packets) AS packets, SUM(bytes) AS bytes FROM (${ports.sql})
+       GROUP BY protocol, port ORDER BY packets DESC, port, protocol LIMIT @limit`,
     )
-    .all({ ...w.params, limit }) as PortRow[];
+    .all({ ...ports.params, limit }) as PortRow[];
 }
 
 export interface AlertBucketRow {

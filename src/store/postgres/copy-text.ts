@@ -3,6 +3,7 @@ import { TimestampFormatter } from '../../core/time.js';
 import { sqlColumns, type Field } from '../../schema/log-schema.js';
 import { ADDR_BYTES, TRAFFIC_COLUMNS, type TrafficRecords } from '../../schema/traffic.js';
 import { IP_PROTOCOL_NAMES } from '../../schema/ip-protocols.js';
+import { TrafficSums } from '../traffic-sums.js';
 import { dayOfMicros, dayOfSeconds } from './partitions.js';
 
 /** COPY's text format: NULL marker and the characters that must be escaped in a value. */
@@ -24,17 +25,39 @@ export interface CopyBatch {
 
 export const TRAFFIC_COPY_COLUMNS = [...TRAFFIC_COLUMNS, 'capture_id', 'sensor', 'ts'] as const;
 
+/** The columns of the tables a traffic batch's sums are copied into (see migrations.ts). */
+export const SUMS_COPY_COLUMNS = {
+  traffic_seconds: ['capture_id', 'second', 'protocol', 'packets', 'bytes', 'first_ts', 'last_ts', 'sensor'],
+  traffic_hosts: [
+    'capture_id',
+    'host',
+    'sent_packets',
+    'sent_bytes',
+    'received_packets',
+    'received_bytes',
+    'sensor',
+  ],
+  traffic_ports: ['capture_id', 'protocol', 'port', 'packets', 'bytes', 'sensor'],
+} as const;
+export type SumsTable = keyof typeof SUMS_COPY_COLUMNS;
+
+/** A traffic batch's rows, and its sums as COPY text for each sums table. */
+export interface TrafficCopyBatch extends CopyBatch {
+  readonly sums: readonly (readonly [table: SumsTable, text: string])[];
+}
+
 /** Turns binary traffic records into COPY text: the same values the SQLite traffic writer stores. */
 export class TrafficCopyFormatter {
   readonly #time = new TimestampFormatter();
   readonly #addr = new AddressTextCache();
+  readonly #sums = new TrafficSums();
   readonly #sensor: string;
 
   constructor(sensor: string) {
     this.#sensor = copyText(sensor);
   }
 
-  format(rec: TrafficRecords, captureId: number): CopyBatch {
+  format(rec: TrafficRecords, captureId: number): TrafficCopyBatch {
     const tail = `\t${Math.trunc(captureId)}\t${this.#sensor}\t`;
     const days = new Set<number>();
     let lastDay = NaN;
@@ -47,6 +70,7 @@ export class TrafficCopyFormatter {
       const dp = rec.dstPort[i]!;
       let ts = NULL;
       let tsz = NULL;
+      const protocol = proto < 0 ? NULL : IP_PROTOCOL_NAMES[proto]!;
       if (rec.hasTs[i] === 1) {
         const sec = rec.tsSec[i]!;
         ts = this.#time.format(sec, rec.tsNsec[i]!);
@@ -54,14 +78,29 @@ export class TrafficCopyFormatter {
         const day = dayOfSeconds(sec);
         if (day !== lastDay) days.add((lastDay = day));
       }
+      const src = v6 ? this.#addr.ipv6(rec.src, a) : this.#addr.ipv4(rec.src, a);
+      const dst = v6 ? this.#addr.ipv6(rec.dst, a) : this.#addr.ipv4(rec.dst, a);
+      this.#sums.add(
+        rec.tsSec[i]!,
+        rec.tsNsec[i]!,
+        ts === NULL ? null : ts,
+        proto,
+        proto < 0 ? '' : protocol,
+        src,
+        dst,
+        sp,
+        dp,
+        rec.length[i]!,
+        0,
+      );
       text +=
         ts +
         '\t' +
-        (v6 ? this.#addr.ipv6(rec.src, a) : this.#addr.ipv4(rec.src, a)) +
+        src +
         '\t' +
-        (v6 ? this.#addr.ipv6(rec.dst, a) : this.#addr.ipv4(rec.dst, a)) +
+        dst +
         '\t' +
-        (proto < 0 ? NULL : IP_PROTOCOL_NAMES[proto]!) +
+        protocol +
         '\t' +
         (sp < 0 ? NULL : sp) +
         '\t' +
@@ -76,7 +115,31 @@ export class TrafficCopyFormatter {
         tsz +
         '\n';
     }
-    return { text, rows: rec.count, days };
+    const sums = this.#sumsText(captureId);
+    this.#sums.clear();
+    return { text, rows: rec.count, days, sums };
+  }
+
+  /** The batch's sums as rows of SUMS_COPY_COLUMNS; addresses and protocol names need no escaping. */
+  #sumsText(captureId: number): [SumsTable, string][] {
+    const id = Math.trunc(captureId);
+    const tail = `\t${this.#sensor}\n`;
+    let seconds = '';
+    for (const g of this.#sums.seconds())
+      seconds += `${id}\t${g.second ?? NULL}\t${g.protocol}\t${g.packets}\t${g.bytes}\t${g.firstTs ?? NULL}\t${
+        g.lastTs ?? NULL
+      }${tail}`;
+    let hosts = '';
+    for (const h of this.#sums.hosts())
+      hosts += `${id}\t${h.host}\t${h.sentPackets}\t${h.sentBytes}\t${h.receivedPackets}\t${h.receivedBytes}${tail}`;
+    let ports = '';
+    for (const p of this.#sums.ports())
+      ports += `${id}\t${p.protocol}\t${p.port}\t${p.packets}\t${p.bytes}${tail}`;
+    return [
+      ['traffic_seconds', seconds],
+      ['traffic_hosts', hosts],
+      ['traffic_ports', ports],
+    ];
   }
 }
 

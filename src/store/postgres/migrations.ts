@@ -334,6 +334,57 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (sensor, detector, key)
   );
   `,
+  // 6 → 7: sums of traffic as in SQLite (migration 10 there; see its comment), added to by each traffic COPY
+  // in its transaction. Without SQLite's first_id/last_id: ids are only known once COPY has assigned them,
+  // and nothing reads this database row by row by id. Timestamps sort as text in "C" order, whatever the
+  // database's collation.
+  `
+  CREATE TABLE traffic_seconds (
+    capture_id bigint,
+    second bigint,
+    protocol text NOT NULL,
+    packets bigint NOT NULL,
+    bytes bigint NOT NULL,
+    first_ts text COLLATE "C",
+    last_ts text COLLATE "C",
+    sensor text NOT NULL,
+    UNIQUE (second, protocol, capture_id, sensor)
+  );
+  CREATE TABLE traffic_hosts (
+    capture_id bigint,
+    host text NOT NULL,
+    sent_packets bigint NOT NULL,
+    sent_bytes bigint NOT NULL,
+    received_packets bigint NOT NULL,
+    received_bytes bigint NOT NULL,
+    sensor text NOT NULL,
+    UNIQUE (host, capture_id, sensor)
+  );
+  CREATE TABLE traffic_ports (
+    capture_id bigint,
+    protocol text NOT NULL,
+    port integer NOT NULL,
+    packets bigint NOT NULL,
+    bytes bigint NOT NULL,
+    sensor text NOT NULL,
+    UNIQUE (protocol, port, capture_id, sensor)
+  );
+  INSERT INTO traffic_seconds
+    SELECT capture_id, floor(extract(epoch FROM ts))::bigint, COALESCE(protocol, ''), count(*),
+           COALESCE(sum(length), 0), min(timestamp COLLATE "C"), max(timestamp COLLATE "C"), sensor
+    FROM traffic GROUP BY 1, 2, 3, sensor;
+  INSERT INTO traffic_hosts
+    SELECT capture_id, host, sum(sp), sum(sb), sum(rp), sum(rb), sensor FROM (
+      SELECT capture_id, src_ip AS host, count(*) AS sp, COALESCE(sum(length), 0) AS sb, 0 AS rp, 0 AS rb, sensor
+      FROM traffic WHERE src_ip IS NOT NULL GROUP BY 1, 2, sensor
+      UNION ALL
+      SELECT capture_id, dst_ip, 0, 0, count(*), COALESCE(sum(length), 0), sensor
+      FROM traffic WHERE dst_ip IS NOT NULL GROUP BY 1, 2, sensor) AS h
+    GROUP BY 1, 2, sensor;
+  INSERT INTO traffic_ports
+    SELECT capture_id, COALESCE(protocol, ''), LEAST(src_port, dst_port), count(*), COALESCE(sum(length), 0), sensor
+    FROM traffic WHERE src_port IS NOT NULL AND dst_port IS NOT NULL GROUP BY 1, 2, 3, sensor;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

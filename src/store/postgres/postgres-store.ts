@@ -16,7 +16,14 @@ import { parseLearned } from '../learned-rows.js';
 import { RecordPool } from '../record-pool.js';
 import type { Store } from '../store.js';
 import { connectPostgres, isConnectionLoss, pgReason, redactUrl } from './connect.js';
-import { LogCopyFormatter, TRAFFIC_COPY_COLUMNS, TrafficCopyFormatter, type CopyBatch } from './copy-text.js';
+import {
+  LogCopyFormatter,
+  SUMS_COPY_COLUMNS,
+  TRAFFIC_COPY_COLUMNS,
+  TrafficCopyFormatter,
+  type CopyBatch,
+  type SumsTable,
+} from './copy-text.js';
 import { PARTITIONED_TABLES, Partitions } from './partitions.js';
 import { Spool, type SpoolEntry } from './spool.js';
 
@@ -65,6 +72,14 @@ interface Pending {
 }
 
 const HOST_COLUMNS = [...sqlColumns(LOG_STREAMS.hosts), 'capture_id', 'sensor'];
+
+function sumsUpsert(table: SumsTable, key: readonly string[], merge: Record<string, string>): string {
+  const columns = SUMS_COPY_COLUMNS[table].join(', ');
+  return `INSERT INTO ${table} (${columns}) SELECT ${columns} FROM upsert_in
+    ON CONFLICT (${key.join(', ')}) DO UPDATE SET ${Object.entries(merge)
+      .map(([c, v]) => `${c} = ${v}`)
+      .join(', ')}`;
+}
 /**
  * Tables whose rows are replaced rather than appended: a batch is copied into a scratch table and merged,
  * keeping the newest state of each key (a batch may hold a row and its later updates).
@@ -72,11 +87,48 @@ const HOST_COLUMNS = [...sqlColumns(LOG_STREAMS.hosts), 'capture_id', 'sensor'];
 const UPSERTS: Partial<Record<string, string>> = {
   alerts: `INSERT INTO alerts SELECT DISTINCT ON (id) * FROM upsert_in ORDER BY id, count DESC, last_seen_us DESC
     ON CONFLICT (id) DO UPDATE SET ${ALERT_MERGED_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}`,
+  // A traffic batch's sums, added to those of earlier batches.
+  traffic_seconds: sumsUpsert('traffic_seconds', ['second', 'protocol', 'capture_id', 'sensor'], {
+    packets: 'traffic_seconds.packets + excluded.packets',
+    bytes: 'traffic_seconds.bytes + excluded.bytes',
+    first_ts: 'LEAST(traffic_seconds.first_ts, excluded.first_ts)',
+    last_ts: 'GREATEST(traffic_seconds.last_ts, excluded.last_ts)',
+  }),
+  traffic_hosts: sumsUpsert('traffic_hosts', ['host', 'capture_id', 'sensor'], {
+    sent_packets: 'traffic_hosts.sent_packets + excluded.sent_packets',
+    sent_bytes: 'traffic_hosts.sent_bytes + excluded.sent_bytes',
+    received_packets: 'traffic_hosts.received_packets + excluded.received_packets',
+    received_bytes: 'traffic_hosts.received_bytes + excluded.received_bytes',
+  }),
+  traffic_ports: sumsUpsert('traffic_ports', ['protocol', 'port', 'capture_id', 'sensor'], {
+    packets: 'traffic_ports.packets + excluded.packets',
+    bytes: 'traffic_ports.bytes + excluded.bytes',
+  }),
   hosts: `INSERT INTO hosts (${HOST_COLUMNS.join(', ')})
     SELECT DISTINCT ON (sensor, capture_id, mac) ${HOST_COLUMNS.join(', ')} FROM upsert_in
     ORDER BY sensor, capture_id, mac, last_seen_us DESC, pkts_out + pkts_in DESC
     ON CONFLICT (sensor, capture_id, mac) DO UPDATE SET ${HOST_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}`,
 };
+
+/** One COPY inside the caller's transaction: straight into `table`, or through a scratch table and its upsert. */
+async function copyInto(
+  client: pg.Client,
+  table: string,
+  columns: readonly string[],
+  text: string,
+): Promise<void> {
+  const upsert = UPSERTS[table];
+  if (upsert !== undefined)
+    await client.query(
+      `CREATE TEMP TABLE upsert_in (LIKE ${table} INCLUDING DEFAULTS INCLUDING IDENTITY) ON COMMIT DROP`,
+    );
+  const target = upsert === undefined ? table : 'upsert_in';
+  const stream = client.query(copyFrom(`COPY ${target} (${columns.join(', ')}) FROM STDIN`));
+  stream.end(text);
+  await finished(stream);
+  // Dropped at once rather than at COMMIT: a traffic batch upserts into several sums tables.
+  if (upsert !== undefined) await client.query(`${upsert}; DROP TABLE upsert_in`);
+}
 
 /**
  * The PostgreSQL store. Writes are COPYs run one after another by an async pump on the main thread: the
@@ -194,7 +246,7 @@ export class PostgresStore implements Store {
   writeTraffic(records: TrafficRecords, captureId: number): Promise<TrafficRecords> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     const batch = this.#traffic.format(records, captureId);
-    this.#submit(this.#copyEntry('traffic', TRAFFIC_COPY_COLUMNS, batch), () =>
+    this.#submit({ ...this.#copyEntry('traffic', TRAFFIC_COPY_COLUMNS, batch), sums: batch.sums }, () =>
       this.#records.give(records),
     ).catch(
       () => undefined, // the failure is kept and reported by the next call
@@ -282,7 +334,7 @@ export class PostgresStore implements Store {
     table: 'traffic' | LogStream | 'alerts',
     columns: readonly string[],
     batch: CopyBatch,
-  ): SpoolEntry {
+  ): Extract<SpoolEntry, { kind: 'copy' }> {
     return {
       kind: 'copy',
       writer: this.#writer,
@@ -434,15 +486,9 @@ export class PostgresStore implements Store {
             [entry.writer, entry.seq, entry.rows],
           );
           if (mark.rowCount === 1) {
-            const target = upsert === undefined ? entry.table : 'upsert_in';
-            if (upsert !== undefined)
-              await client.query(
-                `CREATE TEMP TABLE upsert_in (LIKE ${entry.table} INCLUDING DEFAULTS INCLUDING IDENTITY) ON COMMIT DROP`,
-              );
-            const stream = client.query(copyFrom(`COPY ${target} (${entry.columns.join(', ')}) FROM STDIN`));
-            stream.end(entry.text);
-            await finished(stream);
-            if (upsert !== undefined) await client.query(upsert);
+            await copyInto(client, entry.table, entry.columns, entry.text);
+            for (const [table, text] of entry.sums ?? [])
+              if (text !== '') await copyInto(client, table, SUMS_COPY_COLUMNS[table], text);
           }
           await client.query('COMMIT');
         } catch (err) {

@@ -4,6 +4,7 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CaptureEnd, CaptureStart } from '../../schema/captures.js';
 import type { LogStream } from '../../schema/streams.js';
+import type { SumsTable } from './copy-text.js';
 
 /**
  * One write to the database. Copies carry their writer and sequence number, which the database records in
@@ -21,6 +22,8 @@ export type SpoolEntry =
       readonly text: string;
       readonly rows: number;
       readonly days: readonly number[];
+      /** Traffic only: the batch's sums as COPY text per sums table, added in the same transaction. */
+      readonly sums?: readonly (readonly [table: SumsTable, text: string])[];
     }
   | { readonly kind: 'finish'; readonly id: number; readonly end: CaptureEnd }
   | {

@@ -109,7 +109,7 @@ export interface EvidenceFlowRow {
   ip_proto: number;
 }
 
-/** Where a capture's frames came from (`captures.file`: see migration 6). */
+/** Where a capture's frames came from (`captures.file`: see migration 9). */
 export interface CaptureFileRow {
   id: number;
   source: string;

@@ -14,6 +14,27 @@ export const SEED_TRAFFIC_COLUMNS = [
   'dst_port',
 ];
 
+/**
+ * Fills empty `traffic_seconds`, `traffic_hosts` and `traffic_ports` from `traffic` (migration 9 → 10 uses
+ * it; so do tests that edit traffic rows behind the writer's back). Frozen as shipped, like the migrations.
+ */
+export const TRAFFIC_SUMS_FROM_TRAFFIC = `
+  INSERT INTO traffic_seconds
+    SELECT capture_id, unixepoch(substr(timestamp, 1, 19)), COALESCE(protocol, ''), COUNT(*),
+           COALESCE(SUM(length), 0), MIN(timestamp), MAX(timestamp), MIN(id), MAX(id)
+    FROM traffic GROUP BY 1, 2, 3;
+  INSERT INTO traffic_hosts
+    SELECT capture_id, host, SUM(sp), SUM(sb), SUM(rp), SUM(rb) FROM (
+      SELECT capture_id, src_ip AS host, COUNT(*) AS sp, COALESCE(SUM(length), 0) AS sb, 0 AS rp, 0 AS rb
+      FROM traffic WHERE src_ip IS NOT NULL GROUP BY 1, 2
+      UNION ALL
+      SELECT capture_id, dst_ip, 0, 0, COUNT(*), COALESCE(SUM(length), 0)
+      FROM traffic WHERE dst_ip IS NOT NULL GROUP BY 1, 2)
+    GROUP BY 1, 2;
+  INSERT INTO traffic_ports
+    SELECT capture_id, COALESCE(protocol, ''), MIN(src_port, dst_port), COUNT(*), COALESCE(SUM(length), 0)
+    FROM traffic WHERE src_port IS NOT NULL AND dst_port IS NOT NULL GROUP BY 1, 2, 3`;
+
 /** MIGRATIONS[v] takes a database from schema version v to v + 1. Never edit a shipped migration. */
 export const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
   (db) => {
@@ -356,6 +377,51 @@ export const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
   // `nta alerts --pcap` reads an alert's evidence frames back from it.
   (db) => {
     db.exec('ALTER TABLE captures ADD COLUMN file TEXT');
+  },
+  // 9 → 10: sums of the traffic table that the writer keeps in the same transaction as the rows (see
+  // traffic-sums.ts), so totals, time series, talkers and ports need not read every packet:
+  // - traffic_seconds per capture, second and protocol. protocol is '' where traffic.protocol is NULL (a
+  //   unique key needs a value); second is unixepoch of the timestamp's whole seconds, NULL for untimed rows
+  //   (NULL never conflicts: each batch with untimed rows adds its own row). first_ts/last_ts are the
+  //   group's MIN/MAX(timestamp); first_id/last_id bound its rowids in traffic, so the rows of a time range
+  //   are found without an index on traffic.timestamp (which would slow every insert).
+  // - traffic_hosts per capture and address (as src_ip, as dst_ip), traffic_ports per capture, protocol and
+  //   service port (the lower of src_port and dst_port, rows with both): no time, so they answer for whole
+  //   captures; time ranges read traffic within the rowids traffic_seconds gives.
+  // Existing rows are summed here once.
+  (db) => {
+    db.exec(`
+      CREATE TABLE traffic_seconds (
+        capture_id INTEGER,
+        second INTEGER,
+        protocol TEXT NOT NULL,
+        packets INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        first_ts TEXT,
+        last_ts TEXT,
+        first_id INTEGER NOT NULL,
+        last_id INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX traffic_seconds_key ON traffic_seconds (second, protocol, capture_id);
+      CREATE TABLE traffic_hosts (
+        capture_id INTEGER,
+        host TEXT NOT NULL,
+        sent_packets INTEGER NOT NULL,
+        sent_bytes INTEGER NOT NULL,
+        received_packets INTEGER NOT NULL,
+        received_bytes INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX traffic_hosts_key ON traffic_hosts (host, capture_id);
+      CREATE TABLE traffic_ports (
+        capture_id INTEGER,
+        protocol TEXT NOT NULL,
+        port INTEGER NOT NULL,
+        packets INTEGER NOT NULL,
+        bytes INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX traffic_ports_key ON traffic_ports (protocol, port, capture_id);
+    `);
+    db.exec(TRAFFIC_SUMS_FROM_TRAFFIC);
   },
 ];
 

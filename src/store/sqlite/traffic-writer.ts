@@ -2,6 +2,7 @@ import { AddressTextCache } from '../../core/addr.js';
 import { TimestampFormatter } from '../../core/time.js';
 import { ADDR_BYTES, TRAFFIC_COLUMNS, type TrafficRecords } from '../../schema/traffic.js';
 import { IP_PROTOCOL_NAMES } from '../../schema/ip-protocols.js';
+import { TrafficSums } from '../traffic-sums.js';
 import type { SqliteDb } from './database.js';
 import type Database from 'better-sqlite3';
 
@@ -9,8 +10,9 @@ import type Database from 'better-sqlite3';
 const ROWS_PER_STATEMENT = 32;
 
 /**
- * Turns binary traffic records into rows and inserts them, one transaction per call. The capture id is
- * the same for a whole batch, so it is written into the statement rather than bound for every row.
+ * Turns binary traffic records into rows and inserts them, one transaction per call, together with the
+ * batch's sums in `traffic_seconds`, `traffic_hosts` and `traffic_ports` (see traffic-sums.ts). The capture
+ * id is the same for a whole batch, so it is written into the statement rather than bound for every row.
  */
 export class TrafficWriter {
   readonly #db: SqliteDb;
@@ -18,6 +20,10 @@ export class TrafficWriter {
   readonly #one: unknown[] = new Array<unknown>(TRAFFIC_COLUMNS.length);
   readonly #time = new TimestampFormatter();
   readonly #addr = new AddressTextCache();
+  readonly #sums = new TrafficSums();
+  readonly #addSecond: Database.Statement;
+  readonly #addHost: Database.Statement;
+  readonly #addPort: Database.Statement;
   #statementsFor = -1;
   #insertMany: Database.Statement | undefined;
   #insertOne: Database.Statement | undefined;
@@ -25,6 +31,25 @@ export class TrafficWriter {
 
   constructor(db: SqliteDb) {
     this.#db = db;
+    this.#addSecond = db.prepare(`
+      INSERT INTO traffic_seconds (capture_id, second, protocol, packets, bytes, first_ts, last_ts, first_id, last_id)
+      VALUES (@captureId, @second, @protocol, @packets, @bytes, @firstTs, @lastTs, @firstId, @lastId)
+      ON CONFLICT (second, protocol, capture_id) DO UPDATE SET
+        packets = packets + excluded.packets, bytes = bytes + excluded.bytes,
+        first_ts = min(first_ts, excluded.first_ts), last_ts = max(last_ts, excluded.last_ts),
+        first_id = min(first_id, excluded.first_id), last_id = max(last_id, excluded.last_id)`);
+    this.#addHost = db.prepare(`
+      INSERT INTO traffic_hosts (capture_id, host, sent_packets, sent_bytes, received_packets, received_bytes)
+      VALUES (@captureId, @host, @sentPackets, @sentBytes, @receivedPackets, @receivedBytes)
+      ON CONFLICT (host, capture_id) DO UPDATE SET
+        sent_packets = sent_packets + excluded.sent_packets, sent_bytes = sent_bytes + excluded.sent_bytes,
+        received_packets = received_packets + excluded.received_packets,
+        received_bytes = received_bytes + excluded.received_bytes`);
+    this.#addPort = db.prepare(`
+      INSERT INTO traffic_ports (capture_id, protocol, port, packets, bytes)
+      VALUES (@captureId, @protocol, @port, @packets, @bytes)
+      ON CONFLICT (protocol, port, capture_id) DO UPDATE SET
+        packets = packets + excluded.packets, bytes = bytes + excluded.bytes`);
   }
 
   write(rec: TrafficRecords, captureId: number): void {
@@ -39,16 +64,30 @@ export class TrafficWriter {
       for (; i + ROWS_PER_STATEMENT <= n; i += ROWS_PER_STATEMENT) {
         for (let r = 0; r < ROWS_PER_STATEMENT; r++)
           this.#fill(this.#params, r * TRAFFIC_COLUMNS.length, rec, i + r);
-        insertMany.run(this.#params);
+        // One statement's rows get consecutive rowids, ending at lastInsertRowid.
+        const last = Number(insertMany.run(this.#params).lastInsertRowid);
+        for (let r = 0; r < ROWS_PER_STATEMENT; r++)
+          this.#count(
+            this.#params,
+            r * TRAFFIC_COLUMNS.length,
+            rec,
+            i + r,
+            last - ROWS_PER_STATEMENT + 1 + r,
+          );
       }
       for (; i < n; i++) {
         this.#fill(this.#one, 0, rec, i);
-        insertOne.run(this.#one);
+        this.#count(this.#one, 0, rec, i, Number(insertOne.run(this.#one).lastInsertRowid));
       }
+      for (const g of this.#sums.seconds()) this.#addSecond.run({ ...g, captureId });
+      for (const h of this.#sums.hosts()) this.#addHost.run({ ...h, captureId });
+      for (const p of this.#sums.ports()) this.#addPort.run({ ...p, captureId });
       this.#db.exec('COMMIT');
     } catch (err) {
       if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
       throw err;
+    } finally {
+      this.#sums.clear();
     }
     this.rowsWritten += n;
   }
@@ -76,5 +115,22 @@ export class TrafficWriter {
     p[o + 6] = rec.frame[i]!;
     p[o + 7] = proto < 0 ? null : proto;
     p[o + 8] = rec.length[i]!;
+  }
+
+  /** Adds row `i`, just inserted from the values at `p[o]…` with rowid `id`, to the batch's sums. */
+  #count(p: unknown[], o: number, rec: TrafficRecords, i: number, id: number): void {
+    this.#sums.add(
+      rec.tsSec[i]!,
+      rec.tsNsec[i]!,
+      p[o] as string | null,
+      rec.ipProto[i]!,
+      (p[o + 3] as string | null) ?? '',
+      p[o + 1] as string,
+      p[o + 2] as string,
+      rec.srcPort[i]!,
+      rec.dstPort[i]!,
+      rec.length[i]!,
+      id,
+    );
   }
 }

@@ -1,0 +1,127 @@
+/**
+ * The traffic sums (`traffic_seconds`, `traffic_hosts`, `traffic_ports`) answer as the traffic table does:
+ * totals, protocols, timelines, talkers and ports from both sources on a database built from corpus
+ * captures, for whole captures and for time ranges whose ends cut through seconds; and an older database's
+ * sums, filled by the migration, equal the ones the writer kept.
+ */
+import assert from 'node:assert/strict';
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { chooseBuckets } from '../src/present/charts/index.js';
+import {
+  protocolTotals,
+  timelineRates,
+  topPorts,
+  topTalkers,
+  trafficTotals,
+  type ChartFilter,
+} from '../src/present/charts/query.js';
+import { openSqlite, type SqliteDb } from '../src/store/sqlite/database.js';
+import { workDir } from './support/cli.js';
+import { readCorpusInto } from './support/corpus-db.js';
+
+const work = workDir('nta-traffic-sums-');
+const DB = join(work, 'corpus.db');
+const CAPTURES = [
+  'mixed-home-browsing-tls-dns.pcap',
+  'http-ipv6-1000-requests-one-connection.pcap',
+  'mixed-office-ipv4-ipv6-http.pcap',
+  'sll-mixed-home-traffic.pcap',
+  'dns-edns-ecs-v4-v6-udp-tcp.pcap',
+];
+let captureIds: Map<string, number>;
+
+before(async () => {
+  captureIds = await readCorpusInto(DB, CAPTURES);
+});
+
+/** Same answer from the sums and from every packet; returns the packet count it agreed on. */
+function assertSameAnswers(db: SqliteDb, f: ChartFilter): number {
+  const what = JSON.stringify(f);
+  const totals = trafficTotals(db, f);
+  assert.deepEqual(totals, trafficTotals(db, f, 'packets'), `totals ${what}`);
+  for (const limit of [2, 16])
+    assert.deepEqual(
+      protocolTotals(db, f, limit),
+      protocolTotals(db, f, limit, 'packets'),
+      `protocols ${what}`,
+    );
+  for (const limit of [3, 1000]) {
+    assert.deepEqual(topTalkers(db, f, limit), topTalkers(db, f, limit, 'packets'), `talkers ${what}`);
+    assert.deepEqual(topPorts(db, f, limit), topPorts(db, f, limit, 'packets'), `ports ${what}`);
+  }
+  if (totals.first !== null && totals.last !== null) {
+    const buckets = chooseBuckets(totals.first, totals.last);
+    const rates = timelineRates(db, f, buckets, 3);
+    assert.ok(rates.length > 0);
+    assert.deepEqual(rates, timelineRates(db, f, buckets, 3, 'packets'), `timeline ${what}`);
+  }
+  return totals.packets;
+}
+
+test('totals, protocols, timelines, talkers and ports from the sums equal those from every packet', () => {
+  const db = openSqlite(DB, { readonly: true });
+  try {
+    const all = assertSameAnswers(db, {});
+    assert.ok(all > 8000, `${all} packets`);
+    for (const id of captureIds.values()) assert.ok(assertSameAnswers(db, { captureIds: [id] }) > 0);
+    // Ranges inside the busiest capture: ends on a packet's own time (inclusive), mid-second, one second.
+    const home = captureIds.get('mixed-home-browsing-tls-dns.pcap')!;
+    const times = db
+      .prepare('SELECT timestamp FROM traffic WHERE capture_id = ? ORDER BY timestamp')
+      .pluck()
+      .all(home) as string[];
+    const at = (q: number): string => times[Math.floor(q * (times.length - 1))]!;
+    const midSecond = (ts: string): string => `${ts.slice(0, 20)}500000`;
+    const ranges: ChartFilter[] = [
+      { from: at(0.2), to: at(0.7) },
+      { from: midSecond(at(0.3)), to: midSecond(at(0.6)) },
+      { from: at(0.5) },
+      { to: at(0.5) },
+      { from: `${at(0.4).slice(0, 19)}.000000`, to: `${at(0.4).slice(0, 19)}.999999` },
+      { from: at(0.4), to: midSecond(at(0.4)) },
+      { captureIds: [home], from: at(0.1), to: at(0.9) },
+      { captureIds: [captureIds.get('sll-mixed-home-traffic.pcap')!], from: at(0.1), to: at(0.9) },
+    ];
+    let inRanges = 0;
+    for (const f of ranges) inRanges += assertSameAnswers(db, f);
+    assert.ok(inRanges > 3000, `ranges hold packets: ${inRanges}`);
+    // A range that cuts one second in two: the packets of that second are split between both halves.
+    const second = at(0.4).slice(0, 19);
+    const whole = trafficTotals(db, { from: `${second}.000000`, to: `${second}.999999` }).packets;
+    const first = trafficTotals(db, { from: `${second}.000000`, to: at(0.4) }).packets;
+    const rest = trafficTotals(db, { from: `${at(0.4)}1`, to: `${second}.999999` }).packets;
+    assert.ok(first > 0 && whole > first, `second ${second}: ${first} of ${whole}`);
+    assert.equal(first + rest, whole);
+  } finally {
+    db.close();
+  }
+});
+
+test('an older database gets the sums from its traffic rows, as the writer keeps them', () => {
+  const old = join(work, 'schema5.db');
+  copyFileSync(DB, old);
+  const conn = new Database(old);
+  conn.exec('DROP TABLE traffic_seconds; DROP TABLE traffic_hosts; DROP TABLE traffic_ports');
+  conn.pragma('user_version = 5');
+  conn.close();
+  const kept = new Database(DB, { readonly: true });
+  const migrated = openSqlite(old, { readonly: true });
+  try {
+    assert.equal(migrated.pragma('user_version', { simple: true }), 6);
+    for (const [table, order] of [
+      ['traffic_seconds', 'second IS NULL, second, protocol, capture_id'],
+      ['traffic_hosts', 'host, capture_id'],
+      ['traffic_ports', 'protocol, port, capture_id'],
+    ] as const) {
+      const want = kept.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).all();
+      assert.ok(want.length > 20, `${table}: ${want.length} rows`);
+      assert.deepEqual(migrated.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).all(), want, table);
+    }
+  } finally {
+    kept.close();
+    migrated.close();
+  }
+});
