@@ -18,6 +18,7 @@ import {
   trafficTotals,
   type ChartFilter,
 } from '../src/present/charts/query.js';
+import { SCHEMA_VERSION } from '../src/store/sqlite/migrations.js';
 import { openSqlite, type SqliteDb } from '../src/store/sqlite/database.js';
 import { workDir } from './support/cli.js';
 import { readCorpusInto } from './support/corpus-db.js';
@@ -101,16 +102,16 @@ test('totals, protocols, timelines, talkers and ports from the sums equal those 
 });
 
 test('an older database gets the sums from its traffic rows, as the writer keeps them', () => {
-  const old = join(work, 'schema5.db');
+  const old = join(work, 'schema9.db');
   copyFileSync(DB, old);
   const conn = new Database(old);
   conn.exec('DROP TABLE traffic_seconds; DROP TABLE traffic_hosts; DROP TABLE traffic_ports');
-  conn.pragma('user_version = 5');
+  conn.pragma('user_version = 9'); // the version before the sums (migration 9 → 10)
   conn.close();
   const kept = new Database(DB, { readonly: true });
   const migrated = openSqlite(old, { readonly: true });
   try {
-    assert.equal(migrated.pragma('user_version', { simple: true }), 6);
+    assert.equal(migrated.pragma('user_version', { simple: true }), SCHEMA_VERSION);
     for (const [table, order] of [
       ['traffic_seconds', 'second IS NULL, second, protocol, capture_id'],
       ['traffic_hosts', 'host, capture_id'],
