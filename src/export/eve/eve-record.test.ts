@@ -179,6 +179,32 @@ test('tls: Suricata version names, sni, ja3 hash, ja4, ALPNs; Zeek names under n
     'TLS 1.3 draft-28',
   );
   assert.equal((eveTls({ ...log, version: 'unknown-0x7a7a' })['tls'] as EveRecord)['version'], '0x7a7a');
+  // TLS ≤ 1.2: the server certificate as Suricata names it; Zeek's ssl.log extras under nta.
+  const fp = 'ab'.repeat(32);
+  const cert = eveTls({
+    ...log,
+    version: 'TLSv12',
+    subject: 'CN=example.org,O=Example',
+    issuer: 'CN=Example CA,O=Example',
+    not_valid_before: Date.UTC(2024, 0, 2, 3, 4, 5) * 1000 + 678,
+    not_valid_after: Date.UTC(2025, 0, 2, 3, 4, 5) * 1000,
+    cert_chain_fps: [fp],
+  });
+  const t = cert['tls'] as EveRecord;
+  assert.equal(t['subject'], 'CN=example.org,O=Example');
+  assert.equal(t['issuerdn'], 'CN=Example CA,O=Example');
+  assert.equal(t['notbefore'], '2024-01-02T03:04:05');
+  assert.equal(t['notafter'], '2025-01-02T03:04:05');
+  assert.deepEqual(cert['nta'], {
+    uid: 'Ctls',
+    version: 'TLSv12',
+    cipher: 'TLS_AES_128_GCM_SHA256',
+    client_version: 'TLSv13',
+    curve: 'x25519',
+    resumed: false,
+    established: true,
+    cert_chain_fps: [fp],
+  });
 });
 
 test('http: the Host port goes to http_port, protocol is HTTP/x.y, tx_id counts from 0', () => {

@@ -34,6 +34,9 @@ export function eveTime(us: number): string {
   return `${time.format(sec, (us - sec * 1e6) * 1000).replace(' ', 'T')}+0000`;
 }
 
+/** A certificate's validity bound as Suricata writes it: UTC to the second, no offset. */
+const certTime = (us: number): string => eveTime(us).slice(0, 19);
+
 /**
  * Suricata's `flow_id` is an integer shared by every record of a flow; nta's flow identity is the uid, so
  * the id is a 53-bit hash of it (exact in a JSON number): the same for the flow's flow, dns, tls and http
@@ -285,8 +288,21 @@ export function eveTls(log: TlsLog): EveRecord {
   put(tls, 'ja4', log.ja4);
   put(tls, 'client_alpns', log.client_alpn);
   if (log.next_protocol !== null) tls['server_alpns'] = [log.next_protocol];
+  put(tls, 'subject', log.subject);
+  put(tls, 'issuerdn', log.issuer);
+  if (log.not_valid_before !== null) tls['notbefore'] = certTime(log.not_valid_before);
+  if (log.not_valid_after !== null) tls['notafter'] = certTime(log.not_valid_after);
   r['tls'] = tls;
-  r['nta'] = { uid: log.uid, version: log.version, cipher: log.cipher, client_version: log.client_version };
+  r['nta'] = {
+    uid: log.uid,
+    version: log.version,
+    cipher: log.cipher,
+    client_version: log.client_version,
+    curve: log.curve,
+    resumed: log.resumed,
+    established: log.established,
+    cert_chain_fps: log.cert_chain_fps,
+  };
   return r;
 }
 
