@@ -10,12 +10,14 @@
  * Usage: node dist/bench/soak-bench.js [--minutes 10] [--rate 100000] [--capture F] [--interval 10]
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { BENCH_CAPTURE, NTA, OUT_DIR, ensureBenchCapture } from './bench-capture.js';
+import { chartSvg, svgToPng } from '../src/present/charts/render.js';
+import { CHART_FONT_FAMILY } from '../src/present/charts/font-metrics.js';
 
 const { values } = parseArgs({
   options: {
@@ -199,8 +201,37 @@ try {
     Number.isNaN(lost) ? 'drops unknown (no /metrics answer)' : lost > 0 ? `${lost} packets lost` : 'no loss',
   ];
   console.log(`verdict: ${verdict.join('; ')}`);
+  const chart = join(OUT_DIR, 'soak-memory.png');
+  writeFileSync(chart, await memoryChart(samples, `${values.minutes} min at ${rate} packets/s`));
+  console.log(`memory over time: ${chart}`);
   if (Number.isNaN(final.drops)) console.log(`nta said:\n${ntaOut.trim()}`);
   if (growing || !(lost === 0)) process.exitCode = 1;
 } finally {
   cleanup();
+}
+
+/** RSS and heap over the run, as the README shows it: the shape that tells a leak from a full flow table. */
+async function memoryChart(samples: readonly Sample[], subtitle: string): Promise<Buffer> {
+  const data = samples.flatMap((x) => [
+    { minute: x.t / 60, MB: x.rssMB, series: 'RSS' },
+    { minute: x.t / 60, MB: x.heapMB, series: 'V8 heap used' },
+  ]);
+  const svg = await chartSvg(
+    (size) => ({
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      width: size.width - 160,
+      height: size.height - 120,
+      config: { font: CHART_FONT_FAMILY },
+      title: { text: 'nta serve --capture: memory during the soak', subtitle },
+      data: { values: data },
+      mark: { type: 'line', point: false },
+      encoding: {
+        x: { field: 'minute', type: 'quantitative', title: 'minutes since start' },
+        y: { field: 'MB', type: 'quantitative', title: 'MB' },
+        color: { field: 'series', type: 'nominal', title: null },
+      },
+    }),
+    { width: 1200, height: 700 },
+  );
+  return svgToPng(svg);
 }
