@@ -13,7 +13,8 @@ import { LOG_STREAMS, type LogOf, type LogStream } from '../../schema/streams.js
 import type { TrafficRecords } from '../../schema/traffic.js';
 import { RecordPool } from '../record-pool.js';
 import type { Store } from '../store.js';
-import { connectPostgres, isConnectionLoss, pgReason, redactUrl } from './connect.js';
+import { connectPostgres, isConnectionLoss, pgReason } from './connect.js';
+import { redactUrl } from './url.js';
 import { LogCopyFormatter, TRAFFIC_COPY_COLUMNS, TrafficCopyFormatter, type CopyBatch } from './copy-text.js';
 import { PARTITIONED_TABLES, Partitions } from './partitions.js';
 import { Spool, type SpoolEntry } from './spool.js';
