@@ -17,16 +17,12 @@ if (!existsSync(db)) {
   process.exit(1);
 }
 const { app, db: conn } = await buildApp({ dbPath: db, token: null, version: 'bench' });
-const flow = conn.reader
-  .prepare('SELECT uid, orig_h FROM flows ORDER BY orig_pkts + resp_pkts DESC LIMIT 1')
-  .get() as {
-  uid: string;
-  orig_h: string;
-};
-const mid = conn.reader
-  .prepare('SELECT MIN(ts_us) / 2000 + MAX(ts_us) / 2000 FROM flows')
-  .pluck()
-  .get() as number;
+const flow = (await conn.get<{ uid: string; orig_h: string }>(
+  'SELECT uid, orig_h FROM flows ORDER BY orig_pkts + resp_pkts DESC LIMIT 1',
+))!;
+const mid = (await conn.get<{ mid: number }>(
+  'SELECT MIN(ts_us) / 2000 + MAX(ts_us) / 2000 AS mid FROM flows',
+))!.mid;
 const calls = [
   '/api/summary',
   '/api/timeline',
@@ -47,8 +43,8 @@ const calls = [
   `/api/hosts/${flow.orig_h}`,
   '/api/alerts',
 ];
-const rows = conn.reader.prepare('SELECT COUNT(*) FROM traffic').pluck().get() as number;
-const flows = conn.reader.prepare('SELECT COUNT(*) FROM flows').pluck().get() as number;
+const rows = (await conn.get<{ n: number }>('SELECT COUNT(*) AS n FROM traffic'))!.n;
+const flows = (await conn.get<{ n: number }>('SELECT COUNT(*) AS n FROM flows'))!.n;
 process.stdout.write(
   `${db}: ${rows.toLocaleString('en-US')} packets, ${flows.toLocaleString('en-US')} flows\n`,
 );

@@ -8,7 +8,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { NtaError } from '../core/errors.js';
 import { TimestampFormatter } from '../core/time.js';
 import type { Alert } from '../detect/suppress.js';
-import type { AlertRow, AllowRow } from '../store/sqlite/alerts-query.js';
+import type { AlertRow, AllowRow } from '../store/query/alerts.js';
 
 const time = new TimestampFormatter();
 

@@ -93,7 +93,7 @@ async function runCapture(flags: CaptureFlags): Promise<number> {
     else deadline = Math.min(deadline, stop.seconds * 1000);
   }
   const user = flags.user === undefined ? null : lookupUser(flags.user);
-  const detection = setUpDetection(flags); // a bad config or blocklist: one line, before capturing
+  const detection = await setUpDetection(flags); // a bad config or blocklist: one line, before capturing
   // Open first: no such device, no permission or a bad filter fail here, before any row is written.
   const source = await openLiveCapture({
     iface,

@@ -38,7 +38,7 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
   checkOutputFlags(flags);
   const filter = flags.filter?.trim() === '' ? undefined : flags.filter;
   if (filter !== undefined) checkFileFilter(filter); // a bad filter: one line, before any file or database
-  const detection = setUpDetection(flags); // a bad config or blocklist: one line, before any file is read
+  const detection = await setUpDetection(flags); // a bad config or blocklist: one line, before any file is read
   const paths = await expandCaptureArgs(files);
   const writer =
     flags.write === undefined

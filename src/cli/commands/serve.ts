@@ -1,21 +1,21 @@
 import type { Command } from 'commander';
 import { DEFAULT_LISTEN } from '../../server/defaults.js';
-import { DEFAULT_DB_PATH } from '../../store/sqlite/sqlite-store.js';
+import { redactUrl } from '../../store/postgres/url.js';
+import { addReaderOptions, type ReaderFlags } from '../args.js';
 import { NTA_VERSION } from '../version.js';
 
-interface ServeFlags {
-  db: string;
+interface ServeFlags extends ReaderFlags {
   listen: string;
   token?: string;
 }
 
 export function registerServe(program: Command): void {
-  program
+  const cmd = program
     .command('serve')
     .description(
       'serve the web dashboard and a JSON HTTP API (OpenAPI at /api/openapi.json) from the database',
-    )
-    .option('--db <path>', 'SQLite database to serve', DEFAULT_DB_PATH)
+    );
+  addReaderOptions(cmd, 'to serve')
     .option(
       '--listen <host:port>',
       'address to listen on; any address but loopback requires a token',
@@ -27,11 +27,12 @@ export function registerServe(program: Command): void {
       const { startServer } = await import('../../server/serve.js');
       const server = await startServer({
         dbPath: flags.db,
+        sensor: flags.sensor,
         listen: flags.listen,
         token: flags.token,
         version: NTA_VERSION,
       });
-      process.stderr.write(`nta: serving ${flags.db} on ${server.url}\n`);
+      process.stderr.write(`nta: serving ${redactUrl(flags.db)} on ${server.url}\n`);
       if (server.tokenGenerated) process.stderr.write(`nta: token: ${server.token}\n`);
       await new Promise<void>((resolve) => {
         const stop = (): void => {

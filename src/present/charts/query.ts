@@ -1,5 +1,5 @@
 import { NtaError } from '../../core/errors.js';
-import type { SqliteDb } from '../../store/sqlite/database.js';
+import { byteOrder, perDialect, sensorTerm, type Dialect, type QueryDb } from '../../store/query/query-db.js';
 
 /**
  * Every figure a chart shows is aggregated here, in SQL (GROUP BY over `traffic`); JavaScript only receives
@@ -20,7 +20,12 @@ interface Where {
   readonly params: Params;
 }
 
-function whereClause(f: ChartFilter): Where {
+/**
+ * The filter over `traffic` (time: `timestamp`; PostgreSQL compares its `ts` twin, so daily partitions
+ * are pruned) or over another table whose text time column is `time` (alerts: `first_seen`). A database
+ * scoped to one sensor adds it.
+ */
+function whereClause(db: QueryDb, f: ChartFilter, time = 'timestamp'): Where {
   const terms: string[] = [];
   const params: Params = {};
   if (f.captureIds !== undefined && f.captureIds.length > 0) {
@@ -30,19 +35,25 @@ function whereClause(f: ChartFilter): Where {
     });
     terms.push(`capture_id IN (${names.join(', ')})`);
   }
+  const column = db.dialect === 'postgres' && time === 'timestamp' ? 'ts' : byteOrder(time, db.dialect);
+  const bound = (name: string): string => (column === 'ts' ? `CAST(@${name} AS timestamptz)` : `@${name}`);
   if (f.from !== undefined) {
     params['from'] = f.from;
-    terms.push('timestamp >= @from');
+    terms.push(`${column} >= ${bound('from')}`);
   }
   if (f.to !== undefined) {
     params['to'] = f.to;
-    terms.push('timestamp <= @to');
+    terms.push(`${column} <= ${bound('to')}`);
   }
+  sensorTerm(db, terms, params);
   return { sql: terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`, params };
 }
 
-/** Seconds since 1970 of a `traffic.timestamp` (whole seconds; the fraction is dropped before parsing). */
-const EPOCH_SQL = 'unixepoch(substr(timestamp, 1, 19))';
+/** Seconds since 1970 of a traffic row's time (whole seconds, rounded down). */
+const EPOCH_SQL: Readonly<Record<Dialect, string>> = {
+  sqlite: 'unixepoch(substr(timestamp, 1, 19))',
+  postgres: 'CAST(floor(extract(epoch FROM ts)) AS bigint)',
+};
 
 export interface TrafficTotals {
   packets: number;
@@ -52,19 +63,22 @@ export interface TrafficTotals {
   last: string | null;
 }
 
-export function trafficTotals(db: SqliteDb, f: ChartFilter): TrafficTotals {
-  const w = whereClause(f);
-  return db
-    .prepare(
-      `SELECT COUNT(*) AS packets, COALESCE(SUM(length), 0) AS bytes, MIN(timestamp) AS first,
-              MAX(timestamp) AS last FROM traffic ${w.sql}`,
-    )
-    .get(w.params) as TrafficTotals;
+export async function trafficTotals(db: QueryDb, f: ChartFilter): Promise<TrafficTotals> {
+  const w = whereClause(db, f);
+  const sql = perDialect(
+    (
+      d,
+    ) => `SELECT COUNT(*) AS packets, COALESCE(SUM(length), 0) AS bytes, MIN(${byteOrder('timestamp', d)}) AS first,
+              MAX(${byteOrder('timestamp', d)}) AS last FROM traffic ${w.sql}`,
+  );
+  return (await db.get<TrafficTotals>(sql, w.params))!;
 }
 
 /** Refuses capture ids the database does not hold, naming the ones it does. */
-export function checkCaptureIds(db: SqliteDb, ids: readonly number[]): void {
-  const have = new Set((db.prepare('SELECT id FROM captures').pluck().all() as number[]).map(Number));
+export async function checkCaptureIds(db: QueryDb, ids: readonly number[]): Promise<void> {
+  const w = whereClause(db, {});
+  const rows = await db.all<{ id: number }>(`SELECT id FROM captures ${w.sql}`, w.params);
+  const have = new Set(rows.map((r) => Number(r.id)));
   const missing = ids.filter((id) => !have.has(id));
   if (missing.length === 0) return;
   const known = [...have].sort((a, b) => a - b);
@@ -87,19 +101,18 @@ export interface ProtocolRow {
 }
 
 /** Packets and bytes per protocol, largest first; beyond `limit` protocols the rest add up as 'other'. */
-export function protocolTotals(db: SqliteDb, f: ChartFilter, limit: number): ProtocolRow[] {
-  const w = whereClause(f);
-  return db
-    .prepare(
-      `WITH p AS (
+export function protocolTotals(db: QueryDb, f: ChartFilter, limit: number): Promise<ProtocolRow[]> {
+  const w = whereClause(db, f);
+  const sql = perDialect(
+    (d) => `WITH p AS (
          SELECT COALESCE(protocol, 'unknown') AS protocol, COUNT(*) AS packets, COALESCE(SUM(length), 0) AS bytes
          FROM traffic ${w.sql} GROUP BY 1),
-       r AS (SELECT *, ROW_NUMBER() OVER (ORDER BY packets DESC, protocol) AS rn FROM p)
+       r AS (SELECT *, ROW_NUMBER() OVER (ORDER BY packets DESC, ${byteOrder('protocol', d)}) AS rn FROM p)
        SELECT CASE WHEN rn <= @limit THEN protocol ELSE 'other' END AS protocol,
               SUM(packets) AS packets, SUM(bytes) AS bytes
        FROM r GROUP BY 1 ORDER BY MIN(rn)`,
-    )
-    .all({ ...w.params, limit }) as ProtocolRow[];
+  );
+  return db.all<ProtocolRow>(sql, { ...w.params, limit });
 }
 
 export interface TimelineRow {
@@ -127,34 +140,41 @@ export interface TimelineBuckets {
  * first, 'other' last). better-sqlite3 binds JS numbers as REAL: the bucket number is computed in INTEGER
  * arithmetic (a whole number, rounded down), or it would never equal the bucket sequence's k.
  */
-export function timelineRates(db: SqliteDb, f: ChartFilter, b: TimelineBuckets, top: number): TimelineRow[] {
-  const w = whereClause(f);
-  return db
-    .prepare(
-      `WITH raw AS MATERIALIZED (
-         SELECT (${EPOCH_SQL} - CAST(@origin AS INTEGER)) / CAST(@size AS INTEGER) AS k, COALESCE(protocol, 'unknown') AS protocol,
+export function timelineRates(
+  db: QueryDb,
+  f: ChartFilter,
+  b: TimelineBuckets,
+  top: number,
+): Promise<TimelineRow[]> {
+  const w = whereClause(db, f);
+  // PostgreSQL would sum counts as exact numerics: the rates are computed in doubles, as SQLite does.
+  const real = (x: string, d: Dialect): string => (d === 'postgres' ? `CAST(${x} AS double precision)` : x);
+  const sql = perDialect(
+    (d) => `WITH RECURSIVE raw AS MATERIALIZED (
+         SELECT (${EPOCH_SQL[d]} - CAST(@origin AS INTEGER)) / CAST(@size AS INTEGER) AS k, COALESCE(protocol, 'unknown') AS protocol,
                 COUNT(*) AS n, COALESCE(SUM(length), 0) AS bytes
          FROM traffic ${w.sql} GROUP BY 1, 2),
-       top AS (SELECT protocol FROM raw GROUP BY protocol ORDER BY SUM(n) DESC, protocol LIMIT @top),
+       top AS (SELECT protocol FROM raw GROUP BY protocol ORDER BY SUM(n) DESC, ${byteOrder('protocol', d)} LIMIT @top),
        s AS MATERIALIZED (
          SELECT k, CASE WHEN protocol IN (SELECT protocol FROM top) THEN protocol ELSE 'other' END AS series,
                 SUM(n) AS n, SUM(bytes) AS bytes
          FROM raw GROUP BY 1, 2),
        ks(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM ks WHERE k + 1 < @count),
        names AS (SELECT series, SUM(n) AS total FROM s GROUP BY series)
-       SELECT (@origin + ks.k * @size) * 1000 AS t, names.series AS series,
-              COALESCE(s.n, 0) * @per / @size AS packetRate, COALESCE(s.bytes, 0) * 8.0 * @per / @size AS bitRate
+       SELECT (CAST(@origin AS BIGINT) + ks.k * CAST(@size AS BIGINT)) * 1000 AS t, names.series AS series,
+              ${real('COALESCE(s.n, 0)', d)} * @per / @size AS "packetRate",
+              ${real('COALESCE(s.bytes, 0)', d)} * 8.0 * @per / @size AS "bitRate"
        FROM ks CROSS JOIN names LEFT JOIN s ON s.k = ks.k AND s.series = names.series
-       ORDER BY ks.k, names.series = 'other', names.total DESC, names.series`,
-    )
-    .all({
-      ...w.params,
-      origin: b.origin,
-      size: b.size,
-      count: b.count,
-      per: b.rateSeconds,
-      top,
-    }) as TimelineRow[];
+       ORDER BY ks.k, names.series = 'other', names.total DESC, ${byteOrder('names.series', d)}`,
+  );
+  return db.all<TimelineRow>(sql, {
+    ...w.params,
+    origin: b.origin,
+    size: b.size,
+    count: b.count,
+    per: b.rateSeconds,
+    top,
+  });
 }
 
 /** Series names of a timeline, busiest first and 'other' last (for a stable colour order). */
@@ -171,9 +191,18 @@ export type HostClass = (typeof HOST_CLASSES)[number];
 /**
  * SQL that classifies the address text in column `c` (as nta writes it: dotted quad, RFC 5952 IPv6):
  * local = RFC 1918, loopback, link-local (169.254/16, fe80::/10), IPv6 ULA (fc00::/7);
- * multicast/broadcast = 224/4, 255.255.255.255, ff00::/8; everything else remote.
+ * multicast/broadcast = 224/4, 255.255.255.255, ff00::/8; everything else remote. SQLite matches with
+ * GLOB and octet arithmetic, PostgreSQL with regular expressions (it does not promise to evaluate a CASE
+ * arm's conditions in order, so no casts of text that may be IPv6).
  */
-export function hostClassSql(c: string): string {
+export function hostClassSql(c: string, d: Dialect): string {
+  if (d === 'postgres')
+    return `CASE
+    WHEN ${c} ~ '^(10\\.|192\\.168\\.|127\\.|169\\.254\\.|172\\.(1[6-9]|2[0-9]|3[01])\\.)[0-9.]*$' THEN 'local'
+    WHEN ${c} ~ '^(22[4-9]|23[0-9])\\.[0-9.]*$' OR ${c} = '255.255.255.255' THEN 'multicast/broadcast'
+    WHEN ${c} = '::1' OR ${c} ~ '^fe[89ab][0-9a-f]:' OR ${c} ~ '^f[cd][0-9a-f][0-9a-f]:' THEN 'local'
+    WHEN ${c} ~ '^ff[0-9a-f][0-9a-f]:' THEN 'multicast/broadcast'
+    ELSE 'remote' END`;
   const firstOctet = `CAST(substr(${c}, 1, instr(${c}, '.') - 1) AS INTEGER)`;
   const secondOctet = `CAST(substr(${c}, 5, instr(substr(${c}, 5), '.') - 1) AS INTEGER)`;
   const v4 = `instr(${c}, ':') = 0`;
@@ -196,20 +225,19 @@ export interface TalkerRow {
 }
 
 /** The `limit` hosts that sent plus received the most bytes. */
-export function topTalkers(db: SqliteDb, f: ChartFilter, limit: number): TalkerRow[] {
-  const w = whereClause(f);
-  return db
-    .prepare(
-      `WITH h AS (
+export function topTalkers(db: QueryDb, f: ChartFilter, limit: number): Promise<TalkerRow[]> {
+  const w = whereClause(db, f);
+  const sql = perDialect(
+    (d) => `WITH h AS (
          SELECT src_ip AS host, SUM(length) AS sent, 0 AS received, COUNT(*) AS packets
          FROM traffic ${w.sql} GROUP BY src_ip
          UNION ALL
          SELECT dst_ip, 0, SUM(length), COUNT(*) FROM traffic ${w.sql} GROUP BY dst_ip)
-       SELECT host, ${hostClassSql('host')} AS hostClass, SUM(sent) AS sent, SUM(received) AS received,
+       SELECT host, ${hostClassSql('host', d)} AS "hostClass", SUM(sent) AS sent, SUM(received) AS received,
               SUM(sent) + SUM(received) AS bytes, SUM(packets) AS packets
-       FROM h WHERE host IS NOT NULL GROUP BY host ORDER BY bytes DESC, host LIMIT @limit`,
-    )
-    .all({ ...w.params, limit }) as TalkerRow[];
+       FROM h WHERE host IS NOT NULL GROUP BY host ORDER BY bytes DESC, ${byteOrder('host', d)} LIMIT @limit`,
+  );
+  return db.all<TalkerRow>(sql, { ...w.params, limit });
 }
 
 export interface PortRow {
@@ -224,16 +252,18 @@ export interface PortRow {
  * almost all traffic, so both directions of a conversation land on 443/tcp instead of one direction being
  * spread over the client's ephemeral ports.
  */
-export function topPorts(db: SqliteDb, f: ChartFilter, limit: number): PortRow[] {
-  const w = whereClause(f);
+export function topPorts(db: QueryDb, f: ChartFilter, limit: number): Promise<PortRow[]> {
+  const w = whereClause(db, f);
   const portTerms = 'src_port IS NOT NULL AND dst_port IS NOT NULL';
-  return db
-    .prepare(
-      `SELECT protocol, MIN(src_port, dst_port) AS port, COUNT(*) AS packets, COALESCE(SUM(length), 0) AS bytes
+  const lower: Record<Dialect, string> = { sqlite: 'MIN', postgres: 'LEAST' };
+  const sql = perDialect(
+    (
+      d,
+    ) => `SELECT protocol, ${lower[d]}(src_port, dst_port) AS port, COUNT(*) AS packets, COALESCE(SUM(length), 0) AS bytes
        FROM traffic ${w.sql === '' ? `WHERE ${portTerms}` : `${w.sql} AND ${portTerms}`}
-       GROUP BY 1, 2 ORDER BY packets DESC, port LIMIT @limit`,
-    )
-    .all({ ...w.params, limit }) as PortRow[];
+       GROUP BY 1, 2 ORDER BY packets DESC, port, ${byteOrder('protocol', d)} LIMIT @limit`,
+  );
+  return db.all<PortRow>(sql, { ...w.params, limit });
 }
 
 export interface AlertBucketRow {
@@ -249,18 +279,28 @@ export interface AlertBucketRow {
  * traffic, on `first_seen`), within the buckets' span (the traffic's). Empty buckets are left out: the
  * chart draws bars, not lines.
  */
-export function alertCounts(db: SqliteDb, f: ChartFilter, b: TimelineBuckets): AlertBucketRow[] {
-  const w = whereClause(f);
-  const sql = w.sql.replaceAll('timestamp', 'first_seen');
-  return db
-    .prepare(
-      `SELECT (CAST(first_seen_us / 1000000 AS INTEGER) - CAST(@origin AS INTEGER)) / CAST(@size AS INTEGER) AS k,
-              severity, COUNT(*) AS alerts
-       FROM alerts ${sql} GROUP BY 1, 2 HAVING k >= 0 AND k < @count ORDER BY 1, 2`,
-    )
-    .all({ ...w.params, origin: b.origin, size: b.size, count: b.count })
-    .map((r) => {
-      const row = r as { k: number; severity: string; alerts: number };
-      return { t: (b.origin + row.k * b.size) * 1000, severity: row.severity, alerts: row.alerts };
-    });
+export async function alertCounts(
+  db: QueryDb,
+  f: ChartFilter,
+  b: TimelineBuckets,
+): Promise<AlertBucketRow[]> {
+  const w = whereClause(db, f, 'first_seen');
+  const sql = perDialect(
+    (d) => `SELECT k, severity, COUNT(*) AS alerts FROM (
+         SELECT (CAST(first_seen_us / 1000000 AS INTEGER) - CAST(@origin AS INTEGER)) / CAST(@size AS INTEGER) AS k,
+                severity
+         FROM alerts ${w.sql}) a
+       WHERE k >= 0 AND k < @count GROUP BY k, severity ORDER BY k, ${byteOrder('severity', d)}`,
+  );
+  const rows = await db.all<{ k: number; severity: string; alerts: number }>(sql, {
+    ...w.params,
+    origin: b.origin,
+    size: b.size,
+    count: b.count,
+  });
+  return rows.map((row) => ({
+    t: (b.origin + row.k * b.size) * 1000,
+    severity: row.severity,
+    alerts: row.alerts,
+  }));
 }

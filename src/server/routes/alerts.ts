@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AlertPage, AlertRow, FlowRow } from '../api-types.js';
-import { dbTimeToMs, type ServerDb } from '../server-db.js';
+import { byteOrder, perDialect, sensorTerm, type QueryDb } from '../../store/query/query-db.js';
+import { dbTimeToMs, hasTable } from '../server-db.js';
 import { NotFound, ORDER_PROPERTY, PAGE_PROPERTIES, querySchema } from './common.js';
 
 /**
@@ -10,8 +11,8 @@ import { NotFound, ORDER_PROPERTY, PAGE_PROPERTIES, querySchema } from './common
 const SEVERITY_RANK = `CASE lower(severity) WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2
   WHEN 'low' THEN 1 ELSE 0 END`;
 const ALERT_SORT = {
-  last_seen: 'last_seen',
-  first_seen: 'first_seen',
+  last_seen: 'last_seen_us',
+  first_seen: 'first_seen_us',
   severity: SEVERITY_RANK,
   count: 'count',
 } as const;
@@ -71,30 +72,49 @@ function selectAlerts(): string {
     acknowledged_at AS ack FROM alerts`;
 }
 
+/**
+ * Ties in any alert order go by what the alert is, never by its id alone (random per run), so SQLite and
+ * PostgreSQL list the same alerts alike.
+ */
+const tieBreak = (dir: string, d: Parameters<typeof byteOrder>[1]): string =>
+  ['type', 'src_ip', 'dst_ip', 'id'].map((c) => `${byteOrder(c, d)} ${dir}`).join(', ');
+
+/** `match` and the sensor the database is scoped to, as a WHERE clause. */
+function whereOf(db: QueryDb, match: string, params: Record<string, string | number | null>): string {
+  const terms = [match];
+  sensorTerm(db, terms, params);
+  return `WHERE ${terms.join(' AND ')}`;
+}
+
 /** Alerts between the two ends of a flow (either direction), newest first; null without the table. */
-export function alertsOfFlow(db: ServerDb, flow: FlowRow): AlertRow[] | null {
-  if (!db.hasTable('alerts')) return null;
-  return (
-    db.reader
-      .prepare(
-        `${selectAlerts()} WHERE (src_ip = @a AND dst_ip = @b) OR (src_ip = @b AND dst_ip = @a)
-         ORDER BY last_seen DESC LIMIT 50`,
-      )
-      .all({ a: flow.orig_h, b: flow.resp_h }) as AlertDbRow[]
-  ).map(toAlertRow);
+export async function alertsOfFlow(db: QueryDb, flow: FlowRow): Promise<AlertRow[] | null> {
+  if (!(await hasTable(db, 'alerts'))) return null;
+  const params = { a: flow.orig_h, b: flow.resp_h };
+  const where = whereOf(db, '((src_ip = @a AND dst_ip = @b) OR (src_ip = @b AND dst_ip = @a))', params);
+  const rows = await db.all<AlertDbRow>(
+    perDialect(
+      (d) => `${selectAlerts()} ${where} ORDER BY last_seen_us DESC, ${tieBreak('DESC', d)} LIMIT 50`,
+    ),
+    params,
+  );
+  return rows.map(toAlertRow);
 }
 
 /** Alerts where the host is either end, newest first; null without the table. */
-export function alertsOfHost(db: ServerDb, host: string): AlertRow[] | null {
-  if (!db.hasTable('alerts')) return null;
-  return (
-    db.reader
-      .prepare(`${selectAlerts()} WHERE src_ip = @h OR dst_ip = @h ORDER BY last_seen DESC LIMIT 50`)
-      .all({ h: host }) as AlertDbRow[]
-  ).map(toAlertRow);
+export async function alertsOfHost(db: QueryDb, host: string): Promise<AlertRow[] | null> {
+  if (!(await hasTable(db, 'alerts'))) return null;
+  const params = { h: host };
+  const where = whereOf(db, '(src_ip = @h OR dst_ip = @h)', params);
+  const rows = await db.all<AlertDbRow>(
+    perDialect(
+      (d) => `${selectAlerts()} ${where} ORDER BY last_seen_us DESC, ${tieBreak('DESC', d)} LIMIT 50`,
+    ),
+    params,
+  );
+  return rows.map(toAlertRow);
 }
 
-export function alertRoutes(app: FastifyInstance, db: ServerDb): void {
+export function alertRoutes(app: FastifyInstance, db: QueryDb): void {
   app.get<{ Querystring: AlertQuery }>(
     '/api/alerts',
     {
@@ -111,9 +131,9 @@ export function alertRoutes(app: FastifyInstance, db: ServerDb): void {
         }),
       },
     },
-    (req): AlertPage => {
+    async (req): Promise<AlertPage> => {
       const q = req.query;
-      if (!db.hasTable('alerts'))
+      if (!(await hasTable(db, 'alerts')))
         return { available: false, total: 0, limit: q.limit, offset: q.offset, rows: [] };
       const terms: string[] = [];
       const params: Record<string, string | number> = {};
@@ -131,14 +151,17 @@ export function alertRoutes(app: FastifyInstance, db: ServerDb): void {
       }
       if (q.acknowledged !== undefined)
         terms.push(q.acknowledged ? 'acknowledged_at IS NOT NULL' : 'acknowledged_at IS NULL');
+      sensorTerm(db, terms, params);
       const where = terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`;
       const dir = q.order === 'asc' ? 'ASC' : 'DESC';
-      const rows = db.reader
-        .prepare(
-          `${selectAlerts()} ${where} ORDER BY ${ALERT_SORT[q.sort]} ${dir}, id ${dir} LIMIT @limit OFFSET @offset`,
-        )
-        .all({ ...params, limit: q.limit, offset: q.offset }) as AlertDbRow[];
-      const total = db.reader.prepare(`SELECT COUNT(*) FROM alerts ${where}`).pluck().get(params) as number;
+      const rows = await db.all<AlertDbRow>(
+        perDialect(
+          (d) => `${selectAlerts()} ${where} ORDER BY ${ALERT_SORT[q.sort]} ${dir}, ${tieBreak(dir, d)}
+                  LIMIT @limit OFFSET @offset`,
+        ),
+        { ...params, limit: q.limit, offset: q.offset },
+      );
+      const total = (await db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM alerts ${where}`, params))!.n;
       return { available: true, total, limit: q.limit, offset: q.offset, rows: rows.map(toAlertRow) };
     },
   );
@@ -149,13 +172,17 @@ export function alertRoutes(app: FastifyInstance, db: ServerDb): void {
     required: ['id'],
   } as const;
 
-  const setAck = (id: string, acknowledged: boolean): { id: string; acknowledged: boolean } => {
-    if (!db.hasTable('alerts')) throw new NotFound('this database has no alerts table');
-    const changed = db
-      .writer()
-      .prepare(`UPDATE alerts SET acknowledged_at = @at WHERE id = @id`)
-      .run({ id, at: acknowledged ? new Date().toISOString() : null }).changes;
-    if (changed === 0) throw new NotFound(`no alert with id ${id}`);
+  const setAck = async (
+    id: string,
+    acknowledged: boolean,
+  ): Promise<{ id: string; acknowledged: boolean }> => {
+    if (!(await hasTable(db, 'alerts'))) throw new NotFound('this database has no alerts table');
+    const params = { id, at: acknowledged ? new Date().toISOString() : null };
+    const { changes } = await db.run(
+      `UPDATE alerts SET acknowledged_at = CAST(@at AS TEXT) ${whereOf(db, 'id = @id', params)}`,
+      params,
+    );
+    if (changes === 0) throw new NotFound(`no alert with id ${id}`);
     return { id, acknowledged };
   };
 
