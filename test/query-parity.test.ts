@@ -20,7 +20,9 @@ import {
 } from '../src/present/charts/index.js';
 import { hostClassSql } from '../src/present/charts/query.js';
 import { renderReport } from '../src/present/report/index.js';
+import type { LiveTick } from '../src/server/api-types.js';
 import { buildApp } from '../src/server/app.js';
+import { LiveFeed } from '../src/server/live-feed.js';
 import { PostgresStore } from '../src/store/postgres/postgres-store.js';
 import { redactUrl } from '../src/store/postgres/url.js';
 import { openQueryDb, type QueryDb } from '../src/store/query/query-db.js';
@@ -386,4 +388,37 @@ test('a mute in PostgreSQL keeps the next nta read of that sensor from raising t
   const other = nta(['read', '-q', '--no-chart', '--db', PG, '--sensor', 'third', scan]);
   assert.equal(other.status, 0, other.stderr);
   assert.equal(await count('third'), 1, "another sensor is not muted by this sensor's entry");
+});
+
+test("the dashboard's live counters count what a sensor adds to PostgreSQL, and only that sensor's", async () => {
+  const db = await openQueryDb(PG, { sensor: SENSOR });
+  const feed = new LiveFeed(db, 50);
+  const ticks: LiveTick[] = [];
+  let wake: () => void = () => undefined;
+  const unsubscribe = feed.subscribe((tick) => {
+    ticks.push(tick);
+    wake();
+  });
+  const nextTick = (): Promise<void> => new Promise((resolve) => (wake = resolve));
+  try {
+    await nextTick();
+    const counted = (): number => ticks.reduce((n, t) => n + t.totalPackets, 0);
+    assert.equal(counted(), 0, 'nothing added yet');
+    const added = CAPTURES[1]!;
+    await load(await PostgresStore.open(PG, { sensor: 'other', retentionDays: null }), OTHER);
+    await load(await PostgresStore.open(PG, { sensor: SENSOR, retentionDays: null }), [added]);
+    const [want] = await pgRows<{ n: number }>(
+      PG,
+      `SELECT COUNT(*) AS n FROM traffic t JOIN captures c ON c.id = t.capture_id
+       WHERE c.source = $1 AND t.sensor = $2 AND t.capture_id = (SELECT MAX(id) FROM captures WHERE sensor = $2)`,
+      [added, SENSOR],
+    );
+    assert.ok(want!.n > 10, `${want!.n} packets added`);
+    while (counted() < want!.n) await nextTick();
+    await nextTick();
+    assert.equal(counted(), want!.n);
+  } finally {
+    unsubscribe();
+    await db.close();
+  }
 });
