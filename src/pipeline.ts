@@ -150,7 +150,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
   const detectPackets = detect?.wantsPackets === true;
   const detectArp = detect?.wantsArp === true;
   const detectFlows = detect?.wantsFlows === true;
-  const detectDomains = detect?.wantsDomains === true;
+  const detectAppLogs = detect?.wantsAppLogs === true;
   const wantLogs = store !== undefined || onFlow !== undefined || detectFlows;
   const logPackets = store !== undefined && opts.packets !== false;
   const hosts = opts.flows === false ? undefined : new HostInventory();
@@ -162,7 +162,7 @@ export async function readCaptures(opts: ReadOptions): Promise<ReadSummary> {
           (stream, log) => {
             onAppLog?.(stream, log);
             hosts?.appLog(stream, log);
-            if (detectDomains) detect!.appLog(stream, log);
+            if (detectAppLogs) detect!.appLog(stream, log);
             if (store !== undefined) unstored[stream].push(log);
           },
           endpoints,

@@ -2,7 +2,8 @@ import { NtaError } from '../core/errors.js';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { RingOptions } from '../capture/ring-writer.js';
 import { parseIpfixTarget, type IpfixTarget } from '../export/ipfix/exporter.js';
-import { parseTimeArg, type ChartFilter } from '../present/charts/index.js';
+import type { ChartFilter } from '../present/charts/query.js';
+import { parseTimeArg } from '../present/charts/time-arg.js';
 import { DEFAULT_DB_PATH } from '../store/sqlite/sqlite-store.js';
 
 export function positiveInt(value: string): number {

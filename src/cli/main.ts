@@ -1,15 +1,22 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { NtaError, exitCodeFor } from '../core/errors.js';
-import { registerRead } from './commands/read.js';
-import { registerInterfaces } from './commands/interfaces.js';
-import { registerCapture } from './commands/capture.js';
-import { registerChart } from './commands/chart.js';
-import { registerAlerts } from './commands/alerts.js';
-import { registerDetectors } from './commands/detectors.js';
-import { registerReport } from './commands/report.js';
-import { registerServe } from './commands/serve.js';
 import { NTA_VERSION } from './version.js';
+
+/**
+ * Each command's module, loaded only when that command runs: `nta read` does not load the web server, the
+ * chart renderer or the PostgreSQL client, and `nta --version` loads none of them. Help needs them all.
+ */
+const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
+  read: async () => (await import('./commands/read.js')).registerRead,
+  capture: async () => (await import('./commands/capture.js')).registerCapture,
+  chart: async () => (await import('./commands/chart.js')).registerChart,
+  alerts: async () => (await import('./commands/alerts.js')).registerAlerts,
+  detectors: async () => (await import('./commands/detectors.js')).registerDetectors,
+  report: async () => (await import('./commands/report.js')).registerReport,
+  serve: async () => (await import('./commands/serve.js')).registerServe,
+  interfaces: async () => (await import('./commands/interfaces.js')).registerInterfaces,
+};
 
 const program = new Command('nta')
   .description('Network traffic analyzer: reads captures, decodes them and logs every packet to SQLite')
@@ -19,16 +26,16 @@ const program = new Command('nta')
     outputError: (text, write) => write(text.startsWith('error: ') ? `nta: ${text.slice(7)}` : text),
   });
 
-registerRead(program);
-registerCapture(program);
-registerChart(program);
-registerAlerts(program);
-registerDetectors(program);
-registerReport(program);
-registerServe(program);
-registerInterfaces(program);
+/** The commands the arguments need: the one named first, none for --version, all for help or a typo. */
+function commandsFor(args: readonly string[]): string[] {
+  const first = args[0];
+  if (first === '-v' || first === '--version') return [];
+  if (first !== undefined && Object.hasOwn(COMMANDS, first)) return [first];
+  return Object.keys(COMMANDS);
+}
 
 try {
+  for (const name of commandsFor(process.argv.slice(2))) (await COMMANDS[name]!())(program);
   await program.parseAsync(process.argv);
 } catch (err) {
   process.exitCode = exitStatus(err);

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { NtaError } from '../core/errors.js';
-import { writeProtocolChart } from '../present/charts/index.js';
 import { readCaptures, type CaptureInput, type ReadSummary, type StopReason } from '../pipeline.js';
 import { LiveStatus } from '../present/live-status.js';
 import { combineObservers } from '../present/observers.js';
@@ -10,13 +9,11 @@ import { StatusArea, wantStatusArea } from '../present/status-area.js';
 import type { Store } from '../store/store.js';
 import { IpfixExporter, type IpfixExportStats } from '../export/ipfix/exporter.js';
 import type { OutputFlags } from './args.js';
-import { DetectionEngine } from '../detect/engine.js';
-import { engineOptions } from '../detect/config.js';
+import type { DetectionEngine } from '../detect/engine.js';
 import type { AllowEntry } from '../detect/allowlist.js';
 import { ALERT_TYPES, type AlertType } from '../schema/alert.js';
-import { AlertOutputs } from '../present/alert-output.js';
+import type { AlertOutputs } from '../present/alert-output.js';
 export { formatAlertCounts } from '../present/alert-output.js';
-import { loadAllowlist } from '../store/query/alerts.js';
 import { stdoutWriter, type StdoutWriter } from './stdout.js';
 
 export interface PipelineRun {
@@ -39,6 +36,14 @@ export interface Detection {
  */
 export async function setUpDetection(flags: OutputFlags): Promise<Detection | undefined> {
   if (!flags.detect) return undefined;
+  // Loaded here, not at start-up: --no-detect runs and the other commands never need them.
+  const [{ DetectionEngine }, { engineOptions, loadDetectConfig }, { AlertOutputs }, { loadAllowlist }] =
+    await Promise.all([
+      import('../detect/engine.js'),
+      import('../detect/config.js'),
+      import('../present/alert-output.js'),
+      import('../store/query/alerts.js'),
+    ]);
   const allow: AllowEntry[] =
     flags.db === false
       ? []
@@ -50,12 +55,10 @@ export async function setUpDetection(flags: OutputFlags): Promise<Detection | un
           domain: r.domain ?? undefined,
           comment: r.comment,
         }));
-  const opts = engineOptions({
-    config: flags.config,
-    homeNets: flags.homeNet,
-    blocklists: flags.blocklist,
-    allow,
-  });
+  const opts = engineOptions(
+    { homeNets: flags.homeNet, blocklists: flags.blocklist, allow },
+    await loadDetectConfig(flags.config),
+  );
   const outputs = new AlertOutputs({
     console: flags.quiet !== true && flags.json !== true,
     evePath: flags.eve,
@@ -176,6 +179,7 @@ export async function writeEndChart(
   const captureIds = summary.sources.flatMap((s) => (s.captureId === null ? [] : [s.captureId]));
   let path: string;
   try {
+    const { writeProtocolChart } = await import('../present/charts/index.js');
     // flags.db, not store.path: a PostgreSQL store shows its URL without the password.
     path = await writeProtocolChart(flags.db, { captureIds });
   } catch (err) {

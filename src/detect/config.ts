@@ -1,95 +1,32 @@
 /**
- * The detection configuration: a YAML file validated with zod (unknown keys are errors, each reported as
- * one line naming the key), merged with command-line flags. Decided once at start-up (STYLE.md E15).
- *
- * ```yaml
- * home_networks: [192.168.1.0/24, fd00::/8]   # replaces the defaults
- * blocklists: [/etc/nta/drop.txt]
- * suppress_s: 3600
- * allowlist:
- *   - { type: external_connection, dst: 203.0.113.0/24, comment: "our VPS" }
- * detectors:
- *   port_scan_vertical: { min_ports: 50 }
- *   new_device: { enabled: false }
- * ```
+ * Detection settings: the configuration file (see config-file.ts), merged with command-line flags, which
+ * take precedence. Decided once at start-up (STYLE.md E15).
  */
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
 import { NtaError } from '../core/errors.js';
-import { ALERT_TYPES, type AlertType } from '../schema/alert.js';
+import type { AlertType } from '../schema/alert.js';
 import { Allowlist, type AllowEntry } from './allowlist.js';
 import { loadBlocklists } from './blocklist.js';
 import { cidrSetOf, DEFAULT_HOME_NETWORKS, parseCidr } from './cidr.js';
-import type { Detector } from './detector.js';
+import type { DetectConfig } from './config-file.js';
 import type { EngineOptions, EnabledDetector } from './engine.js';
 import { DETECTORS } from './registry.js';
 import { DEFAULT_SUPPRESS_SECONDS } from './suppress.js';
 
-const cidr = z.string().refine((s) => parseCidr(s) !== null, { message: 'not an address or CIDR' });
-
-const detectorSchema = (d: Detector): z.ZodType => {
-  const shape: Record<string, z.ZodType> = { enabled: z.boolean().optional() };
-  for (const k of Object.keys(d.defaults)) shape[k] = z.number().positive().optional();
-  return z.strictObject(shape).optional();
-};
-
-const detectorsShape: Record<string, z.ZodType> = {};
-for (const d of DETECTORS) detectorsShape[d.id] = detectorSchema(d);
-
-const allowSchema = z.strictObject({
-  type: z.enum(ALERT_TYPES).optional(),
-  src: cidr.optional(),
-  dst: cidr.optional(),
-  port: z.number().int().min(0).max(65535).optional(),
-  domain: z.string().optional(),
-  comment: z.string(),
-});
-
-export const configSchema = z.strictObject({
-  home_networks: z.array(cidr).optional(),
-  blocklists: z.array(z.string()).optional(),
-  suppress_s: z.number().positive().optional(),
-  allowlist: z.array(allowSchema).optional(),
-  detectors: z.strictObject(detectorsShape).optional(),
-});
-
-export type DetectConfig = z.infer<typeof configSchema>;
-
-function issueLine(file: string, issue: z.core.$ZodIssue): string {
-  const path = issue.path.map(String).join('.');
-  if (issue.code === 'unrecognized_keys') {
-    const keys = issue.keys.map((k) => (path === '' ? k : `${path}.${k}`)).join(', ');
-    return `${file}: unknown key ${keys}`;
-  }
-  return `${file}: ${path === '' ? '(top level)' : path}: ${issue.message}`;
-}
-
-/** Reads and validates a config file; NTA_ERR_CONFIG with one line naming the first bad key. */
-export function loadConfigFile(path: string): DetectConfig {
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(path, 'utf8'));
-  } catch (err) {
-    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    throw new NtaError('NTA_ERR_CONFIG', `${path}: ${msg}`, { cause: err });
-  }
-  const r = configSchema.safeParse(raw ?? {});
-  if (!r.success) throw new NtaError('NTA_ERR_CONFIG', issueLine(path, r.error.issues[0]!));
-  return r.data;
+/** The validated config file, or no settings without one. */
+export async function loadDetectConfig(path: string | undefined): Promise<DetectConfig> {
+  if (path === undefined) return {};
+  return (await import('./config-file.js')).loadConfigFile(path);
 }
 
 export interface DetectFlags {
-  readonly config?: string | undefined;
   readonly homeNets?: readonly string[] | undefined;
   readonly blocklists?: readonly string[] | undefined;
   /** Extra allowlist entries (kept in the database by `nta alerts mute`). */
   readonly allow?: readonly AllowEntry[] | undefined;
 }
 
-/** Engine options from the config file (if any) and the flags, which take precedence. */
-export function engineOptions(flags: DetectFlags): Omit<EngineOptions, 'onAlert'> {
-  const cfg = flags.config === undefined ? {} : loadConfigFile(flags.config);
+/** Engine options from the config file's settings (see loadDetectConfig) and the flags. */
+export function engineOptions(flags: DetectFlags, cfg: DetectConfig = {}): Omit<EngineOptions, 'onAlert'> {
   for (const n of flags.homeNets ?? [])
     if (parseCidr(n) === null)
       throw new NtaError('NTA_ERR_CONFIG', `--home-net ${n}: not an address or CIDR`);

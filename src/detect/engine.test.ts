@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { DetectorHarness } from '../../test/support/detect-events.js';
 import { Allowlist } from './allowlist.js';
 import { cidrSetOf, DEFAULT_HOME_NETWORKS } from './cidr.js';
-import { engineOptions, loadConfigFile } from './config.js';
+import { engineOptions } from './config.js';
+import { loadConfigFile } from './config-file.js';
 import { defineDetector } from './detector.js';
 import { DetectionEngine } from './engine.js';
 import { Suppressor, toAlertLog } from './suppress.js';
@@ -118,7 +119,7 @@ test('config file: thresholds and home networks apply; unknown keys and bad valu
     good,
     'home_networks: [192.168.77.0/24]\ndetectors:\n  syn_flood: { rate: 10 }\n  new_device: { enabled: false }\n',
   );
-  const opts = engineOptions({ config: good, blocklists: [] });
+  const opts = engineOptions({ blocklists: [] }, loadConfigFile(good));
   assert.ok(opts.home!.hasText('192.168.77.5'));
   assert.ok(!opts.home!.hasText('10.0.0.1'));
   assert.deepEqual(opts.detectors.find((d) => d.detector.id === 'syn_flood')!.thresholds, { rate: 10 });

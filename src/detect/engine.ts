@@ -7,13 +7,12 @@
  * addresses become numbers, home-network membership is computed once per packet for all detectors.
  */
 import { AddressTextCache } from '../core/addr.js';
-import { macValue } from './addr-key.js';
+import { addrKeyOf, macValue } from './addr-key.js';
 import { Allowlist } from './allowlist.js';
 import { Blocklist } from './blocklist.js';
 import type { CidrSet } from './cidr.js';
 import { NON_UNICAST, cidrSetOf, DEFAULT_HOME_NETWORKS } from './cidr.js';
 import type { Detector, DetectorContext, DetectorInstance, Notice, Thresholds } from './detector.js';
-import { readDnsQuestion } from './dns-query.js';
 import { ArpEvent, PacketEvent, type DnsQueryEvent, type DomainEvent, type FlowEvent } from './events.js';
 import type { LogOf, LogStream } from '../schema/streams.js';
 import { DEFAULT_SUPPRESS_SECONDS, Suppressor, type Alert } from './suppress.js';
@@ -33,7 +32,6 @@ export interface EngineOptions {
   readonly onAlert?: (alert: Alert, isNew: boolean) => void;
 }
 
-const IPPROTO_UDP = 17;
 const DNS_PORT = 53;
 const SWEEP_EVERY = 1;
 
@@ -85,7 +83,7 @@ export class DetectionEngine {
 
   /** Whether any detector wants IP packets (the pipeline skips filling events otherwise). */
   get wantsPackets(): boolean {
-    return this.#packet.length > 0 || this.#dns.length > 0;
+    return this.#packet.length > 0;
   }
   get wantsArp(): boolean {
     return this.#arp.length > 0;
@@ -93,8 +91,9 @@ export class DetectionEngine {
   get wantsFlows(): boolean {
     return this.#flow.length > 0;
   }
-  get wantsDomains(): boolean {
-    return this.#domain.length > 0;
+  /** Whether any detector wants application records (names from DNS, TLS and HTTP). */
+  get wantsAppLogs(): boolean {
+    return this.#domain.length > 0 || this.#dns.length > 0;
   }
 
   /**
@@ -120,18 +119,6 @@ export class DetectionEngine {
     const ev = this.packetEvent;
     this.#tick(ev.ts);
     for (const d of this.#packet) d.packet!(ev);
-    if (
-      this.#dns.length > 0 &&
-      ev.proto === IPPROTO_UDP &&
-      ev.dstPort === DNS_PORT &&
-      ev.payloadEnd > ev.payloadOff
-    ) {
-      const q = readDnsQuestion(ev.data, ev.payloadOff, ev.payloadEnd);
-      if (q !== null) {
-        const dq: DnsQueryEvent = { ts: ev.ts, frame: ev.frame, src: ev.src, dst: ev.dst, ...q };
-        for (const d of this.#dns) d.dns!(dq);
-      }
-    }
   }
 
   /**
@@ -164,11 +151,17 @@ export class DetectionEngine {
     for (const d of this.#arp) d.arp!(ev);
   }
 
-  /** An application record (dns, tls, http): HTTP Host headers and TLS server names become domain events. */
+  /**
+   * An application record: DNS queries to port 53 become DNS events (parsed once, by the DNS parser of
+   * src/app, over UDP and TCP alike); HTTP Host headers and TLS server names become domain events.
+   */
   appLog<S extends LogStream>(stream: S, log: LogOf<S>): void {
     let name: string | null;
     let source: DomainEvent['source'];
-    if (stream === 'http') {
+    if (stream === 'dns') {
+      this.#dnsLog(log as LogOf<'dns'>);
+      return;
+    } else if (stream === 'http') {
       name = (log as LogOf<'http'>).host;
       source = 'http';
     } else if (stream === 'tls') {
@@ -192,6 +185,20 @@ export class DetectionEngine {
       source,
     };
     for (const d of this.#domain) d.domain!(ev);
+  }
+
+  #dnsLog(log: LogOf<'dns'>): void {
+    // mDNS and LLMNR names are local announcements, not lookups a tunnel could hide in.
+    if (this.#dns.length === 0 || log.query === null || log.query === '' || log.resp_p !== DNS_PORT) return;
+    const ev: DnsQueryEvent = {
+      ts: log.ts / 1e6,
+      uid: log.uid,
+      src: addrKeyOf(log.orig_h),
+      dst: addrKeyOf(log.resp_h),
+      name: log.query.toLowerCase().replace(/\.$/, ''),
+      qtype: log.qtype ?? 0,
+    };
+    for (const d of this.#dns) d.dns!(ev);
   }
 
   flow(log: FlowEvent): void {

@@ -57,9 +57,12 @@ export class ArpEvent {
   targetIp = 0;
 }
 
+/** A DNS query, from the dns log record of its transaction (sent once its response came, or none did). */
 export interface DnsQueryEvent {
+  /** Time of the query. */
   readonly ts: number;
-  readonly frame: number;
+  /** The flow's uid. */
+  readonly uid: string;
   readonly src: AddrKey;
   readonly dst: AddrKey;
   /** Query name, lower case, without the trailing dot. */

@@ -17,13 +17,14 @@ export function protoName(proto: number): string {
 export class EndpointText {
   readonly #addr = new AddressTextCache();
   readonly #bytes = new Uint8Array(16);
+  readonly #words = new Uint32Array(4);
 
   orig(f: FlowState): string {
-    return this.#text(f.origAddr, f.v6);
+    return this.#text(f.origWords(this.#words), f.v6);
   }
 
   resp(f: FlowState): string {
-    return this.#text(f.respAddr, f.v6);
+    return this.#text(f.respWords(this.#words), f.v6);
   }
 
   #text(words: Uint32Array, v6: boolean): string {

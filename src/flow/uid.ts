@@ -9,6 +9,9 @@ const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 
 export class UidGenerator {
   readonly #s = new Uint32Array(4);
+  readonly #limbs = new Uint32Array(3);
+  /** 'C' and up to 17 base62 digits (62^17 > 2^96), filled from the end. */
+  readonly #digits = new Uint16Array(18);
 
   constructor(seed?: number) {
     if (seed === undefined) {
@@ -41,14 +44,25 @@ export class UidGenerator {
     return r;
   }
 
+  /** The 96 random bits as three 32-bit limbs, divided by 62 limb by limb: no BigInt, one string made. */
   next(): string {
-    let v = (BigInt(this.#next()) << 64n) | (BigInt(this.#next()) << 32n) | BigInt(this.#next());
-    let out = '';
+    const limbs = this.#limbs;
+    limbs[0] = this.#next();
+    limbs[1] = this.#next();
+    limbs[2] = this.#next();
+    const digits = this.#digits;
+    let at = digits.length;
     do {
-      out = ALPHABET[Number(v % 62n)]! + out;
-      v /= 62n;
-    } while (v > 0n);
-    return 'C' + out;
+      let rem = 0;
+      for (let i = 0; i < 3; i++) {
+        const cur = rem * 0x1_0000_0000 + limbs[i]!; // < 62 · 2^32: exact in a double
+        limbs[i] = Math.floor(cur / 62);
+        rem = cur - limbs[i]! * 62;
+      }
+      digits[--at] = ALPHABET.charCodeAt(rem);
+    } while ((limbs[0]! | limbs[1]! | limbs[2]!) !== 0);
+    digits[--at] = 0x43; // 'C'
+    return String.fromCharCode.apply(null, digits.subarray(at) as unknown as number[]);
   }
 }
 

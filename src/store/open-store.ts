@@ -11,6 +11,8 @@ export interface StoreOptions {
   readonly retentionDays?: number | undefined;
   /** PostgreSQL outage and spool messages (one line each). */
   readonly onStatus?: ((message: string) => void) | undefined;
+  /** Capture files are read into it: SQLite builds the secondary indexes of new tables at the end. */
+  readonly bulkLoad?: boolean | undefined;
 }
 
 /** Opens the store `--db` names: a `postgres://` URL is a PostgreSQL database, anything else a SQLite file. */
@@ -26,5 +28,5 @@ export async function openStore(db: string, options: StoreOptions = {}): Promise
   }
   if (options.sensor !== undefined || options.retentionDays !== undefined)
     throw new NtaError('NTA_ERR_USAGE', '--sensor and --retention need a PostgreSQL --db (postgres://…)');
-  return SqliteStore.open(db);
+  return SqliteStore.open(db, { bulkLoad: options.bulkLoad });
 }

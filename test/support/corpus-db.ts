@@ -5,10 +5,14 @@ import { PCAPS_DIR } from './corpus.js';
 
 /**
  * Reads corpus captures (file names in corpus/pcaps) through the pipeline into the SQLite file `db`, with
- * repeatable flow uids; returns each file's capture id.
+ * repeatable flow uids; returns each file's capture id. `bulkLoad` as `nta read` opens the store.
  */
-export async function readCorpusInto(db: string, names: readonly string[]): Promise<Map<string, number>> {
-  const store = await SqliteStore.open(db);
+export async function readCorpusInto(
+  db: string,
+  names: readonly string[],
+  options: { bulkLoad?: boolean } = {},
+): Promise<Map<string, number>> {
+  const store = await SqliteStore.open(db, options);
   try {
     const summary = await readCaptures({
       inputs: fileInputs(names.map((n) => join(PCAPS_DIR, n))),

@@ -9,6 +9,7 @@ import type { Detector, Thresholds } from '../../src/detect/detector.js';
 import { DetectionEngine } from '../../src/detect/engine.js';
 import type { Alert } from '../../src/detect/suppress.js';
 import type { ConnLog } from '../../src/schema/conn.js';
+import type { DnsLog } from '../../src/schema/dns.js';
 
 export const SYN = 0x02;
 export const ACK = 0x10;
@@ -122,6 +123,35 @@ export class DetectorHarness {
       ...f,
       ts: Math.round(f.ts * 1e6),
     });
+  }
+
+  /** A dns log record of one query (no response), as the DNS parser hands it to the engine. */
+  dns(q: { ts: number; src: string; dst: string; name: string; qtype?: number; dport?: number }): void {
+    const log: DnsLog = {
+      ts: Math.round(q.ts * 1e6),
+      uid: `C${++this.#frame}`,
+      orig_h: q.src,
+      orig_p: 40000,
+      resp_h: q.dst,
+      resp_p: q.dport ?? 53,
+      proto: 'udp',
+      trans_id: 0x1234,
+      rtt: null,
+      query: q.name,
+      qclass: 1,
+      qtype: q.qtype ?? 1,
+      qtype_name: null,
+      rcode: null,
+      rcode_name: null,
+      AA: false,
+      TC: false,
+      RD: true,
+      RA: false,
+      answers: null,
+      TTLs: null,
+      rejected: false,
+    };
+    this.engine.appLog('dns', log);
   }
 
   types(): string[] {

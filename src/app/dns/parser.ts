@@ -97,6 +97,8 @@ const bit = (a: DnsAnomaly): number => 1 << a;
 
 /** The text of the last name read by readName (set only when asked to keep it). */
 let nameText = '';
+/** The kept name's label bytes joined by dots, made into text once at its end (names are at most 255 bytes). */
+const nameBytes = new Uint8Array(256);
 
 /**
  * Reads the (possibly compressed) name at `off` of the message starting at `msg`; returns the offset after
@@ -116,7 +118,7 @@ function readName(
   let limit = off;
   let labels = 0;
   let len = 1;
-  let text = '';
+  let textLen = 0;
   for (;;) {
     if (p >= end) {
       out.anomalies |= bit(DnsAnomaly.TruncatedAnswer);
@@ -160,12 +162,13 @@ function readName(
       return -1;
     }
     if (keep) {
-      if (labels > 1) text += '.';
-      text += bytesText(b, p + 1, p + 1 + c);
+      // A '.' byte inside a label reads as '.' either way: joining the bytes first gives the same text.
+      if (labels > 1) nameBytes[textLen++] = 0x2e;
+      for (let k = p + 1; k <= p + c; k++) nameBytes[textLen++] = b[k]!;
     }
     p += 1 + c;
   }
-  if (keep) nameText = text;
+  if (keep) nameText = bytesText(nameBytes, 0, textLen);
   return next;
 }
 

@@ -40,6 +40,8 @@ class Host {
   bytesIn = 0;
   /** Changed since the last snapshot. */
   dirty = true;
+  /** The IPv4 source address of its last packet, already in `ips`: most packets repeat it (-1: none). */
+  lastV4 = -1;
 
   constructor(mac: string, tsUs: number) {
     this.mac = mac;
@@ -164,8 +166,12 @@ export class HostInventory {
 
   #sourceAddress(h: Host, b: Uint8Array, end: number, d: DecodedPacket): void {
     let ip: string;
-    if (d.network === Network.IPv4) ip = this.#text.ipv4(b, d.srcOff);
-    else if (d.network === Network.IPv6) ip = this.#text.ipv6(b, d.srcOff);
+    if (d.network === Network.IPv4) {
+      const v4 = u32be(b, d.srcOff);
+      if (v4 === h.lastV4) return;
+      h.lastV4 = v4;
+      ip = this.#text.ipv4(b, d.srcOff);
+    } else if (d.network === Network.IPv6) ip = this.#text.ipv6(b, d.srcOff);
     else if (d.network === Network.ARP && d.arpOpcode >= 0) {
       // Ethernet/IPv4 ARP: the sender's protocol address follows its 6-byte hardware address.
       const o = d.l3Off;

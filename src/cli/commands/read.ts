@@ -66,6 +66,8 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
               sensor: flags.sensor,
               retentionDays: flags.retention,
               onStatus: (message) => process.stderr.write(`nta: warning: ${message}\n`),
+              // Standard input may be a live capture (tcpdump -w -) watched as it goes: indexes stay.
+              bulkLoad: !paths.includes('-'),
             });
     } catch (err) {
       await ipfix?.close();

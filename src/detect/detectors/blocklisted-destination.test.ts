@@ -79,3 +79,23 @@ test('a listed domain in an HTTP Host header or a TLS server name (from the appl
   assert.equal(a.src, '192.168.122.145');
   assert.equal((a.evidence as { entry: string }).entry, 'homealldaylong.com');
 });
+
+test('a lookup of a listed domain (a DNS query, over UDP or TCP, from the dns log)', () => {
+  const bl = new Blocklist();
+  bl.addEntry('evil.example.net');
+  const h = new DetectorHarness(blocklistedDestination, {}, { blocklist: bl });
+  h.dns({ ts: 1, src: '192.168.1.20', dst: '192.168.1.1', name: 'www.example.net' });
+  assert.equal(h.alerts.length, 0);
+  h.dns({ ts: 2, src: '192.168.1.20', dst: '192.168.1.1', name: 'CDN.Evil.Example.NET.' });
+  assert.equal(h.alerts.length, 1);
+  const a = h.alerts[0]!;
+  assert.equal(a.variant, 'domain');
+  assert.equal(a.src, '192.168.1.20');
+  assert.equal(a.dst, '192.168.1.1');
+  assert.deepEqual(a.evidence, {
+    entry: 'evil.example.net',
+    name: 'cdn.evil.example.net',
+    seen_in: 'dns',
+    uid: 'C2',
+  });
+});

@@ -104,7 +104,7 @@ export const blocklistedDestination = defineDetector({
           first: q.ts,
           ts: q.ts,
           message: `${addrText(q.src)} looked up blocklisted ${q.name} (${entry})`,
-          evidence: { entry, name: q.name, frame: q.frame },
+          evidence: { entry, name: q.name, seen_in: 'dns', uid: q.uid },
           identifier: `${addrText(q.src)}>${entry}`,
           domain: q.name,
         });

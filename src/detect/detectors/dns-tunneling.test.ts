@@ -3,30 +3,8 @@ import assert from 'node:assert/strict';
 import { DetectorHarness } from '../../../test/support/detect-events.js';
 import { dnsTunneling, entropy } from './dns-tunneling.js';
 
-/** A DNS query datagram payload for `name` with type `qtype`. */
-function query(name: string, qtype = 1): Uint8Array {
-  const labels = name.split('.').flatMap((l) => [l.length, ...new TextEncoder().encode(l)]);
-  return new Uint8Array([
-    0x12,
-    0x34,
-    0x01,
-    0x00,
-    0,
-    1,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    ...labels,
-    0,
-    qtype >> 8,
-    qtype & 255,
-  ]);
-}
-const ask = (h: DetectorHarness, ts: number, name: string, qtype = 1): void =>
-  h.packet({ ts, src: '10.0.2.30', dst: '10.0.2.20', sport: 5353, dport: 53, payload: query(name, qtype) });
+const ask = (h: DetectorHarness, ts: number, name: string, qtype = 1, dport = 53): void =>
+  h.dns({ ts, src: '10.0.2.30', dst: '10.0.2.20', name, qtype, dport });
 
 const longName = (i: number): string => `${'a'.repeat(40)}${i.toString(36).padStart(12, 'x')}.t1.tunnel.test`;
 
@@ -53,6 +31,19 @@ test('many distinct TXT queries under one domain are a tunnel', () => {
   const h = new DetectorHarness(dnsTunneling);
   for (let i = 0; i < 30; i++) ask(h, i, `q${i}.c2.example.net`, 16);
   assert.deepEqual(h.types(), ['dns_tunneling']);
+});
+
+test('names are compared in lower case without the final dot; mDNS and LLMNR names are not lookups', () => {
+  const h = new DetectorHarness(dnsTunneling);
+  for (let i = 0; i < 29; i++) ask(h, i, `Q${i}.C2.Example.NET.`, 16);
+  for (let i = 0; i < 50; i++) ask(h, 30 + i, `m${i}.c2.example.net`, 16, 5353);
+  assert.equal(h.alerts.length, 0, 'the mDNS queries are not counted');
+  ask(h, 40, 'q29.c2.example.net', 16);
+  assert.deepEqual(h.types(), ['dns_tunneling']);
+  const e = h.alerts[0]!.evidence as { domain: string; txt_null_queries: number; flow_uids: string[] };
+  assert.equal(e.domain, 'example.net');
+  assert.equal(e.txt_null_queries, 30);
+  assert.equal(e.flow_uids.length, 5);
 });
 
 test('entropy: a repeated letter has none, base32 text much', () => {

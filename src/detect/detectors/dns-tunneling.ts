@@ -9,7 +9,8 @@ import { CappedSet, pushSample, round6 } from '../window.js';
 
 interface DomainState {
   start: number;
-  firstFrame: number;
+  /** Flow uids of the first queries counted (a tunnel over UDP uses a new flow per query). */
+  uids: string[];
   queries: number;
   long: number;
   txtNull: number;
@@ -71,7 +72,7 @@ export const dnsTunneling = defineDetector({
         if (s === undefined || q.ts - s.start > cfg.window_s) {
           s = {
             start: q.ts,
-            firstFrame: q.frame,
+            uids: [],
             queries: 0,
             long: 0,
             txtNull: 0,
@@ -83,6 +84,7 @@ export const dnsTunneling = defineDetector({
           boundedSet(domains, base, s, 4096);
         }
         s.queries++;
+        if (s.uids[s.uids.length - 1] !== q.uid) pushSample(s.uids, q.uid, 5);
         const isNew = s.unique.add(sub);
         if (sub.length >= cfg.long_label_chars) {
           s.long++;
@@ -119,8 +121,7 @@ export const dnsTunneling = defineDetector({
             longest_name: s.longest,
             subdomain_entropy: Math.round(entropy(sub) * 100) / 100,
             sample_names: s.samples,
-            first_frame: s.firstFrame,
-            last_frame: q.frame,
+            flow_uids: s.uids,
             duration_s: round6(q.ts - s.start),
           },
           mitre: 'T1071.004',

@@ -5,8 +5,8 @@
  */
 import { addrText, macText, type AddrKey } from '../addr-key.js';
 import { boundedSet, defineDetector } from '../detector.js';
-import { TcpFlags } from '../events.js';
-import { CappedSet, round6 } from '../window.js';
+import { TcpFlags, type ArpEvent, type PacketEvent } from '../events.js';
+import { CappedSet, Every, round6, SCAN_PURGE_EVERY_S } from '../window.js';
 
 interface Sweep {
   start: number;
@@ -21,6 +21,15 @@ interface Sweep {
   src: string;
   extra: Record<string, unknown>;
 }
+
+/** Evidence particular to a variant, made when a sweep starts (not for every probe). */
+type ExtraOf = (ev: PacketEvent | ArpEvent) => Record<string, unknown>;
+const noExtra: ExtraOf = () => ({});
+const ackExtra: ExtraOf = (ev) => {
+  const p = ev as PacketEvent;
+  return { port: p.dstPort, source_port: p.srcPort };
+};
+const arpExtra: ExtraOf = (ev) => ({ mac: macText((ev as ArpEvent).senderMac) });
 
 /** As for ACK scans: above this port, bare ACKs are mostly servers answering clients. */
 const ACK_PROBE_MAX_PORT = 32767;
@@ -49,7 +58,8 @@ export const pingSweep = defineDetector({
       target: AddrKey,
       ts: number,
       frame: number,
-      extra: Record<string, unknown>,
+      extra: ExtraOf,
+      ev: PacketEvent | ArpEvent,
     ): void => {
       let s = sweeps.get(key);
       if (s === undefined || ts - s.start > cfg.window_s) {
@@ -64,7 +74,7 @@ export const pingSweep = defineDetector({
           reported: 0,
           variant,
           src: addrText(src),
-          extra,
+          extra: extra(ev),
         };
         boundedSet(sweeps, key, s);
       }
@@ -103,6 +113,7 @@ export const pingSweep = defineDetector({
     const refresh = (s: Sweep): void => {
       if (s.reported > 0 && s.targets.size > s.reported) raise(s, true);
     };
+    const purge = new Every(SCAN_PURGE_EVERY_S);
     const all = (): Map<unknown, Sweep>[] => [icmp, arp, ...ack.values()] as Map<unknown, Sweep>[];
     return {
       packet(ev) {
@@ -111,7 +122,7 @@ export const pingSweep = defineDetector({
           (ev.proto === IPPROTO_ICMP && ev.icmpType === 8) ||
           (ev.proto === IPPROTO_ICMPV6 && ev.icmpType === 128);
         if (echo) {
-          probe(icmp, ev.src, 'icmp', ev.src, ev.dst, ev.ts, ev.frame, {});
+          probe(icmp, ev.src, 'icmp', ev.src, ev.dst, ev.ts, ev.frame, noExtra, ev);
           return;
         }
         if (ev.tcpFlags < 0) return;
@@ -131,19 +142,25 @@ export const pingSweep = defineDetector({
           bySrcPort = new Map();
           boundedSet(ack, ev.src, bySrcPort);
         }
-        probe(bySrcPort, ev.srcPort * 65536 + ev.dstPort, 'tcp_ack', ev.src, ev.dst, ev.ts, ev.frame, {
-          port: ev.dstPort,
-          source_port: ev.srcPort,
-        });
+        probe(
+          bySrcPort,
+          ev.srcPort * 65536 + ev.dstPort,
+          'tcp_ack',
+          ev.src,
+          ev.dst,
+          ev.ts,
+          ev.frame,
+          ackExtra,
+          ev,
+        );
       },
       arp(ev) {
         // Requests for another address; gratuitous ARP (sender = target) announces, it does not probe.
         if (ev.opcode !== 1 || ev.senderIp === ev.targetIp) return;
-        probe(arp, ev.senderMac, 'arp', ev.senderIp, ev.targetIp, ev.ts, ev.frame, {
-          mac: macText(ev.senderMac),
-        });
+        probe(arp, ev.senderMac, 'arp', ev.senderIp, ev.targetIp, ev.ts, ev.frame, arpExtra, ev);
       },
       sweep(now) {
+        if (!purge.due(now)) return;
         for (const sweeps of all())
           for (const [k, s] of sweeps) {
             refresh(s);

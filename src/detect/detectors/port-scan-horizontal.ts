@@ -8,7 +8,7 @@ import { addrText, type AddrKey } from '../addr-key.js';
 import { defineDetector } from '../detector.js';
 import { TcpFlags, type PacketEvent } from '../events.js';
 import { classifyProbe, ProbeClass, PROBE_NAMES, quotedUdpProbe } from '../probes.js';
-import { CappedSet, round6 } from '../window.js';
+import { CappedSet, Every, round6, SCAN_PURGE_EVERY_S } from '../window.js';
 
 /** (source, port) probe sets tracked at once; beyond, new ones wait for old ones to expire. */
 const MAX_STATES = 65_536;
@@ -38,6 +38,7 @@ export const portScanHorizontal = defineDetector({
     window_s: 'seconds over which probes are counted (tumbling, from the first probe)',
   },
   create(cfg, ctx) {
+    const purge = new Every(SCAN_PURGE_EVERY_S);
     /** src → "class:port" → state */
     const bySrc = new Map<AddrKey, Map<number, PortState>>();
     let states = 0;
@@ -126,6 +127,7 @@ export const portScanHorizontal = defineDetector({
         if (udp >= 0) record(ev.dst, ev.src, udp, ProbeClass.Udp, ev);
       },
       sweep(now) {
+        if (!purge.due(now)) return;
         for (const [src, ports] of bySrc) {
           for (const [k, st] of ports) {
             refresh(st);

@@ -8,7 +8,7 @@
 import { addrText, type AddrKey } from '../addr-key.js';
 import { defineDetector } from '../detector.js';
 import { TcpFlags, type PacketEvent } from '../events.js';
-import { CappedSet, round6 } from '../window.js';
+import { CappedSet, Every, round6, SCAN_PURGE_EVERY_S } from '../window.js';
 import { classifyProbe, ProbeClass, PROBE_NAMES, quotedUdpProbe } from '../probes.js';
 
 interface ClassState {
@@ -115,7 +115,8 @@ export const portScanVertical = defineDetector({
       st.nextAlert *= 2;
       raise(pair, cls, st, false);
     };
-    /** Brings alerted scans' evidence up to date (about once a second, and at the end of input). */
+    /** Brings alerted scans' evidence up to date (every SCAN_PURGE_EVERY_S, and at the end of input). */
+    const purge = new Every(SCAN_PURGE_EVERY_S);
     const refreshAll = (now: number, expire: boolean): void => {
       for (const [src, dsts] of bySrc) {
         for (const [dst, pair] of dsts) {
@@ -160,7 +161,9 @@ export const portScanVertical = defineDetector({
         const udp = quotedUdpProbe(ev);
         if (udp >= 0) record(ev.dst, ev.src, udp, ProbeClass.Udp, ev);
       },
-      sweep: (now) => refreshAll(now, true),
+      sweep: (now) => {
+        if (purge.due(now)) refreshAll(now, true);
+      },
       finish: (now) => refreshAll(now, false),
     };
   },

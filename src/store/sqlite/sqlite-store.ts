@@ -34,11 +34,14 @@ export class SqliteStore implements Store {
     this.#worker.on('exit', () => this.#fail(new NtaError('NTA_ERR_STORE', 'database writer exited')));
   }
 
-  /** Opens (creating or migrating) the database; schema and file errors surface here, before any read. */
-  static async open(path: string): Promise<SqliteStore> {
+  /**
+   * Opens (creating or migrating) the database; schema and file errors surface here, before any read.
+   * `bulkLoad`: capture files are read into it (secondary indexes of empty tables are built at close).
+   */
+  static async open(path: string, options: { bulkLoad?: boolean | undefined } = {}): Promise<SqliteStore> {
     const store = new SqliteStore(path);
     try {
-      await store.#request({ op: 'open', seq: 0, path });
+      await store.#request({ op: 'open', seq: 0, path, bulkLoad: options.bulkLoad === true });
     } catch (err) {
       await store.#worker.terminate();
       throw err;

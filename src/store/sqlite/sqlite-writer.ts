@@ -5,6 +5,7 @@ import { LOG_STREAMS, SNAPSHOT_STREAMS, type LogStream } from '../../schema/stre
 import { AlertsWriter } from './alerts-writer.js';
 import type { TrafficRecords } from '../../schema/traffic.js';
 import { openSqlite, type SqliteDb } from './database.js';
+import { buildDeferredIndexes, deferIndexes } from './deferred-indexes.js';
 import { LogWriter } from './log-writer.js';
 import { TrafficWriter } from './traffic-writer.js';
 
@@ -17,8 +18,14 @@ export class SqliteWriter {
   readonly #insertCapture: Database.Statement;
   readonly #finishCapture: Database.Statement;
 
-  constructor(path: string) {
+  /**
+   * `bulkLoad`: a file read into the database; indexes of its empty tables are built at close (see
+   * deferred-indexes.ts). Any writer first builds the indexes a killed bulk load left deferred.
+   */
+  constructor(path: string, bulkLoad = false) {
     this.#db = openSqlite(path);
+    buildDeferredIndexes(this.#db);
+    if (bulkLoad) deferIndexes(this.#db);
     this.#traffic = new TrafficWriter(this.#db);
     const db = this.#db;
     const writer = (s: LogStream): LogWriter => new LogWriter(db, s, LOG_STREAMS[s], SNAPSHOT_STREAMS.has(s));
@@ -64,6 +71,7 @@ export class SqliteWriter {
   }
 
   close(): void {
+    buildDeferredIndexes(this.#db);
     this.#db.pragma('wal_checkpoint(TRUNCATE)');
     this.#db.close();
   }

@@ -5,7 +5,7 @@ import type { LogStream } from '../../schema/streams.js';
 
 /** Messages to the SQLite worker. Requests with a `seq` get exactly one reply carrying that `seq`. */
 export type ToWorker =
-  | { op: 'open'; seq: number; path: string }
+  | { op: 'open'; seq: number; path: string; bulkLoad: boolean }
   | { op: 'startCapture'; seq: number; start: CaptureStart }
   | { op: 'traffic'; buffer: ArrayBuffer; capacity: number; count: number; captureId: number }
   | { op: 'logs'; stream: LogStream; logs: object[]; captureId: number }

@@ -46,7 +46,7 @@ port.on('message', (msg: ToWorker) => {
   try {
     switch (msg.op) {
       case 'open':
-        writer = new SqliteWriter(msg.path);
+        writer = new SqliteWriter(msg.path, msg.bulkLoad);
         send({ op: 'reply', seq: msg.seq, value: null });
         break;
       case 'startCapture':
