@@ -32,6 +32,7 @@ import { NTA, dbRows, workDir } from './support/cli.js';
 import { PCAPS_DIR } from './support/corpus.js';
 import { pgRows, scratchDatabase } from './support/postgres.js';
 import { SECURITY_DIR } from './support/security.js';
+import { startServe } from './support/serve.js';
 
 const work = workDir('nta-query-parity-');
 const SQLITE = join(work, 'parity.db');
@@ -420,5 +421,22 @@ test("the dashboard's live counters count what a sensor adds to PostgreSQL, and 
   } finally {
     unsubscribe();
     await db.close();
+  }
+});
+
+test('nta serve --db postgres://… --sensor: the dashboard and the API of one sensor', async () => {
+  const server = await startServe(['--db', PG, '--sensor', SENSOR, '--listen', '127.0.0.1:0']);
+  try {
+    const res = await fetch(new URL('/api/summary', server.url));
+    assert.equal(res.status, 200);
+    const summary = (await res.json()) as { packets: number };
+    const [want] = await pgRows<{ n: number }>(PG, 'SELECT COUNT(*) AS n FROM traffic WHERE sensor = $1', [
+      SENSOR,
+    ]);
+    assert.equal(summary.packets, want!.n);
+    const page = await fetch(server.url);
+    assert.equal(page.status, 200, 'the dashboard itself is served');
+  } finally {
+    await server.stop();
   }
 });
