@@ -1,16 +1,18 @@
 /**
- * Response times of the main `nta serve` API calls on a big database: `npm run bench:serve [DB]` (default
+ * Response times of the main `nta serve` API calls on a big database: `npm run bench:serve [DB]` (a SQLite
+ * file or a postgres:// URL; default
  * bench/out/serve.db; build it once with `node dist/src/cli/main.js read -q --db bench/out/serve.db
  * bench/out/bench-2m.pcap`). Each call goes through fastify (inject: routing, validation, SQL, JSON) three
  * times; the fastest and slowest are printed. Target (issue 7): under 200 ms each.
  */
 import { existsSync } from 'node:fs';
 import { buildApp } from '../src/server/app.js';
+import { isPostgresUrl } from '../src/store/postgres/url.js';
 
 const TARGET_MS = 200;
 const RUNS = 3;
 const db = process.argv[2] ?? 'bench/out/serve.db';
-if (!existsSync(db)) {
+if (!isPostgresUrl(db) && !existsSync(db)) {
   process.stderr.write(
     `${db}: no such database; build it with nta read -q --db ${db} bench/out/bench-2m.pcap\n`,
   );
