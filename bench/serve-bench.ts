@@ -1,32 +1,30 @@
 /**
- * Response times of the main `nta serve` API calls on a big database: `npm run bench:serve [DB]` (default
+ * Response times of the main `nta serve` API calls on a big database: `npm run bench:serve [DB]` (a SQLite
+ * file or a postgres:// URL; default
  * bench/out/serve.db; build it once with `node dist/src/cli/main.js read -q --db bench/out/serve.db
  * bench/out/bench-2m.pcap`). Each call goes through fastify (inject: routing, validation, SQL, JSON) three
  * times; the fastest and slowest are printed. Target (issue 7): under 200 ms each.
  */
 import { existsSync } from 'node:fs';
 import { buildApp } from '../src/server/app.js';
+import { isPostgresUrl } from '../src/store/postgres/url.js';
 
 const TARGET_MS = 200;
 const RUNS = 3;
 const db = process.argv[2] ?? 'bench/out/serve.db';
-if (!existsSync(db)) {
+if (!isPostgresUrl(db) && !existsSync(db)) {
   process.stderr.write(
     `${db}: no such database; build it with nta read -q --db ${db} bench/out/bench-2m.pcap\n`,
   );
   process.exit(1);
 }
 const { app, db: conn } = await buildApp({ dbPath: db, token: null, version: 'bench' });
-const flow = conn.reader
-  .prepare('SELECT uid, orig_h FROM flows ORDER BY orig_pkts + resp_pkts DESC LIMIT 1')
-  .get() as {
-  uid: string;
-  orig_h: string;
-};
-const mid = conn.reader
-  .prepare('SELECT MIN(ts_us) / 2000 + MAX(ts_us) / 2000 FROM flows')
-  .pluck()
-  .get() as number;
+const flow = (await conn.get<{ uid: string; orig_h: string }>(
+  'SELECT uid, orig_h FROM flows ORDER BY orig_pkts + resp_pkts DESC LIMIT 1',
+))!;
+const mid = (await conn.get<{ mid: number }>(
+  'SELECT MIN(ts_us) / 2000 + MAX(ts_us) / 2000 AS mid FROM flows',
+))!.mid;
 const calls = [
   '/api/summary',
   '/api/timeline',
@@ -47,8 +45,8 @@ const calls = [
   `/api/hosts/${flow.orig_h}`,
   '/api/alerts',
 ];
-const rows = conn.reader.prepare('SELECT COUNT(*) FROM traffic').pluck().get() as number;
-const flows = conn.reader.prepare('SELECT COUNT(*) FROM flows').pluck().get() as number;
+const rows = (await conn.get<{ n: number }>('SELECT COUNT(*) AS n FROM traffic'))!.n;
+const flows = (await conn.get<{ n: number }>('SELECT COUNT(*) AS n FROM flows'))!.n;
 process.stdout.write(
   `${db}: ${rows.toLocaleString('en-US')} packets, ${flows.toLocaleString('en-US')} flows\n`,
 );

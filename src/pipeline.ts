@@ -6,7 +6,8 @@ import { openCapture } from './capture/open.js';
 import { PcapngWriter, type PcapngWriterOptions } from './capture/pcapng-writer.js';
 import { extractEvidence } from './evidence/extract.js';
 import { evidenceUids, selectEvidence } from './evidence/selection.js';
-import { readAlertEvidence } from './store/sqlite/alerts-query.js';
+import { readAlertEvidence } from './store/query/alerts.js';
+import type { QueryDb } from './store/query/query-db.js';
 import type { PacketBatch, PacketSource } from './capture/packet-batch.js';
 import { PacketDecoder } from './decode/decoder.js';
 import { DecodedPacket, Network } from './decode/packet.js';
@@ -499,12 +500,12 @@ export interface EvidenceWritten {
  * the output file is created.
  */
 export async function writeAlertEvidence(
-  dbPath: string,
+  db: QueryDb,
   alertId: string,
   outPath: string,
   writerOptions: PcapngWriterOptions = {},
 ): Promise<EvidenceWritten> {
-  const rows = readAlertEvidence(dbPath, alertId, evidenceUids);
+  const rows = await readAlertEvidence(db, alertId, evidenceUids);
   const selections = selectEvidence(rows.alert, rows.flows);
   if (selections.length === 0)
     throw new NtaError('NTA_ERR_USAGE', `alert ${alertId} names no frames or flows in its evidence`);

@@ -13,6 +13,7 @@ import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dbRows, NTA, workDir } from './support/cli.js';
 import { evidenceFilterOf, tsharkFrames, type AlertRow } from './support/evidence.js';
+import { pgRows, scratchDatabase } from './support/postgres.js';
 import { SECURITY_DIR, securityLabels, type FileLabel } from './support/security.js';
 
 const dir = workDir('nta-alerts-pcap-');
@@ -194,3 +195,52 @@ test(
     assert.equal(existsSync(out), false);
   },
 );
+
+test('from PostgreSQL, an alert of one sensor gives the same evidence frames as from SQLite', async () => {
+  const file = 'scan_vertical_syn__evilfingers_nmap_TCP_SYN_SCAN.pcap';
+  const source = join(SECURITY_DIR, file);
+  const sqlite = join(dir, 'pg-evidence.db');
+  const url = await scratchDatabase();
+  for (const [db, sensor] of [
+    [sqlite, undefined],
+    [url, 'other'],
+    [url, 'ev'],
+  ] as const) {
+    const r = nta(
+      'read',
+      '-q',
+      '--no-chart',
+      '--db',
+      db,
+      ...(sensor === undefined ? [] : ['--sensor', sensor]),
+      source,
+    );
+    assert.equal(r.status, 0, r.stderr);
+  }
+  const key = `type || '|' || src_ip || '|' || COALESCE(dst_ip, '') || '|' || CAST(first_seen_us AS TEXT)`;
+  const want = dbRows<{ id: string; k: string }>(sqlite, `SELECT id, ${key} AS k FROM alerts ORDER BY k`);
+  const got = await pgRows<{ id: string; k: string }>(
+    url,
+    `SELECT * FROM (SELECT id, ${key} AS k FROM alerts WHERE sensor = 'ev') a ORDER BY k COLLATE "C"`,
+  );
+  assert.ok(want.length > 0);
+  assert.deepEqual(
+    got.map((a) => a.k),
+    want.map((a) => a.k),
+  );
+  const a = want[0]!;
+  const b = got[0]!;
+  const fromSqlite = join(dir, 'from-sqlite.pcapng');
+  const fromPg = join(dir, 'from-pg.pcapng');
+  let r = nta('alerts', '--db', sqlite, '--pcap', a.id, '-w', fromSqlite);
+  assert.equal(r.status, 0, r.stderr);
+  r = nta('alerts', '--db', url, '--sensor', 'ev', '--pcap', b.id, '-w', fromPg);
+  assert.equal(r.status, 0, r.stderr);
+  const frames = tsharkFrames(fromSqlite);
+  assert.ok(frames.length > 0);
+  assert.deepEqual(tsharkFrames(fromPg), frames);
+  // Another sensor's alert is not this reader's.
+  r = nta('alerts', '--db', url, '--sensor', 'other', '--pcap', b.id, '-w', join(dir, 'none.pcapng'));
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /no alert/);
+});

@@ -17,8 +17,9 @@ import {
   writeChart,
   writeProtocolChart,
 } from '../src/present/charts/index.js';
-import { alertCounts, hostClassSql, timelineRates } from '../src/present/charts/query.js';
+import { alertCounts, timelineRates } from '../src/present/charts/query.js';
 import { svgToPng } from '../src/present/charts/render.js';
+import { openQueryDb } from '../src/store/query/query-db.js';
 import { openSqlite } from '../src/store/sqlite/database.js';
 import { NTA, workDir } from './support/cli.js';
 import { PCAPS_DIR } from './support/corpus.js';
@@ -91,7 +92,7 @@ function count(svg: string, pattern: RegExp): number {
 }
 
 /** What the SQL says each chart must show: bars (protocols shows them twice, packets and bytes) or lines. */
-function expectedItems(type: (typeof CHART_TYPES)[number]): { pattern: RegExp; n: number } {
+async function expectedItems(type: (typeof CHART_TYPES)[number]): Promise<{ pattern: RegExp; n: number }> {
   const protocols = one<number>('SELECT COUNT(DISTINCT protocol) FROM traffic');
   switch (type) {
     case 'protocols':
@@ -106,18 +107,18 @@ function expectedItems(type: (typeof CHART_TYPES)[number]): { pattern: RegExp; n
     }
     case 'alerts': {
       // One bar per bucket and severity; together they hold every alert in the table.
-      const db = openSqlite(DB, { readonly: true });
+      const db = await openQueryDb(DB);
       try {
         const first = one<string>('SELECT MIN(timestamp) FROM traffic');
         const last = one<string>('SELECT MAX(timestamp) FROM traffic');
-        const rows = alertCounts(db, {}, chooseBuckets(first, last));
+        const rows = await alertCounts(db, {}, chooseBuckets(first, last));
         assert.equal(
           rows.reduce((n, r) => n + r.alerts, 0),
           one<number>('SELECT COUNT(*) FROM alerts'),
         );
         return { pattern: /aria-roledescription="bar"/g, n: rows.length };
       } finally {
-        db.close();
+        await db.close();
       }
     }
     case 'ports': {
@@ -142,7 +143,7 @@ for (const type of CHART_TYPES) {
     assert.match(svg, /^<svg[^>]* width="1200" height="700"/);
     assert.ok(svg.includes(TITLES[type]), `title '${TITLES[type]}' in the SVG`);
     assert.ok(svg.includes('corpus.db'), 'subtitle names the database');
-    const { pattern, n } = expectedItems(type);
+    const { pattern, n } = await expectedItems(type);
     assert.equal(count(svg, pattern), n);
     assert.ok(count(svg, /<text/g) > 10, 'axis labels and titles are text');
   });
@@ -253,9 +254,9 @@ test('timeline rates add up to the packets and bytes in SQL, over years (30-day 
   const last = one<string>('SELECT MAX(timestamp) FROM traffic');
   const buckets = chooseBuckets(first, last);
   assert.deepEqual([buckets.size, buckets.rateSeconds], [30 * 86400, 86400], 'the corpus spans 2013–2022');
-  const db = openSqlite(DB, { readonly: true });
+  const db = await openQueryDb(DB);
   try {
-    const rows = timelineRates(db, {}, buckets, TIMELINE_SERIES - 1);
+    const rows = await timelineRates(db, {}, buckets, TIMELINE_SERIES - 1);
     const perBucket = buckets.size / buckets.rateSeconds;
     const packets = rows.reduce((n, r) => n + r.packetRate * perBucket, 0);
     const bits = rows.reduce((n, r) => n + r.bitRate * perBucket, 0);
@@ -268,30 +269,12 @@ test('timeline rates add up to the packets and bytes in SQL, over years (30-day 
       8 * one<number>('SELECT SUM(length) FROM traffic WHERE timestamp IS NOT NULL'),
     );
   } finally {
-    db.close();
+    await db.close();
   }
   const svg = readFileSync(await writeChart(DB, { type: 'timeline', out: join(work, 'years.svg') }), 'utf8');
   assert.ok(svg.includes('Packets/day') && svg.includes('Bits/day'));
   const yearLabels = [...svg.matchAll(/>(20\d\d)<\/text>/g)].map((m) => Number(m[1]));
   assert.ok(yearLabels.length >= 4, `axis labels are years: ${yearLabels.join(', ')}`);
-});
-
-test('host classes: RFC 1918, ULA, link-local and loopback are local', () => {
-  const db = new Database(':memory:');
-  const cls = (ip: string): string =>
-    db
-      .prepare(`SELECT ${hostClassSql('@ip')}`)
-      .pluck()
-      .get({ ip }) as string;
-  for (const ip of ['10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '127.0.0.1', '169.254.9.9'])
-    assert.equal(cls(ip), 'local', ip);
-  for (const ip of ['::1', 'fe80::1', 'febf::1', 'fd12:3456::1', 'fc00::1'])
-    assert.equal(cls(ip), 'local', ip);
-  for (const ip of ['172.15.0.1', '172.32.0.1', '8.8.8.8', '2001:db8::1', 'fe8::1', 'fec0::1', '11.0.0.1'])
-    assert.equal(cls(ip), 'remote', ip);
-  for (const ip of ['224.0.0.251', '239.255.255.250', '255.255.255.255', 'ff02::fb'])
-    assert.equal(cls(ip), 'multicast/broadcast', ip);
-  db.close();
 });
 
 test(

@@ -175,16 +175,6 @@ test('nta capture on lo logs into PostgreSQL with its sensor name', { timeout: 3
   assert.deepEqual(captures, [{ source: 'lo', status: 'complete', packets: 20, sensor: 'lo-sensor' }]);
 });
 
-test('chart and report say they read SQLite only, in one line', () => {
-  for (const command of ['chart', 'report']) {
-    const r = spawnSync('node', [NTA, command, '--db', PG_URL], { cwd: work, encoding: 'utf8' });
-    assert.equal(r.status, 2, r.stderr);
-    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-    assert.match(r.stderr, /made from SQLite databases only/);
-    assert.doesNotMatch(r.stderr, /postgres:\/\//, 'the URL (and its password) is not repeated');
-  }
-});
-
 test('alerts land in PostgreSQL as they land in SQLite', async () => {
   const scan = join(SECURITY_DIR, 'scan_vertical_syn__evilfingers_nmap_TCP_SYN_SCAN.pcap');
   const spoof = join(SECURITY_DIR, 'arp_spoof__pcaphunt_na-arpSpoofing.pcap');

@@ -1,7 +1,7 @@
 /**
  * The traffic sums (`traffic_seconds`, `traffic_hosts`, `traffic_ports`) answer as the traffic table does:
  * totals, protocols, timelines, talkers and ports from both sources on a database built from corpus
- * captures, for whole captures and for time ranges whose ends cut through seconds; and an older database's
+ * captures (in SQLite, and in PostgreSQL as one sensor of two), for whole captures and for time ranges whose ends cut through seconds; and an older database's
  * sums, filled by the migration, equal the ones the writer kept.
  */
 import assert from 'node:assert/strict';
@@ -19,8 +19,13 @@ import {
   type ChartFilter,
 } from '../src/present/charts/query.js';
 import { SCHEMA_VERSION } from '../src/store/sqlite/migrations.js';
-import { openSqlite, type SqliteDb } from '../src/store/sqlite/database.js';
+import { fileInputs, readCaptures } from '../src/pipeline.js';
+import { PostgresStore } from '../src/store/postgres/postgres-store.js';
+import { openQueryDb, type QueryDb } from '../src/store/query/query-db.js';
+import { openSqlite } from '../src/store/sqlite/database.js';
 import { workDir } from './support/cli.js';
+import { PCAPS_DIR } from './support/corpus.js';
+import { scratchDatabase } from './support/postgres.js';
 import { readCorpusInto } from './support/corpus-db.js';
 
 const work = workDir('nta-traffic-sums-');
@@ -39,65 +44,103 @@ before(async () => {
 });
 
 /** Same answer from the sums and from every packet; returns the packet count it agreed on. */
-function assertSameAnswers(db: SqliteDb, f: ChartFilter): number {
-  const what = JSON.stringify(f);
-  const totals = trafficTotals(db, f);
-  assert.deepEqual(totals, trafficTotals(db, f, 'packets'), `totals ${what}`);
+async function assertSameAnswers(db: QueryDb, f: ChartFilter): Promise<number> {
+  const what = `${db.dialect} ${JSON.stringify(f)}`;
+  const totals = await trafficTotals(db, f);
+  assert.deepEqual(totals, await trafficTotals(db, f, 'packets'), `totals ${what}`);
   for (const limit of [2, 16])
     assert.deepEqual(
-      protocolTotals(db, f, limit),
-      protocolTotals(db, f, limit, 'packets'),
+      await protocolTotals(db, f, limit),
+      await protocolTotals(db, f, limit, 'packets'),
       `protocols ${what}`,
     );
   for (const limit of [3, 1000]) {
-    assert.deepEqual(topTalkers(db, f, limit), topTalkers(db, f, limit, 'packets'), `talkers ${what}`);
-    assert.deepEqual(topPorts(db, f, limit), topPorts(db, f, limit, 'packets'), `ports ${what}`);
+    assert.deepEqual(
+      await topTalkers(db, f, limit),
+      await topTalkers(db, f, limit, 'packets'),
+      `talkers ${what}`,
+    );
+    assert.deepEqual(await topPorts(db, f, limit), await topPorts(db, f, limit, 'packets'), `ports ${what}`);
   }
   if (totals.first !== null && totals.last !== null) {
     const buckets = chooseBuckets(totals.first, totals.last);
-    const rates = timelineRates(db, f, buckets, 3);
+    const rates = await timelineRates(db, f, buckets, 3);
     assert.ok(rates.length > 0);
-    assert.deepEqual(rates, timelineRates(db, f, buckets, 3, 'packets'), `timeline ${what}`);
+    assert.deepEqual(rates, await timelineRates(db, f, buckets, 3, 'packets'), `timeline ${what}`);
   }
   return totals.packets;
 }
 
-test('totals, protocols, timelines, talkers and ports from the sums equal those from every packet', () => {
-  const db = openSqlite(DB, { readonly: true });
+/** Whole database, each capture, and ranges whose ends cut through seconds. */
+async function assertSumsAnswer(db: QueryDb, ids: ReadonlyMap<string, number>): Promise<void> {
+  const all = await assertSameAnswers(db, {});
+  assert.ok(all > 8000, `${all} packets`);
+  for (const id of ids.values()) assert.ok((await assertSameAnswers(db, { captureIds: [id] })) > 0);
+  // Ranges inside the busiest capture: ends on a packet's own time (inclusive), mid-second, one second.
+  const home = ids.get('mixed-home-browsing-tls-dns.pcap')!;
+  const times = (
+    await db.all<{ timestamp: string }>(
+      'SELECT timestamp FROM traffic WHERE capture_id = @home ORDER BY timestamp',
+      { home },
+    )
+  ).map((r) => r.timestamp);
+  const at = (q: number): string => times[Math.floor(q * (times.length - 1))]!;
+  const midSecond = (ts: string): string => `${ts.slice(0, 20)}500000`;
+  const ranges: ChartFilter[] = [
+    { from: at(0.2), to: at(0.7) },
+    { from: midSecond(at(0.3)), to: midSecond(at(0.6)) },
+    { from: at(0.5) },
+    { to: at(0.5) },
+    { from: `${at(0.4).slice(0, 19)}.000000`, to: `${at(0.4).slice(0, 19)}.999999` },
+    { from: at(0.4), to: midSecond(at(0.4)) },
+    { captureIds: [home], from: at(0.1), to: at(0.9) },
+    { captureIds: [ids.get('sll-mixed-home-traffic.pcap')!], from: at(0.1), to: at(0.9) },
+  ];
+  let inRanges = 0;
+  for (const f of ranges) inRanges += await assertSameAnswers(db, f);
+  assert.ok(inRanges > 3000, `ranges hold packets: ${inRanges}`);
+  // A range that cuts one second in two: the packets of that second are split between both halves.
+  const second = at(0.4).slice(0, 19);
+  const whole = (await trafficTotals(db, { from: `${second}.000000`, to: `${second}.999999` })).packets;
+  const first = (await trafficTotals(db, { from: `${second}.000000`, to: at(0.4) })).packets;
+  const rest = (await trafficTotals(db, { from: at(0.4), to: `${second}.999999` })).packets;
+  // Both halves hold the packets of the cut's own microsecond (inclusive ends).
+  const atCut = (await trafficTotals(db, { from: at(0.4), to: at(0.4) })).packets;
+  assert.ok(first > 0 && whole > first && atCut > 0, `second ${second}: ${first} of ${whole}`);
+  assert.equal(first + rest - atCut, whole);
+}
+
+test('totals, protocols, timelines, talkers and ports from the sums equal those from every packet', async () => {
+  const db = await openQueryDb(DB);
   try {
-    const all = assertSameAnswers(db, {});
-    assert.ok(all > 8000, `${all} packets`);
-    for (const id of captureIds.values()) assert.ok(assertSameAnswers(db, { captureIds: [id] }) > 0);
-    // Ranges inside the busiest capture: ends on a packet's own time (inclusive), mid-second, one second.
-    const home = captureIds.get('mixed-home-browsing-tls-dns.pcap')!;
-    const times = db
-      .prepare('SELECT timestamp FROM traffic WHERE capture_id = ? ORDER BY timestamp')
-      .pluck()
-      .all(home) as string[];
-    const at = (q: number): string => times[Math.floor(q * (times.length - 1))]!;
-    const midSecond = (ts: string): string => `${ts.slice(0, 20)}500000`;
-    const ranges: ChartFilter[] = [
-      { from: at(0.2), to: at(0.7) },
-      { from: midSecond(at(0.3)), to: midSecond(at(0.6)) },
-      { from: at(0.5) },
-      { to: at(0.5) },
-      { from: `${at(0.4).slice(0, 19)}.000000`, to: `${at(0.4).slice(0, 19)}.999999` },
-      { from: at(0.4), to: midSecond(at(0.4)) },
-      { captureIds: [home], from: at(0.1), to: at(0.9) },
-      { captureIds: [captureIds.get('sll-mixed-home-traffic.pcap')!], from: at(0.1), to: at(0.9) },
-    ];
-    let inRanges = 0;
-    for (const f of ranges) inRanges += assertSameAnswers(db, f);
-    assert.ok(inRanges > 3000, `ranges hold packets: ${inRanges}`);
-    // A range that cuts one second in two: the packets of that second are split between both halves.
-    const second = at(0.4).slice(0, 19);
-    const whole = trafficTotals(db, { from: `${second}.000000`, to: `${second}.999999` }).packets;
-    const first = trafficTotals(db, { from: `${second}.000000`, to: at(0.4) }).packets;
-    const rest = trafficTotals(db, { from: `${at(0.4)}1`, to: `${second}.999999` }).packets;
-    assert.ok(first > 0 && whole > first, `second ${second}: ${first} of ${whole}`);
-    assert.equal(first + rest, whole);
+    await assertSumsAnswer(db, captureIds);
   } finally {
-    db.close();
+    await db.close();
+  }
+});
+
+test('the same from the sums PostgreSQL keeps, one sensor of two', async () => {
+  const url = await scratchDatabase();
+  const load = async (sensor: string, names: readonly string[]): Promise<Map<string, number>> => {
+    const store = await PostgresStore.open(url, { sensor, retentionDays: null });
+    try {
+      const summary = await readCaptures({
+        inputs: fileInputs(names.map((n) => join(PCAPS_DIR, n))),
+        store,
+        flows: { uidSeed: 1 },
+      });
+      return new Map(summary.sources.map((s, i) => [names[i]!, s.captureId!]));
+    } finally {
+      await store.close();
+    }
+  };
+  await load('other', ['http-get-simple.pcap']);
+  const ids = await load('sums', CAPTURES);
+  const db = await openQueryDb(url, { sensor: 'sums' });
+  try {
+    await assertSumsAnswer(db, ids);
+  } finally {
+    await db.close();
   }
 });
 

@@ -1,5 +1,4 @@
 import { NtaError } from '../core/errors.js';
-import { isPostgresUrl } from '../store/postgres/url.js';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { RingOptions } from '../capture/ring-writer.js';
 import { parseHostPort, type HostPort } from '../core/host-port.js';
@@ -229,17 +228,27 @@ function collectRing(value: string, previous: RingCondition[]): RingCondition[] 
   return [...previous, { kind: 'duration', seconds: n }];
 }
 
-/** The database and what part of it to show: shared by `chart` and `report`. */
-export interface RangeFlags {
+/** `--db` and `--sensor` of the commands that read a database: chart, report, alerts, serve. */
+export interface ReaderFlags {
   db: string;
+  sensor?: string;
+}
+
+export function addReaderOptions(cmd: Command, what = 'to read'): Command {
+  return cmd
+    .option('--db <path>', `SQLite database file, or postgres://user@host/db, ${what}`, DEFAULT_DB_PATH)
+    .option('--sensor <name>', "PostgreSQL: only this sensor's rows (default: every sensor's)");
+}
+
+/** The database and what part of it to show: shared by `chart` and `report`. */
+export interface RangeFlags extends ReaderFlags {
   capture?: number[];
   from?: string;
   to?: string;
 }
 
 export function addRangeOptions(cmd: Command): Command {
-  return cmd
-    .option('--db <path>', 'SQLite database to read', DEFAULT_DB_PATH)
+  return addReaderOptions(cmd)
     .addOption(
       new Option('--capture <id>', 'only these captures (repeat or comma-separate)').argParser(captureIds),
     )
@@ -264,10 +273,4 @@ function captureIds(value: string, previous: number[] | undefined): number[] {
     return n;
   });
   return [...(previous ?? []), ...ids];
-}
-
-/** Charts and reports query SQLite only for now: a postgres:// --db gets one clear line. */
-export function requireSqlite(db: string, what: string): void {
-  if (isPostgresUrl(db))
-    throw new NtaError('NTA_ERR_USAGE', `${what} are made from SQLite databases only, not PostgreSQL yet`);
 }

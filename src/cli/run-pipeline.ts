@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
 import { NtaError } from '../core/errors.js';
 import {
   readCaptures,
@@ -11,7 +12,6 @@ import { LiveStatus } from '../present/live-status.js';
 import { combineObservers } from '../present/observers.js';
 import { PacketLinePrinter } from '../present/packet-lines.js';
 import { StatusArea, wantStatusArea } from '../present/status-area.js';
-import { isPostgresUrl } from '../store/postgres/url.js';
 import type { Store } from '../store/store.js';
 import { IpfixExporter, type IpfixExportStats } from '../export/ipfix/exporter.js';
 import type { EveExporter, EveExportStats } from '../export/eve/eve-exporter.js';
@@ -61,19 +61,19 @@ export async function setUpDetection(
     { DetectionEngine },
     { engineOptions, loadDetectConfig },
     { AlertOutputs },
-    { listAllowlist },
+    { loadAllowlist },
     { toAlertLog },
   ] = await Promise.all([
     import('../detect/engine.js'),
     import('../detect/config.js'),
     import('../present/alert-output.js'),
-    import('../store/sqlite/alerts-query.js'),
+    import('../store/query/alerts.js'),
     import('../detect/suppress.js'),
   ]);
   const allow: AllowEntry[] =
     flags.db === false
       ? []
-      : listAllowlist(flags.db).map((r) => ({
+      : (await loadAllowlist(flags.db, flags.sensor ?? hostname())).map((r) => ({
           type: (ALERT_TYPES as readonly string[]).includes(r.type ?? '') ? (r.type as AlertType) : undefined,
           src: r.src ?? undefined,
           dst: r.dst ?? undefined,
@@ -261,20 +261,17 @@ export async function runPipeline(
 }
 
 /**
- * The run ends as the seed tool did, with the protocol bar chart: written beside the database (after the
- * store is closed), its path returned, or null when there is nothing to draw or it was not wanted. A chart
- * that cannot be drawn is a warning: the packets are stored either way.
+ * The run ends as the seed tool did, with the protocol bar chart: written beside the database (in the
+ * current folder for PostgreSQL) after the store is closed, its path returned, or null when there is
+ * nothing to draw or it was not wanted. A chart that cannot be drawn is a warning: the packets are stored
+ * either way.
  */
 export async function writeEndChart(
   store: Store | undefined,
   summary: ReadSummary,
   flags: OutputFlags,
 ): Promise<string | null> {
-  if (store === undefined || !flags.chart) return null;
-  if (isPostgresUrl(store.path)) {
-    process.stderr.write('nta: no chart: charts are drawn from SQLite databases only (use --no-chart)\n');
-    return null;
-  }
+  if (store === undefined || !flags.chart || flags.db === false) return null;
   if (summary.rowsStored === 0) {
     process.stderr.write('nta: no chart: no IP packets were stored\n');
     return null;
@@ -283,7 +280,8 @@ export async function writeEndChart(
   let path: string;
   try {
     const { writeProtocolChart } = await import('../present/charts/index.js');
-    path = await writeProtocolChart(store.path, { captureIds });
+    // flags.db, not store.path: a PostgreSQL store shows its URL without the password.
+    path = await writeProtocolChart(flags.db, { captureIds });
   } catch (err) {
     if (!(err instanceof NtaError)) throw err;
     process.stderr.write(`nta: warning: no chart: ${err.message}\n`);

@@ -8,7 +8,7 @@
 import { TimestampFormatter } from '../core/time.js';
 import type { Alert } from '../detect/suppress.js';
 import type { AlertLog } from '../schema/alert.js';
-import type { AlertRow, AllowRow } from '../store/sqlite/alerts-query.js';
+import type { AlertRow, AllowRow } from '../store/query/alerts.js';
 import type { SyslogTarget } from '../core/output-targets.js';
 import { DeliveryQueue, type DeliveryQueueOptions, type DeliveryStats } from './delivery-queue.js';
 import { syslogMessage, type SyslogHeader } from './syslog-message.js';

@@ -17,13 +17,16 @@ import { hostRoutes } from './routes/hosts.js';
 import { liveRoutes } from './routes/live.js';
 import { summaryRoutes } from './routes/summary.js';
 import { trafficRoutes } from './routes/traffic.js';
-import { ServerDb } from './server-db.js';
+import { openQueryDb, type QueryDb } from '../store/query/query-db.js';
 
 /** The dashboard as `npm run build` leaves it: dist/web, beside dist/src. */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
 
 export interface AppOptions {
+  /** A SQLite file or a postgres:// URL. */
   readonly dbPath: string;
+  /** PostgreSQL: serve only this sensor's rows. */
+  readonly sensor?: string | undefined;
   /** Required bearer token for /api/ (but the OpenAPI document); null: none (loopback only). */
   readonly token: string | null;
   readonly version: string;
@@ -64,11 +67,12 @@ const OPENAPI_PATH = '/api/openapi.json';
 
 export interface App {
   readonly app: FastifyInstance;
-  readonly db: ServerDb;
+  readonly db: QueryDb;
 }
 
 export async function buildApp(options: AppOptions): Promise<App> {
-  const db = new ServerDb(options.dbPath);
+  // Reads through one connection; SQLite opens a writable one on first use, for acknowledgements.
+  const db = await openQueryDb(options.dbPath, { sensor: options.sensor });
   const app = Fastify({
     logger: false,
     // Unknown query parameters are refused (not dropped); numbers and booleans arrive as text.
@@ -81,9 +85,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
     intervalMs: options.liveIntervalMs,
     ...(pipeline === undefined ? {} : { totals: () => pipeline.totals() }),
   });
-  app.addHook('onClose', () => {
+  app.addHook('onClose', async () => {
     feed.stop();
-    db.close();
+    await db.close();
   });
 
   app.addHook('onRequest', async (req, reply) => {
@@ -129,7 +133,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
         title: 'nta HTTP API',
         version: options.version,
         description:
-          'Read-only JSON over the nta SQLite database (alert acknowledgement aside). Times are ms since 1970.',
+          'Read-only JSON over the nta database, SQLite or PostgreSQL (alert acknowledgement aside). Times are ms since 1970.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: options.token === null ? [] : [{ bearer: [] }],
@@ -145,7 +149,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   liveRoutes(app, feed, SECURITY_HEADERS);
   const dbMetrics = pipeline === undefined ? new DbMetrics(db) : undefined;
   metricsRoutes(app, {
-    snapshot: () => pipeline?.metrics() ?? dbMetrics!.snapshot(),
+    snapshot: () => (pipeline === undefined ? dbMetrics!.snapshot() : pipeline.metrics()),
     version: options.version,
   });
 

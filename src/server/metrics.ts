@@ -11,7 +11,10 @@ export const METRICS_PATH = '/metrics';
  */
 export function metricsRoutes(
   app: FastifyInstance,
-  options: { readonly snapshot: () => MetricsSnapshot; readonly version: string },
+  options: {
+    readonly snapshot: () => MetricsSnapshot | Promise<MetricsSnapshot>;
+    readonly version: string;
+  },
 ): void {
   const processMetrics = new Registry();
   collectDefaultMetrics({ register: processMetrics });
@@ -25,7 +28,7 @@ export function metricsRoutes(
     },
     async (_req, reply) => {
       const registry = Registry.merge([
-        snapshotRegistry(options.snapshot(), options.version),
+        snapshotRegistry(await options.snapshot(), options.version),
         processMetrics,
       ]);
       // prom-client writes NaN (an event-loop figure before its first sample) as `Nan`; Prometheus reads it

@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { CHART_TYPES, type ChartType, writeChart } from '../../present/charts/index.js';
-import { addRangeOptions, rangeFilter, requireSqlite, type RangeFlags } from '../args.js';
+import { addRangeOptions, rangeFilter, type RangeFlags } from '../args.js';
 
 interface ChartFlags extends RangeFlags {
   type: ChartType;
@@ -19,12 +19,12 @@ export function registerChart(program: Command): void {
     )
     .option(
       '-o, --output <file>',
-      'chart file, .png or .svg (default: <db name>-<type>.png beside the database)',
+      'chart file, .png or .svg (default: <db name>-<type>.png beside the database, or here for PostgreSQL)',
     )
     .action(async (flags: ChartFlags) => {
-      requireSqlite(flags.db, 'charts');
       const path = await writeChart(flags.db, {
         ...rangeFilter(flags),
+        sensor: flags.sensor,
         type: flags.type,
         out: flags.output,
       });

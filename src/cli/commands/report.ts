@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { writeReport } from '../../present/report/index.js';
-import { addRangeOptions, rangeFilter, requireSqlite, type RangeFlags } from '../args.js';
+import { addRangeOptions, rangeFilter, type RangeFlags } from '../args.js';
 
 interface ReportFlags extends RangeFlags {
   output?: string;
@@ -11,10 +11,16 @@ export function registerReport(program: Command): void {
     .command('report')
     .description('write a self-contained HTML report (charts, top talkers/ports/domains, alerts) to share');
   addRangeOptions(cmd)
-    .option('-o, --output <file>', 'HTML file to write (default: <db name>-report.html beside the database)')
+    .option(
+      '-o, --output <file>',
+      'HTML file to write (default: <db name>-report.html beside the database, or here for PostgreSQL)',
+    )
     .action(async (flags: ReportFlags) => {
-      requireSqlite(flags.db, 'reports');
-      const path = await writeReport(flags.db, { ...rangeFilter(flags), out: flags.output });
+      const path = await writeReport(flags.db, {
+        ...rangeFilter(flags),
+        sensor: flags.sensor,
+        out: flags.output,
+      });
       process.stdout.write(`${path}\n`);
     });
 }

@@ -5,18 +5,16 @@ import { formatSummary } from '../../present/summary.js';
 import type { LivePipeline } from '../../server/app.js';
 import type { RunningServer } from '../../server/serve.js';
 import { DEFAULT_LISTEN } from '../../server/defaults.js';
-import { isPostgresUrl } from '../../store/postgres/url.js';
-import { DEFAULT_DB_PATH } from '../../store/sqlite/sqlite-store.js';
-import { addDetectionOptions } from '../args.js';
+import { isPostgresUrl, redactUrl } from '../../store/postgres/url.js';
+import { addDetectionOptions, addReaderOptions, type ReaderFlags } from '../args.js';
 import { addLiveCaptureOptions, type LiveCaptureFlags } from '../live-options.js';
 import { formatAlertCounts } from '../run-pipeline.js';
 import { NTA_VERSION } from '../version.js';
 
-interface ServeFlags extends Omit<
-  LiveCaptureFlags,
-  'db' | 'chart' | 'flows' | 'packets' | 'status' | 'ringBuffer'
-> {
-  db: string;
+interface ServeFlags
+  extends
+    Omit<LiveCaptureFlags, 'db' | 'sensor' | 'chart' | 'flows' | 'packets' | 'status' | 'ringBuffer'>,
+    ReaderFlags {
   listen: string;
   token?: string;
   capture?: boolean;
@@ -43,8 +41,8 @@ export function registerServe(program: Command): void {
     .description(
       'serve the web dashboard, a JSON HTTP API (OpenAPI at /api/openapi.json) and Prometheus /metrics ' +
         'from the database; with --capture, capture into it at the same time',
-    )
-    .option('--db <path>', 'SQLite database to serve (and, with --capture, to log into)', DEFAULT_DB_PATH)
+    );
+  addReaderOptions(cmd, 'to serve (and, with --capture, to log into: SQLite only)')
     .option(
       '--listen <host:port>',
       'address to listen on; any address but loopback requires a token',
@@ -77,7 +75,10 @@ async function serveOnly(flags: ServeFlags, cmd: Command): Promise<number> {
  */
 async function serveCapturing(flags: ServeFlags): Promise<number> {
   if (isPostgresUrl(flags.db))
-    throw new NtaError('NTA_ERR_USAGE', 'nta serve reads SQLite databases only, not PostgreSQL yet');
+    throw new NtaError(
+      'NTA_ERR_USAGE',
+      'nta serve --capture logs into SQLite databases only, not PostgreSQL yet',
+    );
   // Loaded on use: plain `nta serve` needs neither.
   const [{ captureLive }, { PipelineMeter }] = await Promise.all([
     import('../live-capture.js'),
@@ -122,13 +123,14 @@ async function listen(flags: ServeFlags, pipeline?: LivePipeline): Promise<Runni
   const { startServer } = await import('../../server/serve.js');
   const server = await startServer({
     dbPath: flags.db,
+    sensor: flags.sensor,
     listen: flags.listen,
     token: flags.token,
     version: NTA_VERSION,
     pipeline,
     writeEvidence: (db, id, out) => writeAlertEvidence(db, id, out, { application: `nta ${NTA_VERSION}` }),
   });
-  process.stderr.write(`nta: serving ${flags.db} on ${server.url}\n`);
+  process.stderr.write(`nta: serving ${redactUrl(flags.db)} on ${server.url}\n`);
   if (server.tokenGenerated) process.stderr.write(`nta: token: ${server.token}\n`);
   return server;
 }

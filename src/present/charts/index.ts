@@ -1,7 +1,8 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { NtaError } from '../../core/errors.js';
-import { openSqlite, type SqliteDb } from '../../store/sqlite/database.js';
+import { isPostgresUrl } from '../../store/postgres/url.js';
+import { openQueryDb, type QueryDb } from '../../store/query/query-db.js';
 import { SEVERITIES } from '../../schema/alert.js';
 import {
   alertCounts,
@@ -90,35 +91,37 @@ export interface RenderedChart {
   readonly items: number;
 }
 
+export interface ChartSpec {
+  /** The Vega-Lite spec for a size; its data are the rows the queries returned. */
+  readonly build: SpecBuilder;
+  /** Bars or lines drawn: protocols, hosts, ports or timeline series. */
+  readonly items: number;
+}
+
 /**
- * Renders one chart from an open database to SVG. All figures come from GROUP BY queries (query.ts); an
- * empty database or time range is an error, never an empty picture.
+ * The spec of one chart of an open database. All figures come from GROUP BY queries (query.ts); an empty
+ * database or time range is an error, never an empty picture.
  */
-export async function renderChart(
-  db: SqliteDb,
-  dbName: string,
-  options: ChartOptions,
-): Promise<RenderedChart> {
-  if (options.captureIds !== undefined) checkCaptureIds(db, options.captureIds);
+export async function chartSpec(db: QueryDb, dbName: string, options: ChartOptions): Promise<ChartSpec> {
+  if (options.captureIds !== undefined) await checkCaptureIds(db, options.captureIds);
   if (options.from !== undefined && options.to !== undefined && options.from > options.to)
     throw new NtaError('NTA_ERR_USAGE', `--from ${options.from} is after --to ${options.to} (both UTC)`);
-  const totals = trafficTotals(db, options);
+  const totals = await trafficTotals(db, options);
   if (totals.packets === 0 || totals.first === null || totals.last === null)
     throw new NtaError('NTA_ERR_STORE', `${dbName}: no packets to chart${describeFilter(options)}`);
   const ctx: ChartContext = { subtitle: subtitle(dbName, options, totals) };
-  const size = options.size ?? DEFAULT_CHART_SIZE;
   let build: SpecBuilder;
   let items: number;
   switch (options.type) {
     case 'protocols': {
-      const rows = protocolTotals(db, options, MAX_PROTOCOL_BARS);
+      const rows = await protocolTotals(db, options, MAX_PROTOCOL_BARS);
       build = protocolsSpec(rows, ctx);
       items = rows.length;
       break;
     }
     case 'timeline': {
       const buckets = chooseBuckets(totals.first, totals.last);
-      const rows = timelineRates(db, options, buckets, TIMELINE_SERIES - 1);
+      const rows = await timelineRates(db, options, buckets, TIMELINE_SERIES - 1);
       const series = seriesOrder(rows);
       build = timelineSpec(
         rows,
@@ -133,14 +136,14 @@ export async function renderChart(
       break;
     }
     case 'talkers': {
-      const rows = topTalkers(db, options, TOP_HOSTS);
+      const rows = await topTalkers(db, options, TOP_HOSTS);
       build = talkersSpec(rows, ctx);
       items = rows.length;
       break;
     }
     case 'alerts': {
       const buckets = chooseBuckets(totals.first, totals.last);
-      const rows = alertCounts(db, options, buckets);
+      const rows = await alertCounts(db, options, buckets);
       if (rows.length === 0)
         throw new NtaError('NTA_ERR_STORE', `${dbName}: no alerts to chart${describeFilter(options)}`);
       const present = new Set(rows.map((r) => r.severity));
@@ -160,7 +163,7 @@ export async function renderChart(
       break;
     }
     case 'ports': {
-      const rows = topPorts(db, options, TOP_PORTS);
+      const rows = await topPorts(db, options, TOP_PORTS);
       if (rows.length === 0)
         throw new NtaError(
           'NTA_ERR_STORE',
@@ -171,22 +174,45 @@ export async function renderChart(
       break;
     }
   }
+  return { build, items };
+}
+
+/** Renders one chart of an open database to SVG (see chartSpec). */
+export async function renderChart(
+  db: QueryDb,
+  dbName: string,
+  options: ChartOptions,
+): Promise<RenderedChart> {
+  const { build, items } = await chartSpec(db, dbName, options);
   // Vega and resvg load on first use: every nta command would otherwise pay their start-up time.
   const { chartSvg } = await import('./render.js');
-  return { svg: await chartSvg(build, size), items };
+  return { svg: await chartSvg(build, options.size ?? DEFAULT_CHART_SIZE), items };
 }
 
 export interface WriteChartOptions extends ChartFilter {
   readonly type?: ChartType;
+  /** PostgreSQL: only this sensor's rows. */
+  readonly sensor?: string | undefined;
   /** Output file; its extension (.png or .svg) picks the format. Default: next to the database. */
   readonly out?: string | undefined;
   readonly size?: Size;
 }
 
-/** `<folder of db>/<db name without extension>-<type>.png` */
+/**
+ * `<folder of db>/<db name without extension>-<type>.png`; for a PostgreSQL URL, `<database name>-<type>.png`
+ * in the current folder.
+ */
 export function defaultChartPath(dbPath: string, type: ChartType, format: ChartFormat = 'png'): string {
-  const name = basename(dbPath, extname(dbPath));
-  return join(dirname(dbPath), `${name}-${type}.${format}`);
+  return `${outputStem(dbPath)}-${type}.${format}`;
+}
+
+/** Where files made from a database go by default, without the suffix: beside it, or here for a URL. */
+export function outputStem(dbPath: string): string {
+  if (isPostgresUrl(dbPath)) {
+    const name = decodeURIComponent(new URL(dbPath).pathname.slice(1));
+    return name === '' ? 'postgres' : basename(name);
+  }
+  return join(dirname(dbPath), basename(dbPath, extname(dbPath)));
 }
 
 export function chartFormatOf(path: string): ChartFormat {
@@ -200,14 +226,12 @@ export async function writeChart(dbPath: string, options: WriteChartOptions = {}
   const type = options.type ?? 'protocols';
   const out = options.out ?? defaultChartPath(dbPath, type);
   const format = chartFormatOf(out);
-  if (!existsSync(dbPath))
-    throw new NtaError('NTA_ERR_IO', `${dbPath}: no such database (create one with nta read or nta capture)`);
-  const db = openSqlite(dbPath, { readonly: true });
+  const db = await openQueryDb(dbPath, { sensor: options.sensor });
   let chart: RenderedChart;
   try {
-    chart = await renderChart(db, dbPath, { ...options, type });
+    chart = await renderChart(db, db.name, { ...options, type });
   } finally {
-    db.close();
+    await db.close();
   }
   try {
     const { svgToPng } = await import('./render.js');

@@ -1,5 +1,5 @@
 import { NtaError } from '../../core/errors.js';
-import type { SqliteDb } from '../../store/sqlite/database.js';
+import { byteOrder, perDialect, sensorTerm, type Dialect, type QueryDb } from '../../store/query/query-db.js';
 
 /**
  * Every figure a chart shows is aggregated here, in SQL (GROUP BY over `traffic`, or over its per-second
@@ -21,20 +21,32 @@ interface Where {
   readonly params: Params;
 }
 
-function whereClause(f: ChartFilter): Where {
-  const { terms, params } = captureTerms(f);
+/**
+ * The filter over `traffic` (time: `timestamp`; PostgreSQL compares its `ts` twin, so daily partitions
+ * are pruned) or over another table whose text time column is `time` (alerts: `first_seen`). A database
+ * scoped to one sensor adds it.
+ */
+function whereClause(db: QueryDb, f: ChartFilter, time = 'timestamp'): Where {
+  const { terms, params } = captureTerms(db, f);
+  const column = db.dialect === 'postgres' && time === 'timestamp' ? 'ts' : byteOrder(time, db.dialect);
+  const bound = (name: string): string => (column === 'ts' ? `CAST(@${name} AS timestamptz)` : `@${name}`);
   if (f.from !== undefined) {
     params['from'] = f.from;
-    terms.push('timestamp >= @from');
+    terms.push(`${column} >= ${bound('from')}`);
   }
   if (f.to !== undefined) {
     params['to'] = f.to;
-    terms.push('timestamp <= @to');
+    terms.push(`${column} <= ${bound('to')}`);
   }
+  sensorTerm(db, terms, params);
   return { sql: terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`, params };
 }
 
-function captureTerms(f: ChartFilter): { terms: string[]; params: Params } {
+/**
+ * The capture and sensor terms of a filter: what the traffic sums tables (with `capture_id`, and in
+ * PostgreSQL `sensor`) can be filtered by.
+ */
+function captureTerms(db: QueryDb, f: ChartFilter): { terms: string[]; params: Params } {
   const terms: string[] = [];
   const params: Params = {};
   if (f.captureIds !== undefined && f.captureIds.length > 0) {
@@ -44,11 +56,21 @@ function captureTerms(f: ChartFilter): { terms: string[]; params: Params } {
     });
     terms.push(`capture_id IN (${names.join(', ')})`);
   }
+  sensorTerm(db, terms, params);
   return { terms, params };
 }
 
-/** Seconds since 1970 of a `traffic.timestamp` (whole seconds; the fraction is dropped before parsing). */
-const EPOCH_SQL = 'unixepoch(substr(timestamp, 1, 19))';
+/** Seconds since 1970 of a traffic row's time (whole seconds, rounded down). */
+const EPOCH_SQL: Readonly<Record<Dialect, string>> = {
+  sqlite: 'unixepoch(substr(timestamp, 1, 19))',
+  postgres: 'CAST(floor(extract(epoch FROM ts)) AS bigint)',
+};
+
+/** Seconds since 1970 of a time parameter in the database's text form (whole seconds, rounded down). */
+const paramEpoch = (name: string, d: Dialect): string =>
+  d === 'sqlite'
+    ? `unixepoch(substr(${name}, 1, 19))`
+    : `CAST(floor(extract(epoch FROM CAST(${name} AS timestamptz))) AS bigint)`;
 
 /**
  * Where figures are read from. 'sums' reads the traffic sums the writer keeps (`traffic_seconds`,
@@ -58,49 +80,68 @@ const EPOCH_SQL = 'unixepoch(substr(timestamp, 1, 19))';
  */
 export type TrafficSource = 'sums' | 'packets';
 
-/** `traffic` rows in the shape of `traffic_seconds` rows (one packet each). */
-const PACKETS_AS_SECONDS = `SELECT ${EPOCH_SQL} AS second, protocol, 1 AS packets, length AS bytes,
-  timestamp AS first_ts, timestamp AS last_ts FROM traffic`;
+/**
+ * `traffic` rows in the shape of `traffic_seconds` rows (one packet each). PostgreSQL's sums compare their
+ * times in "C" order, and so do these.
+ */
+const packetsAsSeconds = (d: Dialect): string =>
+  `SELECT ${EPOCH_SQL[d]} AS second, protocol, 1 AS packets, length AS bytes,
+  ${byteOrder('timestamp', d)} AS first_ts, ${byteOrder('timestamp', d)} AS last_ts FROM traffic`;
+
+/** A subquery per dialect and its parameters. */
+interface Source {
+  readonly sql: (d: Dialect) => string;
+  readonly params: Params;
+}
 
 /**
  * A subquery with columns (second, protocol, packets, bytes, first_ts, last_ts) whose sums, MINs and MAXes
  * equal those of the filtered traffic rows. From the sums: seconds wholly inside the range come from
- * `traffic_seconds`; each second holding an end of the range is read from `traffic` within the rowids its
- * `traffic_seconds` rows recorded, so no index on traffic.timestamp is needed and at most two seconds of packets are
- * read. Timestamps are UTC text, so a second strictly between the ends' seconds lies wholly in the range.
+ * `traffic_seconds`; each second holding an end of the range is read from `traffic`: in SQLite within the
+ * rowids its `traffic_seconds` rows recorded, so no index on traffic.timestamp is needed and at most two
+ * seconds of packets are read; in PostgreSQL (no rowids kept) by `ts` within that second. Timestamps are
+ * UTC text, so a second strictly between the ends' seconds lies wholly in the range.
  */
-function perSecond(f: ChartFilter, source: TrafficSource): Where {
+function perSecond(db: QueryDb, f: ChartFilter, source: TrafficSource): Source {
   if (source === 'packets') {
-    const w = whereClause(f);
-    return { sql: `${PACKETS_AS_SECONDS} ${w.sql}`, params: w.params };
+    const w = whereClause(db, f);
+    return { sql: (d) => `${packetsAsSeconds(d)} ${w.sql}`, params: w.params };
   }
-  const { terms, params } = captureTerms(f);
+  const { terms, params } = captureTerms(db, f);
   const capture = terms.map((t) => ` AND ${t}`).join('');
   const rollup = `SELECT second, NULLIF(protocol, '') AS protocol, packets, bytes, first_ts, last_ts
-    FROM traffic_seconds WHERE 1${capture}`;
-  if (f.from === undefined && f.to === undefined) return { sql: rollup, params };
-  const inner: string[] = [];
+    FROM traffic_seconds WHERE 1 = 1${capture}`;
+  if (f.from === undefined && f.to === undefined) return { sql: () => rollup, params };
   const ends: string[] = [];
   if (f.from !== undefined) {
     params['from'] = f.from;
-    inner.push(`second > unixepoch(substr(@from, 1, 19))`);
     ends.push('@from');
   }
   if (f.to !== undefined) {
     params['to'] = f.to;
-    inner.push(`second < unixepoch(substr(@to, 1, 19))`);
     if (f.from === undefined || f.to.slice(0, 19) !== f.from.slice(0, 19)) ends.push('@to');
   }
-  const range = whereClause(f).sql.replace('WHERE ', '');
-  const parts = [`${rollup} AND ${inner.join(' AND ')}`];
-  for (const end of ends) {
-    const sec = `unixepoch(substr(${end}, 1, 19))`;
-    parts.push(`${PACKETS_AS_SECONDS}
+  const range = whereClause(db, f).sql.replace('WHERE ', '');
+  const sql = (d: Dialect): string => {
+    const inner: string[] = [];
+    if (f.from !== undefined) inner.push(`second > ${paramEpoch('@from', d)}`);
+    if (f.to !== undefined) inner.push(`second < ${paramEpoch('@to', d)}`);
+    const parts = [`${rollup} AND ${inner.join(' AND ')}`];
+    for (const end of ends) {
+      const sec = paramEpoch(end, d);
+      parts.push(
+        d === 'sqlite'
+          ? `${packetsAsSeconds(d)}
       WHERE id BETWEEN (SELECT MIN(first_id) FROM traffic_seconds WHERE second = ${sec}${capture})
                    AND (SELECT MAX(last_id) FROM traffic_seconds WHERE second = ${sec}${capture})
-        AND ${EPOCH_SQL} = ${sec} AND ${range}`);
-  }
-  return { sql: parts.join('\n UNION ALL '), params };
+        AND ${EPOCH_SQL[d]} = ${sec} AND ${range}`
+          : `${packetsAsSeconds(d)}
+      WHERE ts >= to_timestamp(${sec}) AND ts < to_timestamp(${sec} + 1) AND ${range}`,
+      );
+    }
+    return parts.join('\n UNION ALL ');
+  };
+  return { sql, params };
 }
 
 export interface TrafficTotals {
@@ -111,19 +152,25 @@ export interface TrafficTotals {
   last: string | null;
 }
 
-export function trafficTotals(db: SqliteDb, f: ChartFilter, source: TrafficSource = 'sums'): TrafficTotals {
-  const src = perSecond(f, source);
-  return db
-    .prepare(
-      `SELECT COALESCE(SUM(packets), 0) AS packets, COALESCE(SUM(bytes), 0) AS bytes, MIN(first_ts) AS first,
-              MAX(last_ts) AS last FROM (${src.sql})`,
-    )
-    .get(src.params) as TrafficTotals;
+export async function trafficTotals(
+  db: QueryDb,
+  f: ChartFilter,
+  source: TrafficSource = 'sums',
+): Promise<TrafficTotals> {
+  const src = perSecond(db, f, source);
+  const sql = perDialect(
+    (d) => `SELECT COALESCE(SUM(packets), 0) AS packets, COALESCE(SUM(bytes), 0) AS bytes,
+              MIN(${byteOrder('first_ts', d)}) AS first, MAX(${byteOrder('last_ts', d)}) AS last
+       FROM (${src.sql(d)}) s`,
+  );
+  return (await db.get<TrafficTotals>(sql, src.params))!;
 }
 
 /** Refuses capture ids the database does not hold, naming the ones it does. */
-export function checkCaptureIds(db: SqliteDb, ids: readonly number[]): void {
-  const have = new Set((db.prepare('SELECT id FROM captures').pluck().all() as number[]).map(Number));
+export async function checkCaptureIds(db: QueryDb, ids: readonly number[]): Promise<void> {
+  const w = whereClause(db, {});
+  const rows = await db.all<{ id: number }>(`SELECT id FROM captures ${w.sql}`, w.params);
+  const have = new Set(rows.map((r) => Number(r.id)));
   const missing = ids.filter((id) => !have.has(id));
   if (missing.length === 0) return;
   const known = [...have].sort((a, b) => a - b);
@@ -146,24 +193,23 @@ export interface ProtocolRow {
 }
 
 /** Packets and bytes per protocol, largest first; beyond `limit` protocols the rest add up as 'other'. */
-export function protocolTotals(
-  db: SqliteDb,
+export async function protocolTotals(
+  db: QueryDb,
   f: ChartFilter,
   limit: number,
   source: TrafficSource = 'sums',
-): ProtocolRow[] {
-  const src = perSecond(f, source);
-  return db
-    .prepare(
-      `WITH p AS (
+): Promise<ProtocolRow[]> {
+  const src = perSecond(db, f, source);
+  const sql = perDialect(
+    (d) => `WITH p AS (
          SELECT COALESCE(protocol, 'unknown') AS protocol, SUM(packets) AS packets, COALESCE(SUM(bytes), 0) AS bytes
-         FROM (${src.sql}) GROUP BY 1),
-       r AS (SELECT *, ROW_NUMBER() OVER (ORDER BY packets DESC, protocol) AS rn FROM p)
+         FROM (${src.sql(d)}) s GROUP BY 1),
+       r AS (SELECT *, ROW_NUMBER() OVER (ORDER BY packets DESC, ${byteOrder('protocol', d)}) AS rn FROM p)
        SELECT CASE WHEN rn <= @limit THEN protocol ELSE 'other' END AS protocol,
               SUM(packets) AS packets, SUM(bytes) AS bytes
        FROM r GROUP BY 1 ORDER BY MIN(rn)`,
-    )
-    .all({ ...src.params, limit }) as ProtocolRow[];
+  );
+  return db.all<ProtocolRow>(sql, { ...src.params, limit });
 }
 
 export interface TimelineRow {
@@ -192,39 +238,41 @@ export interface TimelineBuckets {
  * arithmetic (a whole number, rounded down), or it would never equal the bucket sequence's k.
  */
 export function timelineRates(
-  db: SqliteDb,
+  db: QueryDb,
   f: ChartFilter,
   b: TimelineBuckets,
   top: number,
   source: TrafficSource = 'sums',
-): TimelineRow[] {
-  const src = perSecond(f, source);
-  return db
-    .prepare(
-      `WITH raw AS MATERIALIZED (
+): Promise<TimelineRow[]> {
+  const src = perSecond(db, f, source);
+  // PostgreSQL would sum counts as exact numerics: the rates are computed in doubles, as SQLite does.
+  const real = (x: string, d: Dialect): string => (d === 'postgres' ? `CAST(${x} AS double precision)` : x);
+  const sql = perDialect(
+    (d) => `WITH RECURSIVE raw AS MATERIALIZED (
          SELECT (second - CAST(@origin AS INTEGER)) / CAST(@size AS INTEGER) AS k, COALESCE(protocol, 'unknown') AS protocol,
                 SUM(packets) AS n, COALESCE(SUM(bytes), 0) AS bytes
-         FROM (${src.sql}) GROUP BY 1, 2),
-       top AS (SELECT protocol FROM raw GROUP BY protocol ORDER BY SUM(n) DESC, protocol LIMIT @top),
+         FROM (${src.sql(d)}) src GROUP BY 1, 2),
+       top AS (SELECT protocol FROM raw GROUP BY protocol ORDER BY SUM(n) DESC, ${byteOrder('protocol', d)} LIMIT @top),
        s AS MATERIALIZED (
          SELECT k, CASE WHEN protocol IN (SELECT protocol FROM top) THEN protocol ELSE 'other' END AS series,
                 SUM(n) AS n, SUM(bytes) AS bytes
          FROM raw GROUP BY 1, 2),
        ks(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM ks WHERE k + 1 < @count),
        names AS (SELECT series, SUM(n) AS total FROM s GROUP BY series)
-       SELECT (@origin + ks.k * @size) * 1000 AS t, names.series AS series,
-              COALESCE(s.n, 0) * @per / @size AS packetRate, COALESCE(s.bytes, 0) * 8.0 * @per / @size AS bitRate
+       SELECT (CAST(@origin AS BIGINT) + ks.k * CAST(@size AS BIGINT)) * 1000 AS t, names.series AS series,
+              ${real('COALESCE(s.n, 0)', d)} * @per / @size AS "packetRate",
+              ${real('COALESCE(s.bytes, 0)', d)} * 8.0 * @per / @size AS "bitRate"
        FROM ks CROSS JOIN names LEFT JOIN s ON s.k = ks.k AND s.series = names.series
-       ORDER BY ks.k, names.series = 'other', names.total DESC, names.series`,
-    )
-    .all({
-      ...src.params,
-      origin: b.origin,
-      size: b.size,
-      count: b.count,
-      per: b.rateSeconds,
-      top,
-    }) as TimelineRow[];
+       ORDER BY ks.k, names.series = 'other', names.total DESC, ${byteOrder('names.series', d)}`,
+  );
+  return db.all<TimelineRow>(sql, {
+    ...src.params,
+    origin: b.origin,
+    size: b.size,
+    count: b.count,
+    per: b.rateSeconds,
+    top,
+  });
 }
 
 /** Series names of a timeline, busiest first and 'other' last (for a stable colour order). */
@@ -241,9 +289,18 @@ export type HostClass = (typeof HOST_CLASSES)[number];
 /**
  * SQL that classifies the address text in column `c` (as nta writes it: dotted quad, RFC 5952 IPv6):
  * local = RFC 1918, loopback, link-local (169.254/16, fe80::/10), IPv6 ULA (fc00::/7);
- * multicast/broadcast = 224/4, 255.255.255.255, ff00::/8; everything else remote.
+ * multicast/broadcast = 224/4, 255.255.255.255, ff00::/8; everything else remote. SQLite matches with
+ * GLOB and octet arithmetic, PostgreSQL with regular expressions (it does not promise to evaluate a CASE
+ * arm's conditions in order, so no casts of text that may be IPv6).
  */
-export function hostClassSql(c: string): string {
+export function hostClassSql(c: string, d: Dialect): string {
+  if (d === 'postgres')
+    return `CASE
+    WHEN ${c} ~ '^(10\\.|192\\.168\\.|127\\.|169\\.254\\.|172\\.(1[6-9]|2[0-9]|3[01])\\.)[0-9.]*$' THEN 'local'
+    WHEN ${c} ~ '^(22[4-9]|23[0-9])\\.[0-9.]*$' OR ${c} = '255.255.255.255' THEN 'multicast/broadcast'
+    WHEN ${c} = '::1' OR ${c} ~ '^fe[89ab][0-9a-f]:' OR ${c} ~ '^f[cd][0-9a-f][0-9a-f]:' THEN 'local'
+    WHEN ${c} ~ '^ff[0-9a-f][0-9a-f]:' THEN 'multicast/broadcast'
+    ELSE 'remote' END`;
   const firstOctet = `CAST(substr(${c}, 1, instr(${c}, '.') - 1) AS INTEGER)`;
   const secondOctet = `CAST(substr(${c}, 5, instr(substr(${c}, 5), '.') - 1) AS INTEGER)`;
   const v4 = `instr(${c}, ':') = 0`;
@@ -266,15 +323,17 @@ export interface TalkerRow {
 }
 
 /**
- * Traffic rows of a filter. With a time range and the sums, only the rowids traffic_seconds records for
- * the range's seconds are read (a range scan on the rowid instead of the whole table).
+ * Traffic rows of a filter. With a time range and the sums, SQLite reads only the rowids traffic_seconds
+ * records for the range's seconds (a range scan on the rowid instead of the whole table); PostgreSQL keeps
+ * no rowids there, and its filter on `ts` reads only the partitions of the range's days.
  */
-function trafficRows(f: ChartFilter, source: TrafficSource): Where {
-  const w = whereClause(f);
-  if (source === 'packets' || (f.from === undefined && f.to === undefined)) return w;
-  const { terms, params } = captureTerms(f);
-  if (f.from !== undefined) terms.push('second >= unixepoch(substr(@from, 1, 19))');
-  if (f.to !== undefined) terms.push('second <= unixepoch(substr(@to, 1, 19))');
+function trafficRows(db: QueryDb, f: ChartFilter, source: TrafficSource): Where {
+  const w = whereClause(db, f);
+  if (source === 'packets' || db.dialect === 'postgres' || (f.from === undefined && f.to === undefined))
+    return w;
+  const { terms, params } = captureTerms(db, f);
+  if (f.from !== undefined) terms.push(`second >= ${paramEpoch('@from', 'sqlite')}`);
+  if (f.to !== undefined) terms.push(`second <= ${paramEpoch('@to', 'sqlite')}`);
   const seconds = `FROM traffic_seconds WHERE ${terms.join(' AND ')}`;
   return {
     sql: `${w.sql} AND id BETWEEN (SELECT MIN(first_id) ${seconds}) AND (SELECT MAX(last_id) ${seconds})`,
@@ -284,21 +343,21 @@ function trafficRows(f: ChartFilter, source: TrafficSource): Where {
 
 /** The `limit` hosts that sent plus received the most bytes. */
 export function topTalkers(
-  db: SqliteDb,
+  db: QueryDb,
   f: ChartFilter,
   limit: number,
   source: TrafficSource = 'sums',
-): TalkerRow[] {
+): Promise<TalkerRow[]> {
   let hosts: Where;
   if (source === 'sums' && f.from === undefined && f.to === undefined) {
-    const { terms, params } = captureTerms(f);
+    const { terms, params } = captureTerms(db, f);
     hosts = {
       sql: `SELECT host, sent_bytes AS sent, received_bytes AS received, sent_packets + received_packets AS packets
             FROM traffic_hosts ${terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`}`,
       params,
     };
   } else {
-    const w = trafficRows(f, source);
+    const w = trafficRows(db, f, source);
     hosts = {
       sql: `SELECT src_ip AS host, SUM(length) AS sent, 0 AS received, COUNT(*) AS packets
             FROM traffic ${w.sql} GROUP BY src_ip
@@ -307,15 +366,14 @@ export function topTalkers(
       params: w.params,
     };
   }
-  return db
-    .prepare(
-      `WITH h AS (${hosts.sql})
-       SELECT host, ${hostClassSql('host')} AS hostClass, COALESCE(SUM(sent), 0) AS sent,
+  const sql = perDialect(
+    (d) => `WITH h AS (${hosts.sql})
+       SELECT host, ${hostClassSql('host', d)} AS "hostClass", COALESCE(SUM(sent), 0) AS sent,
               COALESCE(SUM(received), 0) AS received, COALESCE(SUM(sent), 0) + COALESCE(SUM(received), 0) AS bytes,
               SUM(packets) AS packets
-       FROM h WHERE host IS NOT NULL GROUP BY host ORDER BY bytes DESC, host LIMIT @limit`,
-    )
-    .all({ ...hosts.params, limit }) as TalkerRow[];
+       FROM h WHERE host IS NOT NULL GROUP BY host ORDER BY bytes DESC, ${byteOrder('host', d)} LIMIT @limit`,
+  );
+  return db.all<TalkerRow>(sql, { ...hosts.params, limit });
 }
 
 export interface PortRow {
@@ -331,34 +389,32 @@ export interface PortRow {
  * spread over the client's ephemeral ports.
  */
 export function topPorts(
-  db: SqliteDb,
+  db: QueryDb,
   f: ChartFilter,
   limit: number,
   source: TrafficSource = 'sums',
-): PortRow[] {
-  let ports: Where;
+): Promise<PortRow[]> {
+  let ports: (d: Dialect) => string;
+  let params: Params;
   if (source === 'sums' && f.from === undefined && f.to === undefined) {
-    const { terms, params } = captureTerms(f);
-    ports = {
-      sql: `SELECT NULLIF(protocol, '') AS protocol, port, packets, bytes FROM traffic_ports
-            ${terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`}`,
-      params,
-    };
+    const c = captureTerms(db, f);
+    ports = () => `SELECT NULLIF(protocol, '') AS protocol, port, packets, bytes FROM traffic_ports
+            ${c.terms.length === 0 ? '' : `WHERE ${c.terms.join(' AND ')}`}`;
+    params = c.params;
   } else {
-    const w = trafficRows(f, source);
+    const w = trafficRows(db, f, source);
     const portTerms = 'src_port IS NOT NULL AND dst_port IS NOT NULL';
-    ports = {
-      sql: `SELECT protocol, MIN(src_port, dst_port) AS port, COUNT(*) AS packets, COALESCE(SUM(length), 0) AS bytes
-            FROM traffic ${w.sql === '' ? `WHERE ${portTerms}` : `${w.sql} AND ${portTerms}`} GROUP BY 1, 2`,
-      params: w.params,
-    };
+    const lower: Record<Dialect, string> = { sqlite: 'MIN', postgres: 'LEAST' };
+    ports = (d) => `SELECT protocol, ${lower[d]}(src_port, dst_port) AS port, COUNT(*) AS packets,
+              COALESCE(SUM(length), 0) AS bytes
+            FROM traffic ${w.sql === '' ? `WHERE ${portTerms}` : `${w.sql} AND ${portTerms}`} GROUP BY 1, 2`;
+    params = w.params;
   }
-  return db
-    .prepare(
-      `SELECT protocol, port, SUM(packets) AS packets, SUM(bytes) AS bytes FROM (${ports.sql})
-       GROUP BY protocol, port ORDER BY packets DESC, port, protocol LIMIT @limit`,
-    )
-    .all({ ...ports.params, limit }) as PortRow[];
+  const sql = perDialect(
+    (d) => `SELECT protocol, port, SUM(packets) AS packets, SUM(bytes) AS bytes FROM (${ports(d)}) p
+       GROUP BY protocol, port ORDER BY packets DESC, port, ${byteOrder('protocol', d)} LIMIT @limit`,
+  );
+  return db.all<PortRow>(sql, { ...params, limit });
 }
 
 export interface AlertBucketRow {
@@ -374,18 +430,28 @@ export interface AlertBucketRow {
  * traffic, on `first_seen`), within the buckets' span (the traffic's). Empty buckets are left out: the
  * chart draws bars, not lines.
  */
-export function alertCounts(db: SqliteDb, f: ChartFilter, b: TimelineBuckets): AlertBucketRow[] {
-  const w = whereClause(f);
-  const sql = w.sql.replaceAll('timestamp', 'first_seen');
-  return db
-    .prepare(
-      `SELECT (CAST(first_seen_us / 1000000 AS INTEGER) - CAST(@origin AS INTEGER)) / CAST(@size AS INTEGER) AS k,
-              severity, COUNT(*) AS alerts
-       FROM alerts ${sql} GROUP BY 1, 2 HAVING k >= 0 AND k < @count ORDER BY 1, 2`,
-    )
-    .all({ ...w.params, origin: b.origin, size: b.size, count: b.count })
-    .map((r) => {
-      const row = r as { k: number; severity: string; alerts: number };
-      return { t: (b.origin + row.k * b.size) * 1000, severity: row.severity, alerts: row.alerts };
-    });
+export async function alertCounts(
+  db: QueryDb,
+  f: ChartFilter,
+  b: TimelineBuckets,
+): Promise<AlertBucketRow[]> {
+  const w = whereClause(db, f, 'first_seen');
+  const sql = perDialect(
+    (d) => `SELECT k, severity, COUNT(*) AS alerts FROM (
+         SELECT (CAST(first_seen_us / 1000000 AS INTEGER) - CAST(@origin AS INTEGER)) / CAST(@size AS INTEGER) AS k,
+                severity
+         FROM alerts ${w.sql}) a
+       WHERE k >= 0 AND k < @count GROUP BY k, severity ORDER BY k, ${byteOrder('severity', d)}`,
+  );
+  const rows = await db.all<{ k: number; severity: string; alerts: number }>(sql, {
+    ...w.params,
+    origin: b.origin,
+    size: b.size,
+    count: b.count,
+  });
+  return rows.map((row) => ({
+    t: (b.origin + row.k * b.size) * 1000,
+    severity: row.severity,
+    alerts: row.alerts,
+  }));
 }

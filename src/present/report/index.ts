@@ -1,17 +1,25 @@
-import { existsSync, writeFileSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { NtaError } from '../../core/errors.js';
-import { openSqlite, type SqliteDb } from '../../store/sqlite/database.js';
+import { openQueryDb, type QueryDb } from '../../store/query/query-db.js';
 import {
   CHART_TYPES,
   epochOf,
   localTime,
+  outputStem,
   renderChart,
   timeZoneLabel,
   type ChartFilter,
   type ChartType,
 } from '../charts/index.js';
-import { checkCaptureIds, topPorts, topTalkers, trafficTotals } from '../charts/query.js';
+import {
+  checkCaptureIds,
+  topPorts,
+  topTalkers,
+  trafficTotals,
+  type PortRow,
+  type TalkerRow,
+} from '../charts/query.js';
 import { serviceName } from '../charts/services.js';
 import { formatBytes, formatCount } from '../charts/specs.js';
 import { html, trustedHtml, type Html } from './html.js';
@@ -38,23 +46,24 @@ export interface ReportOptions extends ChartFilter {
   readonly out?: string | undefined;
   /** The report's "generated at" time (default now). */
   readonly now?: Date;
+  /** PostgreSQL: only this sensor's rows. */
+  readonly sensor?: string | undefined;
 }
 
+/** `<db name>-report.html` beside the database (in the current folder for a PostgreSQL URL). */
 export function defaultReportPath(dbPath: string): string {
-  return join(dirname(dbPath), `${basename(dbPath, extname(dbPath))}-report.html`);
+  return `${outputStem(dbPath)}-report.html`;
 }
 
 /** Opens the database read-only, renders the report and writes it; returns the path written. */
 export async function writeReport(dbPath: string, options: ReportOptions = {}): Promise<string> {
   const out = options.out ?? defaultReportPath(dbPath);
-  if (!existsSync(dbPath))
-    throw new NtaError('NTA_ERR_IO', `${dbPath}: no such database (create one with nta read or nta capture)`);
-  const db = openSqlite(dbPath, { readonly: true });
+  const db = await openQueryDb(dbPath, { sensor: options.sensor });
   let page: Html;
   try {
-    page = await renderReport(db, dbPath, options);
+    page = await renderReport(db, db.name, options);
   } finally {
-    db.close();
+    await db.close();
   }
   try {
     writeFileSync(out, page.markup);
@@ -70,19 +79,23 @@ export async function writeReport(dbPath: string, options: ReportOptions = {}): 
  * One self-contained HTML page: inline CSS and inline SVG charts, no script, and a Content-Security-Policy
  * that forbids every fetch, so it opens offline, from a mail attachment, and cannot be made to phone home.
  */
-export async function renderReport(db: SqliteDb, dbName: string, options: ReportOptions = {}): Promise<Html> {
+export async function renderReport(db: QueryDb, dbName: string, options: ReportOptions = {}): Promise<Html> {
   const f: ChartFilter = { captureIds: options.captureIds, from: options.from, to: options.to };
-  if (f.captureIds !== undefined) checkCaptureIds(db, f.captureIds);
+  if (f.captureIds !== undefined) await checkCaptureIds(db, f.captureIds);
   if (f.from !== undefined && f.to !== undefined && f.from > f.to)
     throw new NtaError('NTA_ERR_USAGE', `--from ${f.from} is after --to ${f.to} (both UTC)`);
-  const totals = trafficTotals(db, f);
+  const totals = await trafficTotals(db, f);
   if (totals.packets === 0 || totals.first === null || totals.last === null)
     throw new NtaError('NTA_ERR_STORE', `${dbName}: no packets to report on`);
   const charts: Html[] = [];
   for (const type of CHART_TYPES) charts.push(await chartFigure(db, dbName, f, type));
   const zone = timeZoneLabel(epochOf(totals.first));
-  const captures = captureRows(db, f);
-  const flows = flowCount(db, f);
+  const captures = await captureRows(db, f);
+  const flows = await flowCount(db, f);
+  const talkers = await topTalkers(db, f, REPORT_TOP_HOSTS);
+  const ports = await topPorts(db, f, REPORT_TOP_PORTS);
+  const domains = await topDomains(db, f, REPORT_TOP_DOMAINS);
+  const alerts = await alertTable(db, f, REPORT_MAX_ALERTS);
   const name = basename(dbName);
   const generated = options.now ?? new Date();
   return html`<!DOCTYPE html>
@@ -125,9 +138,8 @@ export async function renderReport(db: SqliteDb, dbName: string, options: Report
             <h2>Charts</h2>
             ${charts}
           </section>
-          ${talkersSection(db, f)} ${portsSection(db, f)}
-          ${domainsSection(topDomains(db, f, REPORT_TOP_DOMAINS))}
-          ${alertsSection(alertTable(db, f, REPORT_MAX_ALERTS))}
+          ${talkersSection(talkers)} ${portsSection(ports)} ${domainsSection(domains)}
+          ${alertsSection(alerts)}
         </main>
         <footer>
           <p>
@@ -147,7 +159,7 @@ const CHART_NAMES: Readonly<Record<ChartType, string>> = {
   alerts: 'Alerts over time by severity',
 };
 
-async function chartFigure(db: SqliteDb, dbName: string, f: ChartFilter, type: ChartType): Promise<Html> {
+async function chartFigure(db: QueryDb, dbName: string, f: ChartFilter, type: ChartType): Promise<Html> {
   try {
     const chart = await renderChart(db, dbName, { ...f, type });
     // Vega writes the SVG and escapes the text in it (host names, protocol names), so it goes in as is.
@@ -224,8 +236,7 @@ function capturesTable(rows: readonly CaptureRow[]): Html {
   </div>`;
 }
 
-function talkersSection(db: SqliteDb, f: ChartFilter): Html {
-  const rows = topTalkers(db, f, REPORT_TOP_HOSTS);
+function talkersSection(rows: readonly TalkerRow[]): Html {
   return html`<section id="talkers">
     <h2>Top talkers</h2>
     <div class="scroll">
@@ -258,8 +269,7 @@ function talkersSection(db: SqliteDb, f: ChartFilter): Html {
   </section>`;
 }
 
-function portsSection(db: SqliteDb, f: ChartFilter): Html {
-  const rows = topPorts(db, f, REPORT_TOP_PORTS);
+function portsSection(rows: readonly PortRow[]): Html {
   return html`<section id="ports">
     <h2>Top service ports</h2>
     ${

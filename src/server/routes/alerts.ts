@@ -4,17 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { NtaError } from '../../core/errors.js';
-import { muteAlert } from '../../store/sqlite/alerts-query.js';
+import { muteAlert } from '../../store/query/alerts.js';
+import { byteOrder, perDialect, sensorTerm, type QueryDb } from '../../store/query/query-db.js';
 import type { AlertPage, AlertRow, AllowEntry, FlowRow } from '../api-types.js';
-import { dbTimeToMs, type ServerDb } from '../server-db.js';
+import { dbTimeToMs, hasTable } from '../server-db.js';
 import { Gone, NotFound, ORDER_PROPERTY, PAGE_PROPERTIES, querySchema } from './common.js';
 
-/** Writes the evidence frames of alert `alertId` in the database at `dbPath` to a pcapng file at `outPath`. */
-export type EvidenceWriter = (
-  dbPath: string,
-  alertId: string,
-  outPath: string,
-) => Promise<{ frames: number }>;
+/** Writes the evidence frames of alert `alertId` in the database `db` to a pcapng file at `outPath`. */
+export type EvidenceWriter = (db: QueryDb, alertId: string, outPath: string) => Promise<{ frames: number }>;
 
 /** pcapng's media type (the IETF draft's; Wireshark registers the same). */
 const PCAPNG_TYPE = 'application/x-pcapng';
@@ -28,8 +25,8 @@ const MAX_COMMENT = 500;
 const SEVERITY_RANK = `CASE lower(severity) WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2
   WHEN 'low' THEN 1 ELSE 0 END`;
 const ALERT_SORT = {
-  last_seen: 'last_seen',
-  first_seen: 'first_seen',
+  last_seen: 'last_seen_us',
+  first_seen: 'first_seen_us',
   severity: SEVERITY_RANK,
   count: 'count',
 } as const;
@@ -89,35 +86,60 @@ function selectAlerts(): string {
     acknowledged_at AS ack FROM alerts`;
 }
 
-/** Alerts between the two ends of a flow (either direction), newest first; null without the table. */
-export function alertsOfFlow(db: ServerDb, flow: FlowRow): AlertRow[] | null {
-  if (!db.hasTable('alerts')) return null;
-  return (
-    db.reader
-      .prepare(
-        `${selectAlerts()} WHERE (src_ip = @a AND dst_ip = @b) OR (src_ip = @b AND dst_ip = @a)
-         ORDER BY last_seen DESC LIMIT 50`,
-      )
-      .all({ a: flow.orig_h, b: flow.resp_h }) as AlertDbRow[]
-  ).map(toAlertRow);
+/**
+ * Ties in any alert order go by what the alert is, never by its id alone (random per run), so SQLite and
+ * PostgreSQL list the same alerts alike.
+ */
+const tieBreak = (dir: string, d: Parameters<typeof byteOrder>[1]): string =>
+  ['type', 'src_ip', 'dst_ip', 'id'].map((c) => `${byteOrder(c, d)} ${dir}`).join(', ');
+
+/** `match` and the sensor the database is scoped to, as a WHERE clause. */
+function whereOf(db: QueryDb, match: string, params: Record<string, string | number | null>): string {
+  const terms = [match];
+  sensorTerm(db, terms, params);
+  return `WHERE ${terms.join(' AND ')}`;
 }
 
-/** Alerts where one of the addresses (a host's, or all of a device's) is either end, newest first; null without the table. */
-export function alertsOfHosts(db: ServerDb, ips: readonly string[]): AlertRow[] | null {
-  if (!db.hasTable('alerts')) return null;
-  return (
-    db.reader
-      .prepare(
-        `${selectAlerts()} WHERE src_ip IN (SELECT value FROM json_each(@ips))
-           OR dst_ip IN (SELECT value FROM json_each(@ips)) ORDER BY last_seen DESC LIMIT 50`,
-      )
-      .all({ ips: JSON.stringify(ips) }) as AlertDbRow[]
-  ).map(toAlertRow);
+/** Alerts between the two ends of a flow (either direction), newest first; null without the table. */
+export async function alertsOfFlow(db: QueryDb, flow: FlowRow): Promise<AlertRow[] | null> {
+  if (!(await hasTable(db, 'alerts'))) return null;
+  const params = { a: flow.orig_h, b: flow.resp_h };
+  const where = whereOf(db, '((src_ip = @a AND dst_ip = @b) OR (src_ip = @b AND dst_ip = @a))', params);
+  const rows = await db.all<AlertDbRow>(
+    perDialect(
+      (d) => `${selectAlerts()} ${where} ORDER BY last_seen_us DESC, ${tieBreak('DESC', d)} LIMIT 50`,
+    ),
+    params,
+  );
+  return rows.map(toAlertRow);
+}
+
+/**
+ * Alerts where one of the addresses (a host's, or all of a device's) is either end, newest first; null
+ * without the table.
+ */
+export async function alertsOfHosts(db: QueryDb, ips: readonly string[]): Promise<AlertRow[] | null> {
+  if (!(await hasTable(db, 'alerts'))) return null;
+  if (ips.length === 0) return [];
+  const params: Record<string, string> = {};
+  const names = ips.map((ip, i) => {
+    params[`ip${i}`] = ip;
+    return `@ip${i}`;
+  });
+  const list = names.join(', ');
+  const where = whereOf(db, `(src_ip IN (${list}) OR dst_ip IN (${list}))`, params);
+  const rows = await db.all<AlertDbRow>(
+    perDialect(
+      (d) => `${selectAlerts()} ${where} ORDER BY last_seen_us DESC, ${tieBreak('DESC', d)} LIMIT 50`,
+    ),
+    params,
+  );
+  return rows.map(toAlertRow);
 }
 
 export function alertRoutes(
   app: FastifyInstance,
-  db: ServerDb,
+  db: QueryDb,
   writeEvidence: EvidenceWriter | undefined,
 ): void {
   app.get<{ Querystring: AlertQuery }>(
@@ -136,9 +158,9 @@ export function alertRoutes(
         }),
       },
     },
-    (req): AlertPage => {
+    async (req): Promise<AlertPage> => {
       const q = req.query;
-      if (!db.hasTable('alerts'))
+      if (!(await hasTable(db, 'alerts')))
         return { available: false, total: 0, limit: q.limit, offset: q.offset, rows: [] };
       const terms: string[] = [];
       const params: Record<string, string | number> = {};
@@ -156,14 +178,17 @@ export function alertRoutes(
       }
       if (q.acknowledged !== undefined)
         terms.push(q.acknowledged ? 'acknowledged_at IS NOT NULL' : 'acknowledged_at IS NULL');
+      sensorTerm(db, terms, params);
       const where = terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`;
       const dir = q.order === 'asc' ? 'ASC' : 'DESC';
-      const rows = db.reader
-        .prepare(
-          `${selectAlerts()} ${where} ORDER BY ${ALERT_SORT[q.sort]} ${dir}, id ${dir} LIMIT @limit OFFSET @offset`,
-        )
-        .all({ ...params, limit: q.limit, offset: q.offset }) as AlertDbRow[];
-      const total = db.reader.prepare(`SELECT COUNT(*) FROM alerts ${where}`).pluck().get(params) as number;
+      const rows = await db.all<AlertDbRow>(
+        perDialect(
+          (d) => `${selectAlerts()} ${where} ORDER BY ${ALERT_SORT[q.sort]} ${dir}, ${tieBreak(dir, d)}
+                  LIMIT @limit OFFSET @offset`,
+        ),
+        { ...params, limit: q.limit, offset: q.offset },
+      );
+      const total = (await db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM alerts ${where}`, params))!.n;
       return { available: true, total, limit: q.limit, offset: q.offset, rows: rows.map(toAlertRow) };
     },
   );
@@ -174,13 +199,17 @@ export function alertRoutes(
     required: ['id'],
   } as const;
 
-  const setAck = (id: string, acknowledged: boolean): { id: string; acknowledged: boolean } => {
-    if (!db.hasTable('alerts')) throw new NotFound('this database has no alerts table');
-    const changed = db
-      .writer()
-      .prepare(`UPDATE alerts SET acknowledged_at = @at WHERE id = @id`)
-      .run({ id, at: acknowledged ? new Date().toISOString() : null }).changes;
-    if (changed === 0) throw new NotFound(`no alert with id ${id}`);
+  const setAck = async (
+    id: string,
+    acknowledged: boolean,
+  ): Promise<{ id: string; acknowledged: boolean }> => {
+    if (!(await hasTable(db, 'alerts'))) throw new NotFound('this database has no alerts table');
+    const params = { id, at: acknowledged ? new Date().toISOString() : null };
+    const { changes } = await db.run(
+      `UPDATE alerts SET acknowledged_at = CAST(@at AS TEXT) ${whereOf(db, 'id = @id', params)}`,
+      params,
+    );
+    if (changes === 0) throw new NotFound(`no alert with id ${id}`);
     return { id, acknowledged };
   };
 
@@ -195,9 +224,12 @@ export function alertRoutes(
     (req) => setAck(req.params.id, false),
   );
 
-  const mustExist = (id: string): void => {
-    if (!db.hasTable('alerts')) throw new NotFound('this database has no alerts table');
-    if (db.reader.prepare('SELECT 1 FROM alerts WHERE id = ?').get(id) === undefined)
+  const mustExist = async (id: string): Promise<void> => {
+    if (!(await hasTable(db, 'alerts'))) throw new NotFound('this database has no alerts table');
+    const params = { id };
+    if (
+      (await db.get(`SELECT 1 AS one FROM alerts ${whereOf(db, 'id = @id', params)}`, params)) === undefined
+    )
       throw new NotFound(`no alert with id ${id}`);
   };
 
@@ -212,12 +244,12 @@ export function alertRoutes(
     },
     async (req, reply) => {
       const id = req.params.id;
-      mustExist(id);
+      await mustExist(id);
       if (writeEvidence === undefined) throw new NotFound('this server does not export evidence packets');
       const dir = await mkdtemp(join(tmpdir(), 'nta-evidence-'));
       const file = join(dir, `${id}.pcapng`);
       try {
-        await writeEvidence(db.path, id, file);
+        await writeEvidence(db, id, file);
       } catch (err) {
         await rm(dir, { recursive: true, force: true });
         // The capture cannot be read again (live without -w, moved, deleted): the packets are gone.
@@ -248,9 +280,9 @@ export function alertRoutes(
         },
       },
     },
-    (req): AllowEntry => {
-      mustExist(req.params.id);
-      return muteAlert(db.path, req.params.id, req.body.comment.trim());
+    async (req): Promise<AllowEntry> => {
+      await mustExist(req.params.id);
+      return muteAlert(db, req.params.id, req.body.comment.trim());
     },
   );
 }

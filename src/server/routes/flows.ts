@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AlertRow, FlowDetail, FlowRow, Page, PacketRow } from '../api-types.js';
-import { dbTimeToMs, msToDbTime, type ServerDb } from '../server-db.js';
+import { byteOrder, perDialect, sensorTerm, type QueryDb } from '../../store/query/query-db.js';
+import { dbTimeToMs, hasTable, msToDbTime } from '../server-db.js';
 import { alertsOfFlow } from './alerts.js';
 import {
   MAX_PAGE,
@@ -26,6 +27,8 @@ const FLOW_SORT = {
   service: 'service',
 } as const;
 type FlowSort = keyof typeof FLOW_SORT;
+/** Sort keys over text, compared byte by byte in either database. */
+const TEXT_SORTS: ReadonlySet<FlowSort> = new Set(['orig_h', 'resp_h', 'proto', 'service']);
 
 const FLOW_COLUMNS = `uid, ts_us, duration, orig_h, orig_p, resp_h, resp_p, proto, service, conn_state, history,
   orig_pkts, orig_bytes, resp_pkts, resp_bytes, orig_ip_bytes, resp_ip_bytes, community_id, capture_id`;
@@ -51,7 +54,7 @@ const METADATA_TABLES = ['dns', 'tls', 'http'] as const;
 /** Packets shown for one flow at most (the capture file has them all). */
 const MAX_FLOW_PACKETS = 1000;
 
-export function flowRoutes(app: FastifyInstance, db: ServerDb): void {
+export function flowRoutes(app: FastifyInstance, db: QueryDb): void {
   app.get<{ Querystring: FlowQuery }>(
     '/api/flows',
     {
@@ -75,9 +78,9 @@ export function flowRoutes(app: FastifyInstance, db: ServerDb): void {
         }),
       },
     },
-    (req): Page<FlowRow> => {
+    async (req): Promise<Page<FlowRow>> => {
       const q = req.query;
-      if (!db.hasTable('flows')) return { total: 0, limit: q.limit, offset: q.offset, rows: [] };
+      if (!(await hasTable(db, 'flows'))) return { total: 0, limit: q.limit, offset: q.offset, rows: [] };
       const terms: string[] = [];
       const params: Record<string, string | number> = {};
       if (q.from !== undefined) {
@@ -112,15 +115,18 @@ export function flowRoutes(app: FastifyInstance, db: ServerDb): void {
         params['q'] = q.q;
         params['qp'] = likePrefix(q.q);
       }
+      sensorTerm(db, terms, params);
       const where = terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`;
       const dir = q.order === 'asc' ? 'ASC' : 'DESC';
-      const rows = db.reader
-        .prepare(
-          `SELECT ${FLOW_COLUMNS} FROM flows ${where}
-           ORDER BY ${FLOW_SORT[q.sort]} ${dir}, id ${dir} LIMIT @limit OFFSET @offset`,
-        )
-        .all({ ...params, limit: q.limit, offset: q.offset }) as FlowDbRow[];
-      const total = db.reader.prepare(`SELECT COUNT(*) FROM flows ${where}`).pluck().get(params) as number;
+      const rows = await db.all<FlowDbRow>(
+        perDialect(
+          (d) => `SELECT ${FLOW_COLUMNS} FROM flows ${where}
+           ORDER BY ${TEXT_SORTS.has(q.sort) ? byteOrder(FLOW_SORT[q.sort], d) : FLOW_SORT[q.sort]} ${dir}, id ${dir}
+           LIMIT @limit OFFSET @offset`,
+        ),
+        { ...params, limit: q.limit, offset: q.offset },
+      );
+      const total = (await db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM flows ${where}`, params))!.n;
       return { total, limit: q.limit, offset: q.offset, rows: rows.map(toFlowRow) };
     },
   );
@@ -133,16 +139,21 @@ export function flowRoutes(app: FastifyInstance, db: ServerDb): void {
         params: { type: 'object', properties: { uid: { type: 'string', maxLength: 64 } }, required: ['uid'] },
       },
     },
-    (req): FlowDetail => {
-      const flow = findFlow(db, req.params.uid);
+    async (req): Promise<FlowDetail> => {
+      const flow = await findFlow(db, req.params.uid);
       const detail: FlowDetail = { flow, dns: null, tls: null, http: null, alerts: null };
+      const tables = await db.tables();
       for (const t of METADATA_TABLES) {
-        if (!db.hasTable(t) || !db.columns(t).has('uid')) continue;
-        detail[t] = db.reader
-          .prepare(`SELECT * FROM ${t} WHERE uid = ? LIMIT ${MAX_PAGE}`)
-          .all(flow.uid) as Record<string, unknown>[];
+        if (!tables.has(t) || !(await db.columns(t)).has('uid')) continue;
+        const params: Record<string, string> = { uid: flow.uid };
+        const terms = ['uid = @uid'];
+        sensorTerm(db, terms, params);
+        detail[t] = await db.all<Record<string, unknown>>(
+          `SELECT * FROM ${t} WHERE ${terms.join(' AND ')} ORDER BY id LIMIT ${MAX_PAGE}`,
+          params,
+        );
       }
-      detail.alerts = alertsOfFlow(db, flow) satisfies AlertRow[] | null;
+      detail.alerts = (await alertsOfFlow(db, flow)) satisfies AlertRow[] | null;
       return detail;
     },
   );
@@ -155,18 +166,27 @@ export function flowRoutes(app: FastifyInstance, db: ServerDb): void {
         params: { type: 'object', properties: { uid: { type: 'string', maxLength: 64 } }, required: ['uid'] },
       },
     },
-    (req): { rows: PacketRow[]; truncated: boolean } => {
-      const f = findFlow(db, req.params.uid);
-      const rows = db.reader
-        .prepare(
-          `SELECT frame, timestamp, src_ip, src_port, dst_ip, dst_port, protocol, length FROM traffic
-           WHERE timestamp >= @from AND timestamp <= @to
-             AND ((src_ip = @a AND dst_ip = @b AND (@anyPort OR (src_port = @ap AND dst_port = @bp)))
-               OR (src_ip = @b AND dst_ip = @a AND (@anyPort OR (src_port = @bp AND dst_port = @ap))))
-             AND (@capture IS NULL OR capture_id = @capture)
+    async (req): Promise<{ rows: PacketRow[]; truncated: boolean }> => {
+      const f = await findFlow(db, req.params.uid);
+      const scope: string[] = [];
+      const params: Record<string, string> = {};
+      sensorTerm(db, scope, params);
+      // PostgreSQL compares the time's timestamptz twin (daily partitions are pruned on it).
+      const time = { sqlite: 'timestamp', postgres: 'ts' } as const;
+      const at = (p: string, d: keyof typeof time): string =>
+        d === 'postgres' ? `CAST(@${p} AS timestamptz)` : `@${p}`;
+      const rows = await db.all<Omit<PacketRow, 'ts'> & { timestamp: string }>(
+        perDialect(
+          (d) => `SELECT frame, timestamp, src_ip, src_port, dst_ip, dst_port, protocol, length FROM traffic
+           WHERE ${time[d]} >= ${at('from', d)} AND ${time[d]} <= ${at('to', d)}
+             AND ((src_ip = @a AND dst_ip = @b AND (CAST(@anyPort AS INTEGER) = 1 OR (src_port = @ap AND dst_port = @bp)))
+               OR (src_ip = @b AND dst_ip = @a AND (CAST(@anyPort AS INTEGER) = 1 OR (src_port = @bp AND dst_port = @ap))))
+             AND (CAST(@capture AS BIGINT) IS NULL OR capture_id = @capture)
+             ${scope.map((t) => `AND ${t}`).join(' ')}
            ORDER BY id LIMIT ${MAX_FLOW_PACKETS + 1}`,
-        )
-        .all({
+        ),
+        {
+          ...params,
           from: msToDbTime(Math.floor(f.ts)),
           to: msToDbTime(Math.ceil(f.ts + f.duration * 1000) + 1),
           a: f.orig_h,
@@ -176,7 +196,8 @@ export function flowRoutes(app: FastifyInstance, db: ServerDb): void {
           capture: f.capture_id,
           // ICMP flows carry type and code where ports would be; its packets have no ports.
           anyPort: f.proto === 'icmp' ? 1 : 0,
-        }) as (Omit<PacketRow, 'ts'> & { timestamp: string })[];
+        },
+      );
       return {
         truncated: rows.length > MAX_FLOW_PACKETS,
         rows: rows
@@ -187,9 +208,12 @@ export function flowRoutes(app: FastifyInstance, db: ServerDb): void {
   );
 }
 
-function findFlow(db: ServerDb, uid: string): FlowRow {
-  const row = db.hasTable('flows')
-    ? (db.reader.prepare(`SELECT ${FLOW_COLUMNS} FROM flows WHERE uid = ?`).get(uid) as FlowDbRow | undefined)
+async function findFlow(db: QueryDb, uid: string): Promise<FlowRow> {
+  const params: Record<string, string> = { uid };
+  const terms = ['uid = @uid'];
+  sensorTerm(db, terms, params);
+  const row = (await hasTable(db, 'flows'))
+    ? await db.get<FlowDbRow>(`SELECT ${FLOW_COLUMNS} FROM flows WHERE ${terms.join(' AND ')}`, params)
     : undefined;
   if (row === undefined) throw new NotFound(`no flow with uid ${uid}`);
   return toFlowRow(row);

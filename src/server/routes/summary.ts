@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { trafficTotals } from '../../present/charts/query.js';
+import { sensorTerm, type QueryDb } from '../../store/query/query-db.js';
 import type { CaptureInfo, Summary } from '../api-types.js';
-import { dbTimeToMs, type ServerDb } from '../server-db.js';
+import { dbTimeToMs, features } from '../server-db.js';
 
 interface CaptureDbRow {
   id: number;
@@ -19,24 +20,26 @@ interface CaptureDbRow {
 /** `captures.started_at`/`ended_at` are ISO 8601 wall-clock times; null stays null. */
 const isoToMs = (t: string | null): number | null => (t === null ? null : Date.parse(t));
 
-export function summaryRoutes(app: FastifyInstance, db: ServerDb): void {
+export function summaryRoutes(app: FastifyInstance, db: QueryDb): void {
   app.get(
     '/api/summary',
     { schema: { summary: 'Packets, bytes, time span, flows, captures and which optional tables exist' } },
-    (): Summary => {
-      const totals = trafficTotals(db.reader, {});
-      const features = db.features();
-      const flows = features.flows
-        ? (db.reader.prepare('SELECT COUNT(*) FROM flows').pluck().get() as number)
+    async (): Promise<Summary> => {
+      const totals = await trafficTotals(db, {});
+      const present = await features(db);
+      const terms: string[] = [];
+      const params: Record<string, string> = {};
+      sensorTerm(db, terms, params);
+      const where = terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`;
+      const flows = present.flows
+        ? (await db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM flows ${where}`, params))!.n
         : 0;
-      const captures = (
-        db.reader
-          .prepare(
-            `SELECT id, source, format, status, started_at, ended_at, packets, bytes, dropped, if_dropped
-             FROM captures ORDER BY id DESC LIMIT 100`,
-          )
-          .all() as CaptureDbRow[]
-      ).map((c): CaptureInfo => ({
+      const rows = await db.all<CaptureDbRow>(
+        `SELECT id, source, format, status, started_at, ended_at, packets, bytes, dropped, if_dropped
+         FROM captures ${where} ORDER BY id DESC LIMIT 100`,
+        params,
+      );
+      const captures = rows.map((c): CaptureInfo => ({
         id: c.id,
         source: c.source,
         format: c.format,
@@ -55,7 +58,7 @@ export function summaryRoutes(app: FastifyInstance, db: ServerDb): void {
         last: totals.last === null ? null : dbTimeToMs(totals.last),
         flows,
         captures,
-        features,
+        features: present,
       };
     },
   );

@@ -17,7 +17,8 @@ import type {
   TalkerRow,
   TimelineResponse,
 } from '../api-types.js';
-import type { ServerDb } from '../server-db.js';
+import { perDialect, byteOrder, sensorTerm, type QueryDb } from '../../store/query/query-db.js';
+import { hasTable } from '../server-db.js';
 import { RANGE_PROPERTIES, chartFilter, querySchema, type RangeQuery } from './common.js';
 
 const TOP_PROPERTIES = {
@@ -34,7 +35,7 @@ interface TimelineQuery extends RangeQuery {
 }
 
 /** Aggregations over `traffic` (packets) and `flows`, all in SQL through the chart queries. */
-export function trafficRoutes(app: FastifyInstance, db: ServerDb): void {
+export function trafficRoutes(app: FastifyInstance, db: QueryDb): void {
   app.get<{ Querystring: TimelineQuery }>(
     '/api/timeline',
     {
@@ -46,13 +47,13 @@ export function trafficRoutes(app: FastifyInstance, db: ServerDb): void {
         }),
       },
     },
-    (req): TimelineResponse => {
+    async (req): Promise<TimelineResponse> => {
       const f = chartFilter(req.query);
-      const totals = trafficTotals(db.reader, f);
+      const totals = await trafficTotals(db, f);
       if (totals.first === null || totals.last === null)
         return { bucketSeconds: 1, t: [], series: [], packetsPerSec: {}, bitsPerSec: {} };
       const buckets = chooseBuckets(totals.first, totals.last);
-      const rows = timelineRates(db.reader, f, buckets, req.query.series - 1);
+      const rows = await timelineRates(db, f, buckets, req.query.series - 1);
       const t = Array.from({ length: buckets.count }, (_, k) => (buckets.origin + k * buckets.size) * 1000);
       const out: TimelineResponse = {
         bucketSeconds: buckets.size,
@@ -84,8 +85,8 @@ export function trafficRoutes(app: FastifyInstance, db: ServerDb): void {
         querystring: querySchema(TOP_PROPERTIES),
       },
     },
-    (req): { rows: ProtocolRow[] } => ({
-      rows: protocolTotals(db.reader, chartFilter(req.query), req.query.limit),
+    async (req): Promise<{ rows: ProtocolRow[] }> => ({
+      rows: await protocolTotals(db, chartFilter(req.query), req.query.limit),
     }),
   );
 
@@ -94,8 +95,8 @@ export function trafficRoutes(app: FastifyInstance, db: ServerDb): void {
     {
       schema: { summary: 'Hosts by bytes sent plus received', querystring: querySchema(TOP_PROPERTIES) },
     },
-    (req): { rows: TalkerRow[] } => ({
-      rows: topTalkers(db.reader, chartFilter(req.query), req.query.limit),
+    async (req): Promise<{ rows: TalkerRow[] }> => ({
+      rows: await topTalkers(db, chartFilter(req.query), req.query.limit),
     }),
   );
 
@@ -107,7 +108,9 @@ export function trafficRoutes(app: FastifyInstance, db: ServerDb): void {
         querystring: querySchema(TOP_PROPERTIES),
       },
     },
-    (req): { rows: PortRow[] } => ({ rows: topPorts(db.reader, chartFilter(req.query), req.query.limit) }),
+    async (req): Promise<{ rows: PortRow[] }> => ({
+      rows: await topPorts(db, chartFilter(req.query), req.query.limit),
+    }),
   );
 
   app.get<{ Querystring: TopQuery }>(
@@ -118,16 +121,17 @@ export function trafficRoutes(app: FastifyInstance, db: ServerDb): void {
         querystring: querySchema(TOP_PROPERTIES),
       },
     },
-    (req): Optional<DestinationRow> => {
-      if (!db.hasTable('flows')) return { available: false, rows: [] };
-      const { where, params } = flowRange(req.query);
-      const rows = db.reader
-        .prepare(
-          `SELECT resp_h AS host, ${hostClassSql('resp_h')} AS hostClass, COUNT(*) AS flows,
+    async (req): Promise<Optional<DestinationRow>> => {
+      if (!(await hasTable(db, 'flows'))) return { available: false, rows: [] };
+      const { where, params } = flowRange(db, req.query);
+      const rows = await db.all<DestinationRow>(
+        perDialect(
+          (d) => `SELECT resp_h AS host, ${hostClassSql('resp_h', d)} AS "hostClass", COUNT(*) AS flows,
                   SUM(orig_ip_bytes + resp_ip_bytes) AS bytes
-           FROM flows ${where} GROUP BY resp_h ORDER BY bytes DESC, host LIMIT @limit`,
-        )
-        .all({ ...params, limit: req.query.limit }) as DestinationRow[];
+           FROM flows ${where} GROUP BY resp_h ORDER BY bytes DESC, ${byteOrder('resp_h', d)} LIMIT @limit`,
+        ),
+        { ...params, limit: req.query.limit },
+      );
       return { available: true, rows };
     },
   );
@@ -140,32 +144,39 @@ export function trafficRoutes(app: FastifyInstance, db: ServerDb): void {
         querystring: querySchema(TOP_PROPERTIES),
       },
     },
-    (req): Optional<DomainRow> => {
-      const cols = db.hasTable('dns') ? db.columns('dns') : new Set<string>();
+    async (req): Promise<Optional<DomainRow>> => {
+      const cols = (await hasTable(db, 'dns')) ? await db.columns('dns') : new Set<string>();
       if (!cols.has('query')) return { available: false, rows: [] };
       // A dns table without its own ts_us is put in the range through its flows.
-      const range = flowRange(req.query);
+      const range = flowRange(db, req.query);
       const where =
         range.where === '' || cols.has('ts_us')
           ? range.where
           : `WHERE uid IN (SELECT uid FROM flows ${range.where})`;
       const params = range.params;
-      const rows = db.reader
-        .prepare(
-          `SELECT query AS domain, COUNT(*) AS queries FROM dns
+      const rows = await db.all<DomainRow>(
+        perDialect(
+          (d) => `SELECT query AS domain, COUNT(*) AS queries FROM dns
            ${where === '' ? 'WHERE' : `${where} AND`} query IS NOT NULL
-           GROUP BY query ORDER BY queries DESC, domain LIMIT @limit`,
-        )
-        .all({ ...params, limit: req.query.limit }) as DomainRow[];
+           GROUP BY query ORDER BY queries DESC, ${byteOrder('query', d)} LIMIT @limit`,
+        ),
+        { ...params, limit: req.query.limit },
+      );
       return { available: true, rows };
     },
   );
 }
 
-/** A `ts_us` range on a Zeek-style log table (flows, and dns/tls/http when they carry ts_us). */
-export function flowRange(q: RangeQuery): { where: string; params: Record<string, number> } {
+/**
+ * A `ts_us` range on a Zeek-style log table (flows, and dns/tls/http when they carry ts_us), and the
+ * sensor when the database is scoped to one.
+ */
+export function flowRange(
+  db: QueryDb,
+  q: RangeQuery,
+): { where: string; params: Record<string, number | string> } {
   const terms: string[] = [];
-  const params: Record<string, number> = {};
+  const params: Record<string, number | string> = {};
   if (q.from !== undefined) {
     terms.push('ts_us >= @fromUs');
     params['fromUs'] = q.from * 1000;
@@ -174,5 +185,6 @@ export function flowRange(q: RangeQuery): { where: string; params: Record<string
     terms.push('ts_us <= @toUs');
     params['toUs'] = q.to * 1000 + 999;
   }
+  sensorTerm(db, terms, params);
   return { where: terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`, params };
 }

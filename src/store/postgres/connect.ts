@@ -2,17 +2,7 @@ import pg from 'pg';
 import { NtaError } from '../../core/errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { NTA_LOCK_KEY } from './partitions.js';
-
-/** The URL without its password: what messages and summaries show. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '';
-    return u.toString().replace(/:@/, '@');
-  } catch {
-    return url.replace(/:\/\/([^:@/]*):[^@/]*@/, '://$1@');
-  }
-}
+import { redactUrl } from './url.js';
 
 /** Seconds to wait for the server before saying it is unreachable. */
 const CONNECT_TIMEOUT_MS = 10_000;

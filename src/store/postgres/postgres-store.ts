@@ -15,7 +15,8 @@ import type { LearnedEntry } from '../../schema/learned.js';
 import { parseLearned } from '../learned-rows.js';
 import { RecordPool } from '../record-pool.js';
 import type { Store } from '../store.js';
-import { connectPostgres, isConnectionLoss, pgReason, redactUrl } from './connect.js';
+import { connectPostgres, isConnectionLoss, pgReason } from './connect.js';
+import { redactUrl } from './url.js';
 import {
   LogCopyFormatter,
   SUMS_COPY_COLUMNS,

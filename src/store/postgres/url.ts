@@ -5,3 +5,14 @@
 export function isPostgresUrl(db: string): boolean {
   return /^postgres(ql)?:\/\//i.test(db);
 }
+
+/** The URL without its password: what messages and summaries show. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '';
+    return u.toString().replace(/:@/, '@');
+  } catch {
+    return url.replace(/:\/\/([^:@/]*):[^@/]*@/, '://$1@');
+  }
+}
