@@ -25,9 +25,16 @@ const { values } = parseArgs({
 
 const commands: [string, string][] = [
   ['tcpdump -B 16384 -w /dev/null', 'tcpdump -i {IFACE} -nn -B 16384 -w /dev/null'],
-  ['nta capture -q --no-db (decode only)', `node ${NTA} capture -q -i {IFACE} --no-db --no-chart`],
   [
-    'nta capture -q --db FILE (traffic table)',
+    'nta capture -q --no-db --no-flows --no-detect (decode only)',
+    `node ${NTA} capture -q -i {IFACE} --no-db --no-flows --no-detect --no-chart`,
+  ],
+  [
+    'nta capture -q --db FILE --no-flows --no-detect (traffic table)',
+    `node ${NTA} capture -q -i {IFACE} --db /tmp/nta-live-bench.db --no-flows --no-detect --no-chart`,
+  ],
+  [
+    'nta capture -q --db FILE (everything on)',
     `node ${NTA} capture -q -i {IFACE} --db /tmp/nta-live-bench.db --no-chart`,
   ],
 ];
