@@ -12,8 +12,11 @@ import { Watchdog } from '../scripts/fuzz/watchdog.js';
 
 const SECONDS = 3;
 const SEED = 20261126;
-/** Far below what any target manages in SECONDS on a slow machine, far above zero. */
-const MIN_ITERATIONS = 100;
+/**
+ * That the target really ran, not how fast: a loaded machine managed only 65 iterations of one target in
+ * SECONDS (speed is `npm run fuzz`'s report, never a test's assertion).
+ */
+const MIN_ITERATIONS = 10;
 
 // Coverage starts before nta's modules load, as in the fuzz command.
 const coverage = new BlockCoverage('/dist/src/');
