@@ -22,10 +22,11 @@ import { AnomalyCounts } from './anomaly-counts.js';
 import type { AppContext, AppLogSink, FlowParser, HostNameSink } from './context.js';
 import { DHCP_ANOMALY_NAMES } from './dhcp/anomalies.js';
 import { PORT_DHCP_CLIENT, PORT_DHCP_SERVER } from './dhcp/parser.js';
-import { DhcpFlow, DhcpShared } from './dhcp/state.js';
+import { DhcpShared } from './dhcp/state.js';
 import { DHCPV6_ANOMALY_NAMES } from './dhcpv6/anomalies.js';
 import { PORT_DHCPV6_CLIENT, PORT_DHCPV6_SERVER } from './dhcpv6/parser.js';
-import { Dhcpv6Flow, Dhcpv6Shared } from './dhcpv6/state.js';
+import { Dhcpv6Shared } from './dhcpv6/state.js';
+import { ExchangeFlow } from './exchanges.js';
 import { PORT_NETBIOS_NS } from './netbios/parser.js';
 import { NetbiosFlow, NetbiosShared } from './netbios/state.js';
 import { QUIC_ANOMALY_NAMES } from './quic/anomalies.js';
@@ -282,13 +283,13 @@ export class AppDispatcher {
         rp === PORT_DHCP_SERVER ||
         op === PORT_DHCP_CLIENT ||
         rp === PORT_DHCP_CLIENT;
-      if (dhcp) return new AppSession(new DhcpFlow(flow, this.#dhcp), false);
+      if (dhcp) return new AppSession(new ExchangeFlow(flow, this.#dhcp), false);
       const dhcpv6 =
         op === PORT_DHCPV6_SERVER ||
         rp === PORT_DHCPV6_SERVER ||
         op === PORT_DHCPV6_CLIENT ||
         rp === PORT_DHCPV6_CLIENT;
-      if (dhcpv6) return new AppSession(new Dhcpv6Flow(flow, this.#dhcpv6), false);
+      if (dhcpv6) return new AppSession(new ExchangeFlow(flow, this.#dhcpv6), false);
       if (op === PORT_NETBIOS_NS || rp === PORT_NETBIOS_NS)
         return new AppSession(new NetbiosFlow(this.#netbios), false);
       // A QUIC Initial on any port; its client is the side whose datagrams are padded to 1200 bytes (the

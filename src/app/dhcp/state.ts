@@ -7,25 +7,19 @@
 import type { FlowState } from '../../flow/table.js';
 import type { DhcpLog } from '../../schema/dhcp.js';
 import type { AnomalyCounts } from '../anomaly-counts.js';
-import type { AppContext, FlowParser } from '../context.js';
+import type { AppContext } from '../context.js';
+import { Exchange, PendingExchanges, type ExchangeMessages } from '../exchanges.js';
 import { DhcpAnomaly } from './anomalies.js';
 import { DHCP_ACK, DHCP_MESSAGE_TYPES, DHCP_NAK, DhcpMessage, parseDhcpMessage } from './parser.js';
 
 /** Exchanges waiting for their answer; a DISCOVER flood cannot grow the table beyond this. */
 export const MAX_DHCP_PENDING = 1024;
-/** Message types and flow uids kept per exchange. */
-const MAX_DHCP_MESSAGES = 32;
-const MAX_DHCP_UIDS = 8;
 
 const DHCP_RELEASE = 7;
 const DHCP_DECLINE = 4;
 const DHCP_SERVER_REPLY = 2;
 
-class DhcpExchange {
-  readonly firstUs: number;
-  lastUs: number;
-  readonly uids: string[] = [];
-  readonly msgTypes: string[] = [];
+class DhcpExchange extends Exchange<DhcpLog> {
   clientAddr: string | null = null;
   serverAddr: string | null = null;
   mac: string | null = null;
@@ -38,10 +32,6 @@ class DhcpExchange {
   vendorClass: string | null = null;
   clientId: string | null = null;
   paramList: string | null = null;
-
-  constructor(tsUs: number) {
-    this.firstUs = this.lastUs = tsUs;
-  }
 
   toLog(): DhcpLog {
     return {
@@ -66,15 +56,21 @@ class DhcpExchange {
 }
 
 /** Shared by all DHCP flows of a pipeline: the reused message and the exchanges by transaction id. */
-export class DhcpShared {
+export class DhcpShared implements ExchangeMessages {
   readonly msg = new DhcpMessage();
-  readonly #pending = new Map<number, DhcpExchange>();
+  readonly #pending: PendingExchanges<DhcpExchange>;
   readonly anomalies: AnomalyCounts;
   readonly ctx: AppContext;
 
   constructor(ctx: AppContext, anomalies: AnomalyCounts) {
     this.ctx = ctx;
     this.anomalies = anomalies;
+    this.#pending = new PendingExchanges({
+      max: MAX_DHCP_PENDING,
+      create: (_xid, tsUs) => new DhcpExchange(tsUs),
+      emit: (x) => ctx.emit('dhcp', x.toLog()),
+      onFull: () => anomalies.add(DhcpAnomaly.TooManyPending),
+    });
   }
 
   /** One message [off, end) of `flow`, sent from the flow's source address `src`. */
@@ -84,21 +80,7 @@ export class DhcpShared {
     if (anomaly >= 0) this.anomalies.add(anomaly);
     if (m.type === 0) return;
     this.ctx.confirm(flow, 'dhcp');
-    const pending = this.#pending;
-    let x = pending.get(m.xid);
-    if (x === undefined) {
-      if (pending.size >= MAX_DHCP_PENDING) {
-        this.anomalies.add(DhcpAnomaly.TooManyPending);
-        const [oldest, ex] = pending.entries().next().value!;
-        pending.delete(oldest);
-        this.ctx.emit('dhcp', ex.toLog());
-      }
-      x = new DhcpExchange(tsUs);
-      pending.set(m.xid, x);
-    }
-    x.lastUs = Math.max(x.lastUs, tsUs);
-    if (!x.uids.includes(flow.uid) && x.uids.length < MAX_DHCP_UIDS) x.uids.push(flow.uid);
-    if (x.msgTypes.length < MAX_DHCP_MESSAGES) x.msgTypes.push(DHCP_MESSAGE_TYPES[m.type] ?? String(m.type));
+    const x = this.#pending.seen(m.xid, tsUs, flow, DHCP_MESSAGE_TYPES[m.type] ?? String(m.type));
     x.mac ??= m.mac;
     if (m.op === DHCP_SERVER_REPLY) {
       x.serverAddr = m.serverId ?? x.serverAddr ?? src;
@@ -121,37 +103,11 @@ export class DhcpShared {
       m.op === DHCP_SERVER_REPLY
         ? m.type === DHCP_ACK || m.type === DHCP_NAK
         : m.type === DHCP_RELEASE || m.type === DHCP_DECLINE;
-    if (last) {
-      pending.delete(m.xid);
-      this.ctx.emit('dhcp', x.toLog());
-    }
+    if (last) this.#pending.end(m.xid, x);
   }
 
   /** The capture ended: exchanges still waiting are logged as they are. */
   flush(): void {
-    for (const x of this.#pending.values()) this.ctx.emit('dhcp', x.toLog());
-    this.#pending.clear();
+    this.#pending.flush();
   }
-}
-
-/** A UDP flow on port 67/68: each datagram is one message. */
-export class DhcpFlow implements FlowParser {
-  readonly #flow: FlowState;
-  readonly #s: DhcpShared;
-  readonly finished = false;
-
-  constructor(flow: FlowState, shared: DhcpShared) {
-    this.#flow = flow;
-    this.#s = shared;
-  }
-
-  data(b: Uint8Array, off: number, end: number, isOrig: boolean, tsUs: number): void {
-    const text = this.#s.ctx.endpoints;
-    const src = isOrig ? text.orig(this.#flow) : text.resp(this.#flow);
-    this.#s.message(this.#flow, src, b, off, end, tsUs);
-  }
-
-  gap(): void {}
-
-  end(): void {}
 }

@@ -7,7 +7,8 @@
 import type { FlowState } from '../../flow/table.js';
 import type { Dhcpv6Log } from '../../schema/dhcpv6.js';
 import type { AnomalyCounts } from '../anomaly-counts.js';
-import type { AppContext, FlowParser } from '../context.js';
+import type { AppContext } from '../context.js';
+import { Exchange, PendingExchanges, type ExchangeMessages } from '../exchanges.js';
 import { Dhcpv6Anomaly } from './anomalies.js';
 import {
   DHCPV6_ADVERTISE,
@@ -20,8 +21,6 @@ import {
 
 /** Exchanges waiting for their answer; a SOLICIT flood cannot grow the table beyond this. */
 export const MAX_DHCPV6_PENDING = 1024;
-const MAX_MESSAGES = 32;
-const MAX_UIDS = 8;
 /** Message types a server sends (RFC 8415 §7.3). */
 const SERVER_TYPES = new Set([DHCPV6_ADVERTISE, DHCPV6_REPLY, 10]);
 
@@ -33,12 +32,8 @@ function addAll(to: string[] | null, from: readonly string[]): string[] | null {
   return out;
 }
 
-class Dhcpv6Exchange {
-  readonly firstUs: number;
-  lastUs: number;
+class Dhcpv6Exchange extends Exchange<Dhcpv6Log> {
   readonly xid: number;
-  readonly uids: string[] = [];
-  readonly msgTypes: string[] = [];
   clientAddr: string | null = null;
   serverAddr: string | null = null;
   clientDuid: string | null = null;
@@ -51,8 +46,8 @@ class Dhcpv6Exchange {
   prefixes: string[] | null = null;
 
   constructor(xid: number, tsUs: number) {
+    super(tsUs);
     this.xid = xid;
-    this.firstUs = this.lastUs = tsUs;
   }
 
   toLog(): Dhcpv6Log {
@@ -77,15 +72,21 @@ class Dhcpv6Exchange {
 }
 
 /** Shared by all DHCPv6 flows of a pipeline: the reused message and the exchanges by transaction id. */
-export class Dhcpv6Shared {
+export class Dhcpv6Shared implements ExchangeMessages {
   readonly msg = new Dhcpv6Message();
-  readonly #pending = new Map<number, Dhcpv6Exchange>();
+  readonly #pending: PendingExchanges<Dhcpv6Exchange>;
   readonly anomalies: AnomalyCounts;
   readonly ctx: AppContext;
 
   constructor(ctx: AppContext, anomalies: AnomalyCounts) {
     this.ctx = ctx;
     this.anomalies = anomalies;
+    this.#pending = new PendingExchanges({
+      max: MAX_DHCPV6_PENDING,
+      create: (xid, tsUs) => new Dhcpv6Exchange(xid, tsUs),
+      emit: (x) => ctx.emit('dhcpv6', x.toLog()),
+      onFull: () => anomalies.add(Dhcpv6Anomaly.TooManyPending),
+    });
   }
 
   /** One message [off, end) of `flow`, sent from the flow's source address `src`. */
@@ -95,21 +96,7 @@ export class Dhcpv6Shared {
     if (anomaly >= 0) this.anomalies.add(anomaly);
     if (m.type === 0) return;
     this.ctx.confirm(flow, 'dhcpv6');
-    const pending = this.#pending;
-    let x = pending.get(m.xid);
-    if (x === undefined) {
-      if (pending.size >= MAX_DHCPV6_PENDING) {
-        this.anomalies.add(Dhcpv6Anomaly.TooManyPending);
-        const [oldest, ex] = pending.entries().next().value!;
-        pending.delete(oldest);
-        this.ctx.emit('dhcpv6', ex.toLog());
-      }
-      x = new Dhcpv6Exchange(m.xid, tsUs);
-      pending.set(m.xid, x);
-    }
-    x.lastUs = Math.max(x.lastUs, tsUs);
-    if (!x.uids.includes(flow.uid) && x.uids.length < MAX_UIDS) x.uids.push(flow.uid);
-    if (x.msgTypes.length < MAX_MESSAGES) x.msgTypes.push(DHCPV6_MESSAGE_TYPES[m.type] ?? String(m.type));
+    const x = this.#pending.seen(m.xid, tsUs, flow, DHCPV6_MESSAGE_TYPES[m.type] ?? String(m.type));
     x.clientDuid ??= m.clientDuid;
     x.mac ??= m.mac;
     if (SERVER_TYPES.has(m.type)) {
@@ -125,37 +112,11 @@ export class Dhcpv6Shared {
       x.vendorClass = m.vendorClass ?? x.vendorClass;
       x.requested = addAll(x.requested, m.addresses);
     }
-    if (m.type === DHCPV6_REPLY || m.type === DHCPV6_ADVERTISE) {
-      pending.delete(m.xid);
-      this.ctx.emit('dhcpv6', x.toLog());
-    }
+    if (m.type === DHCPV6_REPLY || m.type === DHCPV6_ADVERTISE) this.#pending.end(m.xid, x);
   }
 
   /** The capture ended: exchanges still waiting are logged as they are. */
   flush(): void {
-    for (const x of this.#pending.values()) this.ctx.emit('dhcpv6', x.toLog());
-    this.#pending.clear();
+    this.#pending.flush();
   }
-}
-
-/** A UDP flow on port 546/547: each datagram is one message. */
-export class Dhcpv6Flow implements FlowParser {
-  readonly #flow: FlowState;
-  readonly #s: Dhcpv6Shared;
-  readonly finished = false;
-
-  constructor(flow: FlowState, shared: Dhcpv6Shared) {
-    this.#flow = flow;
-    this.#s = shared;
-  }
-
-  data(b: Uint8Array, off: number, end: number, isOrig: boolean, tsUs: number): void {
-    const text = this.#s.ctx.endpoints;
-    const src = isOrig ? text.orig(this.#flow) : text.resp(this.#flow);
-    this.#s.message(this.#flow, src, b, off, end, tsUs);
-  }
-
-  gap(): void {}
-
-  end(): void {}
 }
