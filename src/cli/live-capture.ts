@@ -9,11 +9,17 @@ import type { Alert } from '../detect/suppress.js';
 import type { EveExporter } from '../export/eve/eve-exporter.js';
 import type { IpfixExporter } from '../export/ipfix/exporter.js';
 import type { PacketObserver } from '../pipeline.js';
-import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { ringOptions } from './args.js';
 import type { LiveCaptureFlags } from './live-options.js';
-import { openEve, openIpfix, runPipeline, setUpDetection, type PipelineRun } from './run-pipeline.js';
+import {
+  openEve,
+  openIpfix,
+  openOutputStore,
+  runPipeline,
+  setUpDetection,
+  type PipelineRun,
+} from './run-pipeline.js';
 import { NTA_VERSION } from './version.js';
 
 /** What is open once a capture has started: for `serve --capture` to serve and measure. */
@@ -89,14 +95,7 @@ export async function captureLive(
       const limit = maxPackets === undefined ? undefined : { remaining: maxPackets };
       input = new TapSource(source, { writer, limit });
     }
-    store =
-      flags.db === false
-        ? undefined
-        : await openStore(flags.db, {
-            sensor: flags.sensor,
-            retentionDays: flags.retention,
-            onStatus: (message) => process.stderr.write(`nta: warning: ${message}\n`),
-          });
+    store = await openOutputStore(flags);
     if (user !== null) dropPrivileges(user);
     await hooks.opened?.({ iface, source, store });
   } catch (err) {

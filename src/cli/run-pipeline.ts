@@ -12,6 +12,7 @@ import { LiveStatus } from '../present/live-status.js';
 import { combineObservers } from '../present/observers.js';
 import { PacketLinePrinter } from '../present/packet-lines.js';
 import { StatusArea, wantStatusArea } from '../present/status-area.js';
+import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { IpfixExporter, type IpfixExportStats } from '../export/ipfix/exporter.js';
 import type { EveExporter, EveExportStats } from '../export/eve/eve-exporter.js';
@@ -128,6 +129,20 @@ export async function openIpfix(flags: OutputFlags): Promise<IpfixExporter | und
   if (!flags.flows)
     throw new NtaError('NTA_ERR_USAGE', '--ipfix exports flows: it cannot be used with --no-flows');
   return IpfixExporter.open(flags.ipfix);
+}
+
+/**
+ * The store `--db` names for `read` and `capture` (none with --no-db), with the sensor, retention and outage
+ * messages of the flags. `bulkLoad`: capture files are read into it (see SqliteStore.open).
+ */
+export async function openOutputStore(flags: OutputFlags, bulkLoad = false): Promise<Store | undefined> {
+  if (flags.db === false) return undefined;
+  return openStore(flags.db, {
+    sensor: flags.sensor,
+    retentionDays: flags.retention,
+    onStatus: (message) => process.stderr.write(`nta: warning: ${message}\n`),
+    bulkLoad,
+  });
 }
 
 /**

@@ -6,7 +6,6 @@ import { expandCaptureArgs } from '../../capture/open.js';
 import { CaptureFileWriter } from '../../capture/ring-writer.js';
 import { fileInputs, type CaptureInput } from '../../pipeline.js';
 import { formatEveSummary, formatIpfixSummary, formatSummary } from '../../present/summary.js';
-import { openStore } from '../../store/open-store.js';
 import type { Store } from '../../store/store.js';
 import {
   addOutputOptions,
@@ -21,6 +20,7 @@ import {
   formatDeliveryStats,
   openEve,
   openIpfix,
+  openOutputStore,
   runPipeline,
   setUpDetection,
   writeEndChart,
@@ -74,16 +74,8 @@ async function runRead(files: string[], flags: ReadFlags): Promise<number> {
   }
   try {
     try {
-      store =
-        flags.db === false
-          ? undefined
-          : await openStore(flags.db, {
-              sensor: flags.sensor,
-              retentionDays: flags.retention,
-              onStatus: (message) => process.stderr.write(`nta: warning: ${message}\n`),
-              // Standard input may be a live capture (tcpdump -w -) watched as it goes: indexes stay.
-              bulkLoad: !paths.includes('-'),
-            });
+      // Standard input may be a live capture (tcpdump -w -) watched as it goes: indexes stay.
+      store = await openOutputStore(flags, !paths.includes('-'));
     } catch (err) {
       await ipfix?.close();
       await eve?.close();
