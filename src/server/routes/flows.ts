@@ -3,6 +3,7 @@ import type { AlertRow, FlowDetail, FlowRow, Page, PacketRow } from '../api-type
 import { byteOrder, perDialect, sensorTerm, type QueryDb } from '../../store/query/query-db.js';
 import { dbTimeToMs, hasTable, msToDbTime } from '../server-db.js';
 import { alertsOfFlow } from './alerts.js';
+import { rangeTerms } from './traffic.js';
 import {
   MAX_PAGE,
   NotFound,
@@ -81,16 +82,7 @@ export function flowRoutes(app: FastifyInstance, db: QueryDb): void {
     async (req): Promise<Page<FlowRow>> => {
       const q = req.query;
       if (!(await hasTable(db, 'flows'))) return { total: 0, limit: q.limit, offset: q.offset, rows: [] };
-      const terms: string[] = [];
-      const params: Record<string, string | number> = {};
-      if (q.from !== undefined) {
-        terms.push('ts_us >= @fromUs');
-        params['fromUs'] = q.from * 1000;
-      }
-      if (q.to !== undefined) {
-        terms.push('ts_us <= @toUs');
-        params['toUs'] = q.to * 1000 + 999;
-      }
+      const { terms, params } = rangeTerms(q);
       if (q.host !== undefined) {
         terms.push('(orig_h = @host OR resp_h = @host)');
         params['host'] = q.host;

@@ -167,14 +167,8 @@ export function trafficRoutes(app: FastifyInstance, db: QueryDb): void {
   );
 }
 
-/**
- * A `ts_us` range on a Zeek-style log table (flows, and dns/tls/http when they carry ts_us), and the
- * sensor when the database is scoped to one.
- */
-export function flowRange(
-  db: QueryDb,
-  q: RangeQuery,
-): { where: string; params: Record<string, number | string> } {
+/** The terms of a `ts_us` range on a Zeek-style log table, for queries that add terms of their own. */
+export function rangeTerms(q: RangeQuery): { terms: string[]; params: Record<string, number | string> } {
   const terms: string[] = [];
   const params: Record<string, number | string> = {};
   if (q.from !== undefined) {
@@ -185,6 +179,18 @@ export function flowRange(
     terms.push('ts_us <= @toUs');
     params['toUs'] = q.to * 1000 + 999;
   }
+  return { terms, params };
+}
+
+/**
+ * A `ts_us` range on a Zeek-style log table (flows, and dns/tls/http when they carry ts_us), and the
+ * sensor when the database is scoped to one.
+ */
+export function flowRange(
+  db: QueryDb,
+  q: RangeQuery,
+): { where: string; params: Record<string, number | string> } {
+  const { terms, params } = rangeTerms(q);
   sensorTerm(db, terms, params);
   return { where: terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`, params };
 }
