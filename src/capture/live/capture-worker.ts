@@ -24,6 +24,11 @@ import {
  *
  * Non-blocking reads plus poll() with a short timeout, never a blocking pcap_next_ex (the TPACKET_V3 trap in
  * FACTS.md): the stop flag is seen within IDLE_POLL_MS.
+ *
+ * When the main thread still holds every slot, the worker stops reading and waits for one: the kernel ring
+ * (`-B`, 16 MB by default, over a hundred thousand typical packets) absorbs a stall of the decoder, and
+ * whatever it cannot absorb is counted by the kernel as ps_drop, as with tcpdump. Reading on and throwing
+ * packets away would turn every short stall (JIT warm-up, a large flush) into loss.
  */
 
 const IDLE_POLL_MS = 50;
@@ -37,7 +42,7 @@ const cfg = workerData as WorkerConfig;
 const post = (msg: FromCaptureWorker): void => port.postMessage(msg);
 
 const ctrl = new Int32Array(cfg.ctrl);
-const counters: CaptureCounters = { recv: 0, drop: 0, ifDrop: 0, behindDrop: 0 };
+const counters: CaptureCounters = { recv: 0, drop: 0, ifDrop: 0 };
 
 const handle = openHandle();
 if (handle !== null) run(handle);
@@ -98,15 +103,20 @@ function stopRequested(): boolean {
   return Atomics.load(ctrl, CTRL_STOP) !== 0;
 }
 
+/** True when slot `i` is the worker's to fill; otherwise waits a little for the main thread to free one. */
+function slotFree(i: number): boolean {
+  const freed = Atomics.load(ctrl, CTRL_FREED); // read before the slot, so a release in between wakes the wait
+  if (Atomics.load(ctrl, CTRL_SLOT0 + i) === SLOT_FREE) return true;
+  Atomics.wait(ctrl, CTRL_FREED, freed, IDLE_POLL_MS);
+  return false;
+}
+
 function dumpLoop(pcapApi: PcapApi, libcApi: LibcApi, h: PcapHandle): void {
   const recordMax = RECORD_HEADER_BYTES + h.snaplen;
   const files: CPointer[] = [];
   const dumpers: CPointer[] = [];
   const views = cfg.slots.map((s) => new Uint8Array(s));
-  // Scratch slot for packets read while the main thread still holds every slot: read to keep the kernel
-  // ring flowing, counted, and thrown away.
-  const scratch = new Uint8Array(Math.max(recordMax * 4, 1 << 20));
-  for (const view of [...views, scratch]) {
+  for (const view of views) {
     const file = libcApi.fmemopen(view, view.byteLength, 'w');
     if (file === null) throw new Error('fmemopen failed');
     libcApi.setvbuf(file, null, IONBF, 0);
@@ -115,20 +125,11 @@ function dumpLoop(pcapApi: PcapApi, libcApi: LibcApi, h: PcapHandle): void {
     files.push(file);
     dumpers.push(dumper);
   }
-  const scratchIdx = views.length;
   const wait = idleWait(pcapApi, h, libcApi);
   let next = 0;
   try {
     while (!stopRequested()) {
-      if (Atomics.load(ctrl, CTRL_SLOT0 + next) !== SLOT_FREE) {
-        // Main thread behind: drain into scratch so the kernel keeps its ring free.
-        const file = files[scratchIdx]!;
-        libcApi.fseek(file, 0, SEEK_SET);
-        const n = dispatch(pcapApi, h, Math.floor(scratch.byteLength / recordMax), dumpers[scratchIdx]!);
-        if (n > 0) counters.behindDrop += n;
-        else Atomics.wait(ctrl, CTRL_FREED, Atomics.load(ctrl, CTRL_FREED), 2);
-        continue;
-      }
+      if (!slotFree(next)) continue;
       const file = files[next]!;
       const dumper = dumpers[next]!;
       const size = views[next]!.byteLength;
@@ -183,7 +184,7 @@ function copyLoop(pcapApi: PcapApi, h: PcapHandle): void {
   const le = endianness() === 'LE';
   let next = 0;
   while (!stopRequested()) {
-    const free = Atomics.load(ctrl, CTRL_SLOT0 + next) === SLOT_FREE;
+    if (!slotFree(next)) continue;
     const view = views[next]!;
     const dv = dvs[next]!;
     let packets = 0;
@@ -192,10 +193,6 @@ function copyLoop(pcapApi: PcapApi, h: PcapHandle): void {
       const r = nextEx(h.p, hdrOut, dataOut) as number;
       if (r === 0 || r === -2) break;
       if (r < 0) throw new Error(`${h.iface}: ${h.error()}`);
-      if (!free) {
-        counters.behindDrop++;
-        continue;
-      }
       const hdr = new Uint8Array(koffi.view(hdrOut[0], pcapApi.pkthdr.size));
       const hv = new DataView(hdr.buffer);
       const caplen = hv.getUint32(caplenOff, le);
@@ -209,8 +206,8 @@ function copyLoop(pcapApi: PcapApi, h: PcapHandle): void {
       bytes += RECORD_HEADER_BYTES + caplen;
       packets++;
     }
-    if (!free || packets === 0) {
-      if (packets === 0) wait();
+    if (packets === 0) {
+      wait();
       continue;
     }
     h.stats(counters);

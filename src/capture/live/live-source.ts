@@ -55,7 +55,10 @@ export interface LiveCaptureOptions {
 export interface LiveStats extends SourceStats {
   /** ps_recv: packets the kernel passed the filter (may count packets not yet read). */
   received: number;
-  /** Packets read from libpcap but discarded because the decoder still held every buffer. */
+  /**
+   * Packets the worker reported that did not fit their buffer: never expected. A decoder that falls behind
+   * makes the worker wait, and what the kernel ring cannot hold meanwhile shows in `dropped`.
+   */
   behindDropped: number;
 }
 
@@ -106,8 +109,6 @@ export class LiveSource implements PacketSource {
   #error: string | null = null;
   #nanoseconds = false;
   #linkType = 1;
-  /** Packets the worker reported that did not fit their slot (never expected). */
-  #shortfall = 0;
 
   constructor(opts: LiveCaptureOptions) {
     const snaplen = opts.snaplen ?? DEFAULT_SNAPLEN;
@@ -281,7 +282,6 @@ export class LiveSource implements PacketSource {
     this.stats.received = c.recv;
     this.stats.dropped = c.drop;
     this.stats.ifDropped = c.ifDrop;
-    this.stats.behindDropped = c.behindDrop + this.#shortfall;
   }
 
   /** Turns the pcap records libpcap wrote into the slot into a PacketBatch over the same memory. */
@@ -306,7 +306,6 @@ export class LiveSource implements PacketSource {
       off = data + caplen;
     }
     if (batch.count < msg.packets) {
-      this.#shortfall += msg.packets - batch.count;
       this.stats.behindDropped += msg.packets - batch.count;
     }
     this.stats.frames = frame;

@@ -38,8 +38,6 @@ export interface CaptureCounters {
   recv: number;
   drop: number;
   ifDrop: number;
-  /** Packets the worker read from libpcap but discarded because every slot was still with the main thread. */
-  behindDrop: number;
 }
 
 export type FromCaptureWorker =

@@ -103,7 +103,7 @@ function formatLiveCounters(captured: number, c: LiveCounters): string {
     `${c.receivedByFilter} packets received by filter\n` +
     `${c.droppedByKernel} packets dropped by kernel\n` +
     `${c.droppedByInterface} packets dropped by interface\n` +
-    `${c.droppedBehind} packets dropped by nta (decoder fell behind)\n`
+    `${c.droppedBehind} packets dropped by nta (buffer overflow)\n`
   );
 }
 
