@@ -8,7 +8,8 @@
 import { TimestampFormatter } from '../core/time.js';
 import type { Alert } from '../detect/suppress.js';
 import type { AlertLog } from '../schema/alert.js';
-import type { AlertRow, AllowRow } from '../store/query/alerts.js';
+import type { AllowlistRow } from '../schema/allowlist.js';
+import type { AlertRow } from '../store/query/alerts.js';
 import type { SyslogTarget } from '../core/output-targets.js';
 import { DeliveryQueue, type DeliveryQueueOptions, type DeliveryStats } from './delivery-queue.js';
 import { syslogMessage, type SyslogHeader } from './syslog-message.js';
@@ -144,7 +145,7 @@ export function formatAlertRow(r: AlertRow): string {
   return `${r.id} ${times} [${r.severity}] ${kind} ${r.src_ip}${target} x${r.count}: ${r.message}`;
 }
 
-export function formatAllowRow(r: AllowRow): string {
+export function formatAllowRow(r: AllowlistRow): string {
   const parts = [
     r.type === null ? null : `type=${r.type}`,
     r.src === null ? null : `src=${r.src}`,

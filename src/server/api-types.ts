@@ -194,18 +194,8 @@ export interface AlertRow {
   acknowledged: boolean;
 }
 
-/** An allowlist entry, as `nta alerts mute` makes and `nta alerts allowlist` lists it. */
-export interface AllowEntry {
-  id: number;
-  type: string | null;
-  src: string | null;
-  dst: string | null;
-  port: number | null;
-  domain: string | null;
-  comment: string;
-  alert_id: string | null;
-  created_at: string;
-}
+/** An allowlist entry, as `nta alerts mute` makes it. */
+export type { AllowlistRow as AllowEntry } from '../schema/allowlist.js';
 
 export interface AlertPage extends Page<AlertRow> {
   available: boolean;

@@ -22,8 +22,12 @@ import {
 
 /** tcpdump's default: whole packets on any link nta knows. */
 export const DEFAULT_SNAPLEN = 262144;
-/** Kernel ring size; 16 MB was lossless at ~550k packets/s on a veth pair (FACTS.md). */
-export const DEFAULT_BUFFER_MB = 16;
+/**
+ * Kernel ring size. It is what absorbs a pause of the decoder (a major garbage collection of a heap of a few
+ * hundred MB can stop the main thread for a few tens of ms): 64 MB holds about 1.3 s of 500-byte packets at
+ * 100k packets/s, where 16 MB lost packets in a one-hour soak. Zeek's AF_PACKET default is 128 MB.
+ */
+export const DEFAULT_BUFFER_MB = 64;
 /** How long the kernel may sit on packets before handing them over (the latency of the console lines). */
 export const DEFAULT_TIMEOUT_MS = 100;
 /** Buffers in flight between the capture worker and the decoder: the user-space backlog. */

@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { NtaError } from '../../core/errors.js';
+import type { AllowlistRow } from '../../schema/allowlist.js';
 import { isPostgresUrl } from '../postgres/url.js';
 import { byteOrder, openQueryDb, perDialect, sensorTerm, type QueryDb } from './query-db.js';
 
@@ -24,18 +25,6 @@ export interface AlertRow {
   evidence: string;
   mitre: string | null;
   capture_id: number | null;
-}
-
-export interface AllowRow {
-  id: number;
-  type: string | null;
-  src: string | null;
-  dst: string | null;
-  port: number | null;
-  domain: string | null;
-  comment: string;
-  alert_id: string | null;
-  created_at: string;
 }
 
 type Params = Record<string, string | number | null>;
@@ -69,9 +58,9 @@ function allowScope(db: QueryDb, params: Params): string[] {
   return ['(sensor IS NULL OR sensor = @sensor)'];
 }
 
-export function listAllowlist(db: QueryDb): Promise<AllowRow[]> {
+export function listAllowlist(db: QueryDb): Promise<AllowlistRow[]> {
   const params: Params = {};
-  return db.all<AllowRow>(
+  return db.all<AllowlistRow>(
     `SELECT id, type, src, dst, port, domain, comment, alert_id, created_at FROM allowlist
      ${where(allowScope(db, params))} ORDER BY id`,
     params,
@@ -82,7 +71,7 @@ export function listAllowlist(db: QueryDb): Promise<AllowRow[]> {
  * The allowlist the detection engine of a run starts with: none while the SQLite file does not exist
  * yet; in PostgreSQL, the entries of `sensor` and the shared ones.
  */
-export async function loadAllowlist(dbPath: string, sensor: string): Promise<AllowRow[]> {
+export async function loadAllowlist(dbPath: string, sensor: string): Promise<AllowlistRow[]> {
   if (!isPostgresUrl(dbPath) && !existsSync(dbPath)) return [];
   const db = await openQueryDb(dbPath, isPostgresUrl(dbPath) ? { sensor } : {});
   try {
@@ -96,7 +85,7 @@ export async function loadAllowlist(dbPath: string, sensor: string): Promise<All
  * Turns an alert into an allowlist entry scoped by its type, source, destination and port; returns the
  * entry. Later runs against this database no longer raise it.
  */
-export async function muteAlert(db: QueryDb, alertId: string, comment: string): Promise<AllowRow> {
+export async function muteAlert(db: QueryDb, alertId: string, comment: string): Promise<AllowlistRow> {
   const params: Params = { id: alertId };
   const terms = ['id = @id'];
   sensorTerm(db, terms, params);
@@ -112,7 +101,7 @@ export async function muteAlert(db: QueryDb, alertId: string, comment: string): 
     createdAt: new Date().toISOString(),
     sensor: a.sensor ?? null,
   };
-  const { rows } = await db.run<AllowRow>(
+  const { rows } = await db.run<AllowlistRow>(
     {
       sqlite: `INSERT INTO allowlist (type, src, dst, port, domain, comment, alert_id, created_at)
         VALUES (@type, @src, @dst, @port, NULL, @comment, @alertId, @createdAt)
