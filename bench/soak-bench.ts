@@ -9,7 +9,7 @@
  *
  * Usage: node dist/bench/soak-bench.js [--minutes 10] [--rate 100000] [--capture F] [--interval 10]
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -112,11 +112,15 @@ ensureBenchCapture(capture);
 for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
 run('ip', ['netns', 'add', TX]);
 run('ip', ['netns', 'add', RX]);
+/** Processes started in the namespaces: stopped on the way out, however the benchmark ends. */
+const children: ChildProcess[] = [];
 const cleanup = (): void => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   spawnSync('ip', ['netns', 'del', TX]);
   spawnSync('ip', ['netns', 'del', RX]);
 };
 process.on('exit', cleanup);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
 try {
   run('ip', ['link', 'add', 'soaktx', 'netns', TX, 'type', 'veth', 'peer', 'name', 'soakrx', 'netns', RX]);
   run('ip', ['-n', TX, 'link', 'set', 'soaktx', 'up']);
@@ -129,6 +133,7 @@ try {
     ['netns', 'exec', RX, 'node', NTA, 'serve', '--capture', '-i', 'soakrx', '--db', db, '--listen', listen],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  children.push(nta);
   let ntaOut = '';
   nta.stdout.on('data', (d: Buffer) => (ntaOut += d.toString()));
   nta.stderr.on('data', (d: Buffer) => (ntaOut += d.toString()));
@@ -151,6 +156,7 @@ try {
     ],
     { stdio: 'ignore' },
   );
+  children.push(replay);
   const replayExit = new Promise<void>((r) => replay.on('exit', () => r()));
   console.log(`soak: ${values.minutes} min at ${rate} packets/s, sampling every ${values.interval} s`);
   console.log('  elapsed s   RSS MB   heap MB   CPU %   loop p99 ms   store queue   drops   rows committed');

@@ -24,10 +24,10 @@ interface Target {
   firstFrame: number;
   total: number;
   peak: number;
-  sources: CappedSet<AddrKey>;
+  readonly sources: CappedSet<AddrKey>;
   topSource: AddrKey;
   topCount: number;
-  ports: number[];
+  readonly ports: number[];
 }
 
 export interface FloodSpec {
@@ -119,10 +119,11 @@ export class FloodWindows {
     t.firstFrame = ev.frame;
     t.total = 0;
     t.peak = 0;
-    t.sources = new CappedSet(1024);
+    // Cleared, not replaced: every busy destination comes through here once a second.
+    t.sources.clear();
     t.topSource = ev.src;
     t.topCount = 0;
-    t.ports = [];
+    t.ports.length = 0;
     t.reported = 0;
   }
 
@@ -150,7 +151,7 @@ export class FloodWindows {
         distinct_sources: nSrc,
         single_source: single,
         sample_sources: t.sources.sample(5).map(addrText),
-        sample_ports: t.ports,
+        sample_ports: [...t.ports], // a copy: t.ports is reused
         first_frame: t.firstFrame,
         last_frame: t.lastFrame,
         duration_s: round6(t.last - t.floodStart),

@@ -16,6 +16,9 @@ export class CappedSet<T> {
   get size(): number {
     return this.values.size;
   }
+  clear(): void {
+    this.values.clear();
+  }
   sample(n = 10): T[] {
     const out: T[] = [];
     for (const v of this.values) {

@@ -445,7 +445,7 @@ export class FlowTable {
     this.#keyHash[s] = t.hash;
     this.#origIsA[s] = t.srcIsA === origIsSrc ? 1 : 0;
     const gen = ++this.#gen[s]!;
-    this.#flows[s] = new FlowState(this.#uids.next(), t, origIsSrc, sec, nsec, gen);
+    this.#flows[s] = new FlowState(this.#uids.next(sec), t, origIsSrc, sec, nsec, gen);
     const c =
       t.proto === IPPROTO_TCP
         ? CLASS_TCP

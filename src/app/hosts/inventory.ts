@@ -37,6 +37,9 @@ interface DhcpClient {
 
 class Host {
   readonly mac: string;
+  /** The MAC as two integers (first 2 bytes, last 4), for the recent-device check without a Map lookup. */
+  readonly macHi: number;
+  readonly macLo: number;
   readonly ips: string[] = [];
   router = false;
   firstUs: number;
@@ -50,13 +53,14 @@ class Host {
   /** The IPv4 source address of its last packet, already in `ips`: most packets repeat it (-1: none). */
   lastV4 = -1;
 
-  constructor(mac: string, tsUs: number) {
+  constructor(mac: string, macHi: number, macLo: number, tsUs: number) {
     this.mac = mac;
+    this.macHi = macHi;
+    this.macLo = macLo;
     this.firstUs = this.lastUs = tsUs;
   }
 }
 
-const macKey = (b: Uint8Array, o: number): number => u16be(b, o) * 0x1_0000_0000 + u32be(b, o + 2);
 const isUnicast = (b: Uint8Array, o: number): boolean => (b[o]! & 0x01) === 0;
 const isUnspecified = (ip: string): boolean => ip === '0.0.0.0' || ip === '::';
 
@@ -70,6 +74,12 @@ export class HostInventory {
   readonly #byMac = new Map<string, Name>();
   readonly #byIp = new Map<string, Name>();
   readonly #dhcpByMac = new Map<string, DhcpClient>();
+  /**
+   * The two devices looked up last: most frames go between the same two (a host and its gateway), and
+   * checking them first spares a Map lookup with a 48-bit key, which V8 boxes, per MAC.
+   */
+  #recent: Host | null = null;
+  #previous: Host | null = null;
   /** Devices dropped to stay within MAX_HOSTS. */
   evicted = 0;
 
@@ -78,12 +88,13 @@ export class HostInventory {
     const src = d.macSrcOff;
     if (src < 0) return;
     if (isUnicast(b, src)) {
-      const key = macKey(b, src);
-      let h = this.#hosts.get(key);
+      const hi = u16be(b, src);
+      const lo = u32be(b, src + 2);
+      let h = this.#lookup(hi, lo);
       if (h === undefined) {
         if (this.#hosts.size >= MAX_HOSTS) this.#evictOldest();
-        h = new Host(macText(b, src), tsUs);
-        this.#hosts.set(key, h);
+        h = new Host(macText(b, src), hi, lo, tsUs);
+        this.#hosts.set(hi * 0x1_0000_0000 + lo, h);
       }
       h.pktsOut++;
       h.bytesOut += wireLen;
@@ -92,7 +103,7 @@ export class HostInventory {
     }
     const dst = d.macDstOff;
     if (dst >= 0 && isUnicast(b, dst)) {
-      const h = this.#hosts.get(macKey(b, dst));
+      const h = this.#lookup(u16be(b, dst), u32be(b, dst + 2));
       if (h !== undefined) {
         h.pktsIn++;
         h.bytesIn += wireLen;
@@ -176,6 +187,7 @@ export class HostInventory {
   /** A new capture starts: its devices are counted afresh. */
   clear(): void {
     this.#hosts.clear();
+    this.#recent = this.#previous = null;
     this.#byMac.clear();
     this.#byIp.clear();
     this.#dhcpByMac.clear();
@@ -221,10 +233,28 @@ export class HostInventory {
   }
 
   /** Drops the device seen first (a Map keeps insertion order: O(1), even under a MAC flood). */
+  #lookup(hi: number, lo: number): Host | undefined {
+    const r = this.#recent;
+    if (r !== null && r.macLo === lo && r.macHi === hi) return r;
+    const p = this.#previous;
+    if (p !== null && p.macLo === lo && p.macHi === hi) {
+      this.#previous = r;
+      this.#recent = p;
+      return p;
+    }
+    const h = this.#hosts.get(hi * 0x1_0000_0000 + lo);
+    if (h !== undefined) {
+      this.#previous = r;
+      this.#recent = h;
+    }
+    return h;
+  }
+
   #evictOldest(): void {
     const first = this.#hosts.keys().next();
     if (first.done === true) return;
     this.#hosts.delete(first.value);
+    this.#recent = this.#previous = null;
     this.evicted++;
   }
 }
