@@ -22,6 +22,21 @@ interface Sweep {
   extra: Record<string, unknown>;
 }
 
+/**
+ * A key's first probe. Most keys never probe a second host (a bare ACK of one connection, one ping): the
+ * full state, with its target set, is made only when a second host is probed.
+ */
+class FirstProbe {
+  readonly target: AddrKey;
+  readonly ts: number;
+  readonly frame: number;
+  constructor(target: AddrKey, ts: number, frame: number) {
+    this.target = target;
+    this.ts = ts;
+    this.frame = frame;
+  }
+}
+
 /** Evidence particular to a variant, made when a sweep starts (not for every probe). */
 type ExtraOf = (ev: PacketEvent | ArpEvent) => Record<string, unknown>;
 const noExtra: ExtraOf = () => ({});
@@ -46,12 +61,30 @@ export const pingSweep = defineDetector({
     window_s: 'seconds over which probes are counted (tumbling, from the first probe)',
   },
   create(cfg, ctx) {
-    const icmp = new Map<AddrKey, Sweep>();
+    const icmp = new Map<AddrKey, Sweep | FirstProbe>();
     /** source → (source port, destination port) → sweep */
-    const ack = new Map<AddrKey, Map<number, Sweep>>();
-    const arp = new Map<number, Sweep>();
+    const ack = new Map<AddrKey, Map<number, Sweep | FirstProbe>>();
+    const arp = new Map<number, Sweep | FirstProbe>();
+    const startSweep = (
+      ts: number,
+      frame: number,
+      variant: string,
+      src: AddrKey,
+      extra: Record<string, unknown>,
+    ): Sweep => ({
+      start: ts,
+      firstFrame: frame,
+      last: ts,
+      lastFrame: frame,
+      targets: new CappedSet(),
+      nextAlert: cfg.min_hosts,
+      reported: 0,
+      variant,
+      src: addrText(src),
+      extra,
+    });
     const probe = <K>(
-      sweeps: Map<K, Sweep>,
+      sweeps: Map<K, Sweep | FirstProbe>,
       key: K,
       variant: string,
       src: AddrKey,
@@ -62,20 +95,19 @@ export const pingSweep = defineDetector({
       ev: PacketEvent | ArpEvent,
     ): void => {
       let s = sweeps.get(key);
-      if (s === undefined || ts - s.start > cfg.window_s) {
-        if (s !== undefined) refresh(s);
-        s = {
-          start: ts,
-          firstFrame: frame,
-          last: ts,
-          lastFrame: frame,
-          targets: new CappedSet(),
-          nextAlert: cfg.min_hosts,
-          reported: 0,
-          variant,
-          src: addrText(src),
-          extra: extra(ev),
-        };
+      if (s instanceof FirstProbe && ts - s.ts <= cfg.window_s) {
+        if (s.target === target) return;
+        const first = s;
+        s = startSweep(first.ts, first.frame, variant, src, extra(ev));
+        s.targets.add(first.target);
+        sweeps.set(key, s);
+      } else if (s === undefined || s instanceof FirstProbe || ts - s.start > cfg.window_s) {
+        if (s !== undefined && !(s instanceof FirstProbe)) refresh(s);
+        if (cfg.min_hosts > 1) {
+          boundedSet(sweeps, key, new FirstProbe(target, ts, frame));
+          return;
+        }
+        s = startSweep(ts, frame, variant, src, extra(ev));
         boundedSet(sweeps, key, s);
       }
       if (!s.targets.add(target)) return;
@@ -114,7 +146,8 @@ export const pingSweep = defineDetector({
       if (s.reported > 0 && s.targets.size > s.reported) raise(s, true);
     };
     const purge = new Every(SCAN_PURGE_EVERY_S);
-    const all = (): Map<unknown, Sweep>[] => [icmp, arp, ...ack.values()] as Map<unknown, Sweep>[];
+    const all = (): Map<unknown, Sweep | FirstProbe>[] =>
+      [icmp, arp, ...ack.values()] as Map<unknown, Sweep | FirstProbe>[];
     return {
       packet(ev) {
         if (ev.dstNonUnicast) return;
@@ -163,13 +196,18 @@ export const pingSweep = defineDetector({
         if (!purge.due(now)) return;
         for (const sweeps of all())
           for (const [k, s] of sweeps) {
+            if (s instanceof FirstProbe) {
+              if (now - s.ts > cfg.window_s) sweeps.delete(k);
+              continue;
+            }
             refresh(s);
             if (now - s.start > cfg.window_s) sweeps.delete(k);
           }
         for (const [src, m] of ack) if (m.size === 0) ack.delete(src);
       },
       finish() {
-        for (const sweeps of all()) for (const s of sweeps.values()) refresh(s);
+        for (const sweeps of all())
+          for (const s of sweeps.values()) if (!(s instanceof FirstProbe)) refresh(s);
       },
     };
   },
