@@ -9,7 +9,7 @@
  *
  * Usage: node dist/bench/soak-bench.js [--minutes 10] [--rate 100000] [--capture F] [--interval 10]
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -112,12 +112,19 @@ ensureBenchCapture(capture);
 for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
 run('ip', ['netns', 'add', TX]);
 run('ip', ['netns', 'add', RX]);
-/** Processes started in the namespaces: stopped on the way out, however the benchmark ends. */
-const children: ChildProcess[] = [];
+/** Stops whatever still runs in the namespaces (nta, tcpreplay), however the benchmark ends, then deletes them. */
 const cleanup = (): void => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-  spawnSync('ip', ['netns', 'del', TX]);
-  spawnSync('ip', ['netns', 'del', RX]);
+  for (const ns of [TX, RX]) {
+    const pids = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '';
+    for (const pid of pids.split(/\s+/).filter((p) => p !== '')) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    spawnSync('ip', ['netns', 'del', ns]);
+  }
 };
 process.on('exit', cleanup);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
@@ -133,7 +140,6 @@ try {
     ['netns', 'exec', RX, 'node', NTA, 'serve', '--capture', '-i', 'soakrx', '--db', db, '--listen', listen],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  children.push(nta);
   let ntaOut = '';
   nta.stdout.on('data', (d: Buffer) => (ntaOut += d.toString()));
   nta.stderr.on('data', (d: Buffer) => (ntaOut += d.toString()));
@@ -156,7 +162,6 @@ try {
     ],
     { stdio: 'ignore' },
   );
-  children.push(replay);
   const replayExit = new Promise<void>((r) => replay.on('exit', () => r()));
   console.log(`soak: ${values.minutes} min at ${rate} packets/s, sampling every ${values.interval} s`);
   console.log('  elapsed s   RSS MB   heap MB   CPU %   loop p99 ms   store queue   drops   rows committed');
