@@ -171,11 +171,14 @@ test('alerts the pipeline raises are in /metrics as in the alerts table', { time
   assert.deepEqual(rows, [{ severity: 'medium', type: 'port_scan_vertical', n: 1 }]);
 });
 
-test('capture options without --capture, and a PostgreSQL --db, are refused with one line', async () => {
+test('capture options without --capture, and --sensor with a SQLite --db, are refused with one line', async () => {
   for (const [args, message] of [
     [['-i', 'lo'], /--interface is for capturing: add --capture/],
     [['-f', 'udp'], /--filter is for capturing: add --capture/],
-    [['--capture', '--db', 'postgres://nta@127.0.0.1/nta'], /SQLite databases only/],
+    [
+      ['--capture', '-i', 'lo', '--sensor', 's1', '--db', join(work, 'sensor.db')],
+      /--sensor and --retention need a PostgreSQL --db/,
+    ],
   ] as const) {
     const r = spawnSync('node', [NTA, 'serve', ...args, '--listen', '127.0.0.1:0'], { encoding: 'utf8' });
     assert.equal(r.status, 2, r.stderr);

@@ -149,6 +149,8 @@ test('an older database gets the sums from its traffic rows, as the writer keeps
   copyFileSync(DB, old);
   const conn = new Database(old);
   conn.exec('DROP TABLE traffic_seconds; DROP TABLE traffic_hosts; DROP TABLE traffic_ports');
+  // And what later migrations add (11: log-sums.ts).
+  conn.exec('DROP TABLE flow_destinations; DROP TABLE dns_queries; DROP INDEX flows_bytes');
   conn.pragma('user_version = 9'); // the version before the sums (migration 9 → 10)
   conn.close();
   const kept = new Database(DB, { readonly: true });

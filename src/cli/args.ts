@@ -234,10 +234,14 @@ export interface ReaderFlags {
   sensor?: string;
 }
 
-export function addReaderOptions(cmd: Command, what = 'to read'): Command {
+export function addReaderOptions(
+  cmd: Command,
+  what = 'to read',
+  sensor = "PostgreSQL: only this sensor's rows (default: every sensor's)",
+): Command {
   return cmd
     .option('--db <path>', `SQLite database file, or postgres://user@host/db, ${what}`, DEFAULT_DB_PATH)
-    .option('--sensor <name>', "PostgreSQL: only this sensor's rows (default: every sensor's)");
+    .option('--sensor <name>', sensor);
 }
 
 /** The database and what part of it to show: shared by `chart` and `report`. */

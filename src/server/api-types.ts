@@ -115,6 +115,12 @@ export interface Page<T> {
   rows: T[];
 }
 
+/** A page of flows: with a filter, `total` is counted up to COUNT_CAP (100,500) only. */
+export interface FlowPage extends Page<FlowRow> {
+  /** Counting stopped at `total`: at least that many flows match. */
+  totalCapped: boolean;
+}
+
 /** Rows of the application-layer tables joined by the flow uid; null when the table does not exist. */
 export interface FlowDetail {
   flow: FlowRow;

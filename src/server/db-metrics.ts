@@ -1,6 +1,6 @@
 import type { AlertCount, MetricsSnapshot } from '../schema/metrics.js';
 import { sensorTerm, type QueryDb } from '../store/query/query-db.js';
-import { hasTable } from './server-db.js';
+import { hasTable, storedFlows } from './server-db.js';
 import { TrafficCounter } from './traffic-counter.js';
 
 /**
@@ -31,9 +31,7 @@ export class DbMetrics {
        FROM captures ${where}`,
       params,
     ))!;
-    const flowsTotal = (await hasTable(db, 'flows'))
-      ? Number((await db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM flows ${where}`, params))!.n)
-      : null;
+    const flowsTotal = (await hasTable(db, 'flows')) ? await storedFlows(db) : null;
     const alerts = (await hasTable(db, 'alerts'))
       ? (
           await db.all<AlertCount>(

@@ -1,4 +1,4 @@
-import type { QueryDb } from '../store/query/query-db.js';
+import { sensorTerm, type QueryDb } from '../store/query/query-db.js';
 import type { Features } from './api-types.js';
 
 /** Tables other parts of nta may add; the API answers "not available" while they are missing. */
@@ -17,6 +17,19 @@ export async function features(db: QueryDb): Promise<Features> {
 
 export async function hasTable(db: QueryDb, name: string): Promise<boolean> {
   return (await db.tables()).has(name);
+}
+
+/**
+ * The flows stored (of the sensor served): summed from `flow_destinations`, a row per day, capture and
+ * responder (store/log-sums.ts), instead of counting millions of rows.
+ */
+export async function storedFlows(db: QueryDb): Promise<number> {
+  const terms: string[] = [];
+  const params: Record<string, string> = {};
+  sensorTerm(db, terms, params);
+  const where = terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`;
+  const sql = `SELECT COALESCE(SUM(flows), 0) AS n FROM flow_destinations ${where}`;
+  return Number((await db.get<{ n: number }>(sql, params))!.n);
 }
 
 /** `traffic.timestamp` text (UTC `YYYY-MM-DD HH:MM:SS.ffffff`) to milliseconds since 1970. */

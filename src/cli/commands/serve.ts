@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { NtaError } from '../../core/errors.js';
 import { writeAlertEvidence } from '../../pipeline.js';
@@ -42,7 +43,12 @@ export function registerServe(program: Command): void {
       'serve the web dashboard, a JSON HTTP API (OpenAPI at /api/openapi.json) and Prometheus /metrics ' +
         'from the database; with --capture, capture into it at the same time',
     );
-  addReaderOptions(cmd, 'to serve (and, with --capture, to log into: SQLite only)')
+  addReaderOptions(
+    cmd,
+    'to serve (and, with --capture, to log into)',
+    "PostgreSQL: only this sensor's rows (default: every sensor's; with --capture, the sensor written as, " +
+      'default the host name)',
+  )
     .option(
       '--listen <host:port>',
       'address to listen on; any address but loopback requires a token',
@@ -73,12 +79,10 @@ async function serveOnly(flags: ServeFlags, cmd: Command): Promise<number> {
  * stops the capture first (its batches flushed, its captures row finalized), then the server. A capture that
  * ends on an error leaves the server running on what was stored (nta_capture_up says 0) until a signal.
  */
-async function serveCapturing(flags: ServeFlags): Promise<number> {
-  if (isPostgresUrl(flags.db))
-    throw new NtaError(
-      'NTA_ERR_USAGE',
-      'nta serve --capture logs into SQLite databases only, not PostgreSQL yet',
-    );
+async function serveCapturing(given: ServeFlags): Promise<number> {
+  // PostgreSQL: the capture writes as this sensor (the host name unless named) and the server shows its
+  // rows only, so the counts of the API and of the database's /metrics are this capture's, as in SQLite.
+  const flags = isPostgresUrl(given.db) ? { ...given, sensor: given.sensor ?? hostname() } : given;
   // Loaded on use: plain `nta serve` needs neither.
   const [{ captureLive }, { PipelineMeter }] = await Promise.all([
     import('../live-capture.js'),

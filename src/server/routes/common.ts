@@ -27,6 +27,11 @@ export function querySchema<P extends Record<string, unknown>>(properties: P) {
 /** Maximum rows of one page of any list, and the deepest offset (deeper pages: narrow the filter). */
 export const MAX_PAGE = 500;
 export const MAX_OFFSET = 100_000;
+/**
+ * Matches of a filtered list are counted up to the deepest row a page can show, and no further: an exact
+ * count of a filter that matches millions of rows would read them all, for a figure only shown.
+ */
+export const COUNT_CAP = MAX_OFFSET + MAX_PAGE;
 
 export const PAGE_PROPERTIES = {
   limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 50 },

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import type { AlertRow, FlowDetail, FlowRow, Page, PacketRow } from '../api-types.js';
+import type { AlertRow, FlowDetail, FlowPage, FlowRow, PacketRow } from '../api-types.js';
 import { byteOrder, perDialect, sensorTerm, type QueryDb } from '../../store/query/query-db.js';
-import { dbTimeToMs, hasTable, msToDbTime } from '../server-db.js';
+import { dbTimeToMs, hasTable, msToDbTime, storedFlows } from '../server-db.js';
 import { alertsOfFlow } from './alerts.js';
 import { rangeTerms } from './traffic.js';
 import {
+  COUNT_CAP,
   MAX_PAGE,
   NotFound,
   ORDER_PROPERTY,
@@ -60,7 +61,8 @@ export function flowRoutes(app: FastifyInstance, db: QueryDb): void {
     '/api/flows',
     {
       schema: {
-        summary: 'Flows (Zeek conn.log fields), filtered, sorted and paginated in SQL',
+        summary:
+          'Flows (Zeek conn.log fields), filtered, sorted and paginated in SQL; the matches of a filter are counted up to 100,500 (totalCapped)',
         querystring: querySchema({
           ...RANGE_PROPERTIES,
           host: { type: 'string', minLength: 1, maxLength: 64, description: 'Either side of the flow' },
@@ -79,9 +81,10 @@ export function flowRoutes(app: FastifyInstance, db: QueryDb): void {
         }),
       },
     },
-    async (req): Promise<Page<FlowRow>> => {
+    async (req): Promise<FlowPage> => {
       const q = req.query;
-      if (!(await hasTable(db, 'flows'))) return { total: 0, limit: q.limit, offset: q.offset, rows: [] };
+      if (!(await hasTable(db, 'flows')))
+        return { total: 0, totalCapped: false, limit: q.limit, offset: q.offset, rows: [] };
       const { terms, params } = rangeTerms(q);
       if (q.host !== undefined) {
         terms.push('(orig_h = @host OR resp_h = @host)');
@@ -107,6 +110,7 @@ export function flowRoutes(app: FastifyInstance, db: QueryDb): void {
         params['q'] = q.q;
         params['qp'] = likePrefix(q.q);
       }
+      const filtered = terms.length > 0;
       sensorTerm(db, terms, params);
       const where = terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`;
       const dir = q.order === 'asc' ? 'ASC' : 'DESC';
@@ -118,8 +122,26 @@ export function flowRoutes(app: FastifyInstance, db: QueryDb): void {
         ),
         { ...params, limit: q.limit, offset: q.offset },
       );
-      const total = (await db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM flows ${where}`, params))!.n;
-      return { total, limit: q.limit, offset: q.offset, rows: rows.map(toFlowRow) };
+      // Unfiltered: every flow stored, from the sums. Filtered: a page that is not full is the last one, so
+      // it ends at the total; else the matches are counted, up to COUNT_CAP.
+      const lastPage = rows.length < q.limit && (rows.length > 0 || q.offset === 0);
+      const counted = !filtered
+        ? await storedFlows(db)
+        : lastPage
+          ? q.offset + rows.length
+          : Number(
+              (await db.get<{ n: number }>(
+                `SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM flows ${where} LIMIT ${COUNT_CAP + 1}) matches`,
+                params,
+              ))!.n,
+            );
+      return {
+        total: filtered ? Math.min(counted, COUNT_CAP) : counted,
+        totalCapped: filtered && counted > COUNT_CAP,
+        limit: q.limit,
+        offset: q.offset,
+        rows: rows.map(toFlowRow),
+      };
     },
   );
 

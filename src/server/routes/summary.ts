@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { trafficTotals } from '../../present/charts/query.js';
 import { sensorTerm, type QueryDb } from '../../store/query/query-db.js';
 import type { CaptureInfo, Summary } from '../api-types.js';
-import { dbTimeToMs, features } from '../server-db.js';
+import { dbTimeToMs, features, storedFlows } from '../server-db.js';
 
 interface CaptureDbRow {
   id: number;
@@ -31,9 +31,7 @@ export function summaryRoutes(app: FastifyInstance, db: QueryDb): void {
       const params: Record<string, string> = {};
       sensorTerm(db, terms, params);
       const where = terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`;
-      const flows = present.flows
-        ? (await db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM flows ${where}`, params))!.n
-        : 0;
+      const flows = present.flows ? await storedFlows(db) : 0;
       const rows = await db.all<CaptureDbRow>(
         `SELECT id, source, format, status, started_at, ended_at, packets, bytes, dropped, if_dropped
          FROM captures ${where} ORDER BY id DESC LIMIT 100`,

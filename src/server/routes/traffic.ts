@@ -124,6 +124,19 @@ export function trafficRoutes(app: FastifyInstance, db: QueryDb): void {
     async (req): Promise<Optional<DestinationRow>> => {
       if (!(await hasTable(db, 'flows'))) return { available: false, rows: [] };
       const { where, params } = flowRange(db, req.query);
+      if (!isRange(req.query)) {
+        // Everything stored: from the per-day sums; classes only for the rows shown.
+        const rows = await db.all<DestinationRow>(
+          perDialect(
+            (d) => `SELECT host, ${hostClassSql('host', d)} AS "hostClass", flows, bytes FROM (
+               SELECT resp_h AS host, SUM(flows) AS flows, SUM(bytes) AS bytes FROM flow_destinations ${where}
+               GROUP BY resp_h ORDER BY bytes DESC, ${byteOrder('resp_h', d)} LIMIT @limit) top
+             ORDER BY bytes DESC, ${byteOrder('host', d)}`,
+          ),
+          { ...params, limit: req.query.limit },
+        );
+        return { available: true, rows };
+      }
       const rows = await db.all<DestinationRow>(
         perDialect(
           (d) => `SELECT resp_h AS host, ${hostClassSql('resp_h', d)} AS "hostClass", COUNT(*) AS flows,
@@ -147,6 +160,18 @@ export function trafficRoutes(app: FastifyInstance, db: QueryDb): void {
     async (req): Promise<Optional<DomainRow>> => {
       const cols = (await hasTable(db, 'dns')) ? await db.columns('dns') : new Set<string>();
       if (!cols.has('query')) return { available: false, rows: [] };
+      if (!isRange(req.query)) {
+        // Everything stored: from the per-day sums.
+        const { where, params } = flowRange(db, {});
+        const rows = await db.all<DomainRow>(
+          perDialect(
+            (d) => `SELECT query AS domain, SUM(queries) AS queries FROM dns_queries ${where}
+             GROUP BY query ORDER BY queries DESC, ${byteOrder('query', d)} LIMIT @limit`,
+          ),
+          { ...params, limit: req.query.limit },
+        );
+        return { available: true, rows };
+      }
       // A dns table without its own ts_us is put in the range through its flows.
       const range = flowRange(db, req.query);
       const where =
@@ -165,6 +190,10 @@ export function trafficRoutes(app: FastifyInstance, db: QueryDb): void {
       return { available: true, rows };
     },
   );
+}
+
+function isRange(q: RangeQuery): boolean {
+  return q.from !== undefined || q.to !== undefined;
 }
 
 /** The terms of a `ts_us` range on a Zeek-style log table, for queries that add terms of their own. */

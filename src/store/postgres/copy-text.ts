@@ -3,6 +3,8 @@ import { TimestampFormatter } from '../../core/time.js';
 import { sqlColumns, type Field } from '../../schema/log-schema.js';
 import { ADDR_BYTES, TRAFFIC_COLUMNS, type TrafficRecords } from '../../schema/traffic.js';
 import { IP_PROTOCOL_NAMES } from '../../schema/ip-protocols.js';
+import type { LogStream } from '../../schema/streams.js';
+import { LOG_SUMS, isSummed, logDaySums } from '../log-sums.js';
 import { TrafficSums } from '../traffic-sums.js';
 import { dayOfMicros, dayOfSeconds } from './partitions.js';
 
@@ -25,7 +27,7 @@ export interface CopyBatch {
 
 export const TRAFFIC_COPY_COLUMNS = [...TRAFFIC_COLUMNS, 'capture_id', 'sensor', 'ts'] as const;
 
-/** The columns of the tables a traffic batch's sums are copied into (see migrations.ts). */
+/** The columns of the tables a batch's sums are copied into (see migrations.ts). */
 export const SUMS_COPY_COLUMNS = {
   traffic_seconds: ['capture_id', 'second', 'protocol', 'packets', 'bytes', 'first_ts', 'last_ts', 'sensor'],
   traffic_hosts: [
@@ -38,6 +40,8 @@ export const SUMS_COPY_COLUMNS = {
     'sensor',
   ],
   traffic_ports: ['capture_id', 'protocol', 'port', 'packets', 'bytes', 'sensor'],
+  flow_destinations: ['day', 'capture_id', 'resp_h', 'flows', 'bytes', 'sensor'],
+  dns_queries: ['day', 'capture_id', 'query', 'queries', 'sensor'],
 } as const;
 export type SumsTable = keyof typeof SUMS_COPY_COLUMNS;
 
@@ -192,4 +196,20 @@ export class LogCopyFormatter<R extends object> {
     }
     return { text, rows: logs.length, days };
   }
+}
+
+/** What a batch of log records adds to the sums kept for its stream (see log-sums.ts), as COPY text. */
+export function logSums(
+  stream: LogStream,
+  logs: readonly object[],
+  captureId: number,
+  sensor: string,
+): [SumsTable, string][] {
+  if (!isSummed(stream)) return [];
+  const tail = `\t${copyText(sensor)}\n`;
+  const id = Math.trunc(captureId);
+  let text = '';
+  for (const s of logDaySums(stream, logs))
+    text += `${s.day}\t${id}\t${copyText(s.key)}\t${s.values.join('\t')}${tail}`;
+  return [[LOG_SUMS[stream].table, text]];
 }

@@ -403,6 +403,38 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX traffic_id ON traffic USING brin (id);
   `,
+  // 8 → 9: sums of the flows per responder and of the DNS queries per name, per day (of ts_us, as the
+  // partitions), capture and sensor, added to by each flows or dns COPY in its transaction (as the traffic
+  // sums): the flow count, top destinations and top domains over everything stored read them instead of
+  // millions of rows; retention deletes a day's sums with its partitions. Existing rows are summed here
+  // once. And an index for the flows page sorted by bytes.
+  `
+  CREATE TABLE flow_destinations (
+    day bigint NOT NULL,
+    capture_id bigint,
+    resp_h text NOT NULL,
+    flows bigint NOT NULL,
+    bytes bigint NOT NULL,
+    sensor text NOT NULL,
+    UNIQUE (resp_h, day, capture_id, sensor)
+  );
+  CREATE TABLE dns_queries (
+    day bigint NOT NULL,
+    capture_id bigint,
+    query text NOT NULL,
+    queries bigint NOT NULL,
+    sensor text NOT NULL,
+    UNIQUE (query, day, capture_id, sensor)
+  );
+  INSERT INTO flow_destinations
+    SELECT floor(ts_us / 86400000000.0)::bigint, capture_id, resp_h, count(*),
+           sum(orig_ip_bytes + resp_ip_bytes), sensor
+    FROM flows GROUP BY 1, 2, 3, sensor;
+  INSERT INTO dns_queries
+    SELECT floor(ts_us / 86400000000.0)::bigint, capture_id, query, count(*), sensor
+    FROM dns WHERE query IS NOT NULL GROUP BY 1, 2, 3, sensor;
+  CREATE INDEX flows_bytes ON flows ((orig_ip_bytes + resp_ip_bytes));
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -99,9 +99,11 @@ export class Partitions {
           dropped.push(name);
         }
       }
-      // The per-second sums go with the traffic partitions they sum. (traffic_hosts and traffic_ports have
-      // no time: they keep summing every capture's traffic.)
+      // The per-second and per-day sums go with the partitions they sum. (traffic_hosts and traffic_ports
+      // have no time: they keep summing every capture's traffic.)
       await this.#client().query('DELETE FROM traffic_seconds WHERE second < $1', [firstKept * 86_400]);
+      await this.#client().query('DELETE FROM flow_destinations WHERE day < $1', [firstKept]);
+      await this.#client().query('DELETE FROM dns_queries WHERE day < $1', [firstKept]);
       // Replay marks older than the retention guard nothing any more: their rows are gone.
       await this.#client().query(`DELETE FROM ingest_batches WHERE at < now() - make_interval(days => $1)`, [
         this.#retentionDays,

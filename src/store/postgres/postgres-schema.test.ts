@@ -196,6 +196,16 @@ test('--retention drops the daily partitions older than it and keeps the rest', 
     ]);
   const left = await pgRows<{ n: number }>(url, 'SELECT COUNT(*) AS n FROM traffic');
   assert.equal(left[0]?.n, 2);
+  // The flow sums of the days dropped went with them (one flow a day, one responder).
+  const sums = await pgRows<{ day: number; flows: number }>(
+    url,
+    'SELECT day, flows FROM flow_destinations ORDER BY day',
+  );
+  assert.deepEqual(
+    sums.map((r) => r.flows),
+    [1, 1],
+  );
+  assert.equal(sums[0]!.day, Math.floor((now - 29 * DAY) / DAY));
 });
 
 test('every row carries the sensor that wrote it', async () => {

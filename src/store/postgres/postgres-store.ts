@@ -19,6 +19,7 @@ import { connectPostgres, isConnectionLoss, pgReason } from './connect.js';
 import { redactUrl } from './url.js';
 import {
   LogCopyFormatter,
+  logSums,
   SUMS_COPY_COLUMNS,
   TRAFFIC_COPY_COLUMNS,
   TrafficCopyFormatter,
@@ -104,6 +105,14 @@ const UPSERTS: Partial<Record<string, string>> = {
   traffic_ports: sumsUpsert('traffic_ports', ['protocol', 'port', 'capture_id', 'sensor'], {
     packets: 'traffic_ports.packets + excluded.packets',
     bytes: 'traffic_ports.bytes + excluded.bytes',
+  }),
+  // A flows or dns batch's sums, likewise.
+  flow_destinations: sumsUpsert('flow_destinations', ['resp_h', 'day', 'capture_id', 'sensor'], {
+    flows: 'flow_destinations.flows + excluded.flows',
+    bytes: 'flow_destinations.bytes + excluded.bytes',
+  }),
+  dns_queries: sumsUpsert('dns_queries', ['query', 'day', 'capture_id', 'sensor'], {
+    queries: 'dns_queries.queries + excluded.queries',
   }),
   hosts: `INSERT INTO hosts (${HOST_COLUMNS.join(', ')})
     SELECT DISTINCT ON (sensor, capture_id, mac) ${HOST_COLUMNS.join(', ')} FROM upsert_in
@@ -259,8 +268,9 @@ export class PostgresStore implements Store {
     if (this.#failure !== undefined) throw this.#failure;
     if (logs.length === 0) return;
     const formatter = this.#logs[stream] as LogCopyFormatter<LogOf<S>>;
-    const batch = formatter.format(logs, captureId);
-    this.#submit(this.#copyEntry(stream, formatter.columns, batch)).catch(() => undefined);
+    const entry = this.#copyEntry(stream, formatter.columns, formatter.format(logs, captureId));
+    const sums = logSums(stream, logs, captureId, this.#options.sensor);
+    this.#submit(sums.length === 0 ? entry : { ...entry, sums }).catch(() => undefined);
   }
 
   /** Alerts go through the queue like logs; a merged duplicate updates its row (see #write). */

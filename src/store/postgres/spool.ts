@@ -22,7 +22,7 @@ export type SpoolEntry =
       readonly text: string;
       readonly rows: number;
       readonly days: readonly number[];
-      /** Traffic only: the batch's sums as COPY text per sums table, added in the same transaction. */
+      /** Traffic, flows and dns: the batch's sums as COPY text per sums table, added in the same transaction. */
       readonly sums?: readonly (readonly [table: SumsTable, text: string])[];
     }
   | { readonly kind: 'finish'; readonly id: number; readonly end: CaptureEnd }

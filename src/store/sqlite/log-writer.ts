@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
 import { TimestampFormatter } from '../../core/time.js';
 import { sqlColumns, type Field, type FieldType } from '../../schema/log-schema.js';
+import type { LogStream } from '../../schema/streams.js';
+import { LOG_SUMS, isSummed, logDaySums, type SummedStream } from '../log-sums.js';
 import type { SqliteDb } from './database.js';
 
 /** Rows per INSERT statement (multi-row VALUES, as traffic-writer.ts). */
@@ -10,7 +12,8 @@ const ROWS_PER_STATEMENT = 16;
  * Inserts the records of one log stream into its table, one transaction per batch; runs in the store's
  * worker thread. The columns come from the stream's schema (`ts` gives ts and ts_us), then capture_id;
  * values are converted by field type (time → text + µs, bool → 0/1, vectors → JSON text). A snapshot
- * stream's rows replace the stored row with the same key (its table's unique index).
+ * stream's rows replace the stored row with the same key (its table's unique index). Flows and dns add
+ * their batch's sums (log-sums.ts) in the same transaction.
  */
 export class LogWriter {
   readonly #db: SqliteDb;
@@ -22,9 +25,10 @@ export class LogWriter {
   readonly #one: unknown[];
   readonly #insertMany: Database.Statement;
   readonly #insertOne: Database.Statement;
+  readonly #sums: { readonly stream: SummedStream; readonly add: Database.Statement } | undefined;
   rowsWritten = 0;
 
-  constructor(db: SqliteDb, table: string, schema: Record<string, Field>, replace = false) {
+  constructor(db: SqliteDb, table: LogStream, schema: Record<string, Field>, replace = false) {
     this.#db = db;
     this.#names = Object.keys(schema);
     this.#types = Object.values(schema).map((f) => f.type);
@@ -36,6 +40,18 @@ export class LogWriter {
     this.#insertOne = db.prepare(sql + row);
     this.#params = new Array<unknown>(this.#width * ROWS_PER_STATEMENT);
     this.#one = new Array<unknown>(this.#width);
+    if (isSummed(table)) {
+      const { table: sums, key, values } = LOG_SUMS[table];
+      this.#sums = {
+        stream: table,
+        add: db.prepare(
+          `INSERT INTO ${sums} (day, capture_id, ${key}, ${values.join(', ')})
+           VALUES (?, ?, ?, ${values.map(() => '?').join(', ')})
+           ON CONFLICT (${key}, day, capture_id) DO UPDATE SET
+             ${values.map((v) => `${v} = ${v} + excluded.${v}`).join(', ')}`,
+        ),
+      };
+    }
   }
 
   write(logs: readonly object[], captureId: number): void {
@@ -51,6 +67,9 @@ export class LogWriter {
         this.#fill(this.#one, 0, logs[i] as Record<string, unknown>, captureId);
         this.#insertOne.run(this.#one);
       }
+      const sums = this.#sums;
+      if (sums !== undefined)
+        for (const s of logDaySums(sums.stream, logs)) sums.add.run(s.day, captureId, s.key, ...s.values);
     })();
     this.rowsWritten += logs.length;
   }

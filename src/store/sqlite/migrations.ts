@@ -423,6 +423,36 @@ export const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
     `);
     db.exec(TRAFFIC_SUMS_FROM_TRAFFIC);
   },
+  // 10 → 11: for the dashboard on millions of flows, as PostgreSQL's migration 9: the flows per responder
+  // and the DNS queries per name, summed per UTC day of ts_us (day number since 1970) and capture by the log
+  // writer in each batch's transaction (see log-sums.ts), for the flow count, top destinations and top
+  // domains over everything stored; and an index on the flows page's sort by bytes (the API's ORDER BY
+  // expression). Existing rows are summed here once.
+  (db) => {
+    db.exec(`
+      CREATE TABLE flow_destinations (
+        day INTEGER NOT NULL,
+        capture_id INTEGER,
+        resp_h TEXT NOT NULL,
+        flows INTEGER NOT NULL,
+        bytes INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX flow_destinations_key ON flow_destinations (resp_h, day, capture_id);
+      CREATE TABLE dns_queries (
+        day INTEGER NOT NULL,
+        capture_id INTEGER,
+        query TEXT NOT NULL,
+        queries INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX dns_queries_key ON dns_queries (query, day, capture_id);
+      INSERT INTO flow_destinations
+        SELECT ts_us / 86400000000, capture_id, resp_h, COUNT(*), SUM(orig_ip_bytes + resp_ip_bytes)
+        FROM flows GROUP BY 1, 2, 3;
+      INSERT INTO dns_queries
+        SELECT ts_us / 86400000000, capture_id, query, COUNT(*) FROM dns WHERE query IS NOT NULL GROUP BY 1, 2, 3;
+      CREATE INDEX flows_bytes ON flows ((orig_ip_bytes + resp_ip_bytes));
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

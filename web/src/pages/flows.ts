@@ -1,4 +1,4 @@
-import type { FlowDetail, FlowRow, Page, PacketRow } from '../../../src/server/api-types.js';
+import type { FlowDetail, FlowPage, FlowRow, PacketRow } from '../../../src/server/api-types.js';
 import { api } from '../api.js';
 import { type Child, h, link, note, route, section, table } from '../dom.js';
 import { fmtBytes, fmtCount, fmtDuration, fmtTime } from '../format.js';
@@ -18,9 +18,9 @@ export async function flowsPage(root: HTMLElement, params: URLSearchParams): Pro
   };
 
   root.append(filterForm(params, go));
-  let page: Page<FlowRow>;
+  let page: FlowPage;
   try {
-    page = await api<Page<FlowRow>>('flows', query);
+    page = await api<FlowPage>('flows', query);
   } catch (err) {
     root.append(h('p', { class: 'error', role: 'alert' }, (err as Error).message));
     return;
@@ -33,7 +33,7 @@ export async function flowsPage(root: HTMLElement, params: URLSearchParams): Pro
     h(
       'span',
       { 'data-testid': 'flows-range' },
-      `${fmtCount(first)}–${fmtCount(last)} of ${fmtCount(page.total)} flows`,
+      `${fmtCount(first)}–${fmtCount(last)} of ${fmtCount(page.total)}${page.totalCapped ? '+' : ''} flows`,
     ),
     pageButton('Previous', page.offset > 0, () => go({ offset: Math.max(0, page.offset - PAGE_SIZE) })),
     pageButton('Next', last < page.total, () => go({ offset: page.offset + PAGE_SIZE })),
