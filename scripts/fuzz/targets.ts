@@ -12,6 +12,7 @@ import { LinkType } from '../../src/decode/enums.js';
 import { DecodedPacket, Network } from '../../src/decode/packet.js';
 import { ConnRecorder } from '../../src/flow/record.js';
 import { FlowTable, type FlowState } from '../../src/flow/table.js';
+import { ReassemblyPool, TcpReassembler, type StreamSink } from '../../src/flow/tcp-reassembly.js';
 import { AppHarness } from '../../src/app/app-harness.js';
 import { DhcpMessage, parseDhcpMessage } from '../../src/app/dhcp/parser.js';
 import { Dhcpv6Message, MAX_DHCPV6_ADDRESSES, parseDhcpv6Message } from '../../src/app/dhcpv6/parser.js';
@@ -414,6 +415,112 @@ function appTarget(name: string, port: number, ipProto: number, ports: readonly 
   };
 }
 
+/** Checks one reassembler's output: until a direction's first gap (or altered segment) it is the stream. */
+class StreamCheck implements StreamSink {
+  /** Stream position expected next per direction (orig, resp); -1: no longer checked. */
+  readonly expect = [0, 0];
+  data(b: Uint8Array, off: number, end: number, isOrig: boolean): void {
+    const k = isOrig ? 0 : 1;
+    let p = this.expect[k]!;
+    if (p < 0) return;
+    for (let i = off; i < end; i++, p++)
+      if (b[i] !== REASSEMBLY_STREAM[p]) check(false, `byte ${p} out of order`);
+    this.expect[k] = p;
+  }
+  gap(isOrig: boolean): void {
+    this.expect[isOrig ? 0 : 1] = -1;
+  }
+}
+
+/** The bytes every fuzzed TCP stream carries: position i holds a byte derived from i. */
+const REASSEMBLY_STREAM = Uint8Array.from(
+  { length: 0x10000 + 0x100 },
+  (_, i) => (i * 131 + (i >>> 8)) & 0xff,
+);
+const REASSEMBLY_FUZZ_LIMITS = { flowBytes: 1024, totalBytes: 1536, segments: 16 };
+
+/**
+ * Two TCP reassemblers sharing one pool with small caps, so the caps are reached. Input: 4 bytes of base
+ * sequence number, then operations [op, position high, position low, length]: op bit 7 picks the direction,
+ * bit 5 the reassembler, bit 6 alters the segment's bytes, bits 0–1 say segment (0, 1), ack (2) or flush (3).
+ * Segments carry the stream's bytes at their position, so until a gap each direction delivers the stream;
+ * held bytes stay within the caps and add up in the pool.
+ */
+function reassemblyTarget(): FuzzTarget {
+  const lim = REASSEMBLY_FUZZ_LIMITS;
+  return {
+    name: 'tcp-reassembly',
+    maxInput: 4 * 1024,
+    async seeds() {
+      // Corpus TCP payload sizes as segments: in order, reversed, and odd ones first, near the 2^32 wrap.
+      const sizes = (await corpusPayloads(6, [80, 443, 53])).map((p) => Math.min(255, p.length));
+      const seeds: Uint8Array[] = [];
+      for (let i = 0; i + 8 <= sizes.length && seeds.length < MAX_SEEDS; i += 8) {
+        let pos = 0;
+        const segs = sizes.slice(i, i + 8).map((n) => {
+          const seg = [pos, n] as const;
+          pos += n;
+          return seg;
+        });
+        const shape = (i / 8) % 3;
+        const order =
+          shape === 0
+            ? segs
+            : shape === 1
+              ? segs.reverse()
+              : [...segs.filter((_, k) => k % 2 === 1), ...segs.filter((_, k) => k % 2 === 0)];
+        const ops = [0xff, 0xff, 0xff, i & 0xff];
+        for (const [p, n] of order) ops.push((i / 8) % 2 === 0 ? 0 : 0xa0, p >> 8, p & 0xff, n);
+        ops.push(2, pos >> 8, pos & 0xff, 0);
+        seeds.push(new Uint8Array(ops));
+      }
+      return seeds;
+    },
+    run(input) {
+      if (input.length < 4) return;
+      const base = ((input[0]! << 24) | (input[1]! << 16) | (input[2]! << 8) | input[3]!) >>> 0;
+      const pool = new ReassemblyPool(lim);
+      const sinks = [new StreamCheck(), new StreamCheck()];
+      const rs = sinks.map((sink) => new TcpReassembler(sink, pool));
+      for (let off = 4; off + 4 <= input.length; off += 4) {
+        const op = input[off]!;
+        const isOrig = (op & 0x80) === 0;
+        const k = isOrig ? 0 : 1;
+        const which = (op >> 5) & 1;
+        const r = rs[which]!;
+        const sink = sinks[which]!;
+        const pos = (input[off + 1]! << 8) | input[off + 2]!;
+        const len = input[off + 3]!;
+        const seq = (base + pos) >>> 0;
+        const kind = op & 3;
+        if (kind === 3) {
+          r.flush();
+          check(r.held === 0, 'flush left bytes held');
+        } else if (kind === 2) {
+          if (r.started(isOrig)) r.acked(isOrig, seq);
+        } else if (len > 0) {
+          let bytes = REASSEMBLY_STREAM.subarray(pos, pos + len);
+          if ((op & 0x40) !== 0) {
+            bytes = bytes.map((x) => x ^ 0x5a);
+            sink.expect[k] = -1;
+          }
+          if (!r.started(isOrig)) {
+            r.begin(isOrig, base, seq, len);
+            // A first segment beyond anything that could be held starts the stream (begin's rule).
+            if (pos >= lim.flowBytes && sink.expect[k] === 0) sink.expect[k] = pos;
+          }
+          r.segment(isOrig, seq, bytes, 0, len, off);
+        }
+        check(rs[0]!.held <= lim.flowBytes && rs[1]!.held <= lim.flowBytes, 'over the per-flow cap');
+        check(pool.held === rs[0]!.held + rs[1]!.held, 'the pool disagrees with its reassemblers');
+        check(pool.held <= lim.totalBytes, 'over the total cap');
+      }
+      for (const r of rs) r.flush();
+      check(pool.held === 0, 'flush left bytes held');
+    },
+  };
+}
+
 export const TARGETS: readonly FuzzTarget[] = [
   decoderTarget('null', LinkType.NULL),
   decoderTarget('ethernet', LinkType.ETHERNET),
@@ -431,6 +538,7 @@ export const TARGETS: readonly FuzzTarget[] = [
   readerTarget('pcap', false),
   readerTarget('pcapng', true),
   flowTarget(),
+  reassemblyTarget(),
   dnsTarget(),
   tlsTarget('tls-client-hello', 1),
   tlsTarget('tls-server-hello', 2),

@@ -94,10 +94,11 @@ export class AppHarness {
     else this.serverSeq = Math.max(this.serverSeq, next);
   }
 
+  /** Each segment acknowledges everything the other side has sent (a SYN's ack field is ignored). */
   #tcp(fromClient: boolean, flags: number, seq: number, payload: Bytes): void {
     const t = fromClient
-      ? tcp({ sport: CLIENT_PORT, dport: this.#port, flags, seq, payload })
-      : tcp({ sport: this.#port, dport: CLIENT_PORT, flags, seq, payload });
+      ? tcp({ sport: CLIENT_PORT, dport: this.#port, flags, seq, ack: this.serverSeq, payload })
+      : tcp({ sport: this.#port, dport: CLIENT_PORT, flags, seq, ack: this.clientSeq, payload });
     this.frame(
       eth(
         0x0800,

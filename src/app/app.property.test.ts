@@ -97,12 +97,9 @@ function run(
     const base = fromClient ? h.clientSeq : h.serverSeq;
     const segments = points.slice(1).map((e, i) => [points[i]!, e] as const);
     const order = segments.map((_, i) => i);
-    // The client's first segment stays first: the parser is chosen by probing what comes first, so a
-    // stream whose very first bytes come late is not recognised (a known limit, see dispatch.ts). The
-    // server's side may be reordered from its first segment on.
-    const first = fromClient ? 1 : 0;
-    for (let i = first; i + 1 < order.length; i += 2)
-      if (swaps[(i - first) / 2] === true) [order[i], order[i + 1]] = [order[i + 1]!, order[i]!];
+    // Either side may be reordered from its first segment on: the probe sees the stream's first bytes.
+    for (let i = 0; i + 1 < order.length; i += 2)
+      if (swaps[i / 2] === true) [order[i], order[i + 1]] = [order[i + 1]!, order[i]!];
     for (const [k, i] of order.entries()) {
       const [from, to] = segments[i]!;
       for (let n = resend[k] === true ? 2 : 1; n > 0; n--)

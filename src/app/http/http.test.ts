@@ -159,3 +159,31 @@ test('a pipelined request still arriving when an earlier response comes is not c
   ]);
   assert.deepEqual(h.app.anomalies(), {});
 });
+
+test('a capture that began mid-connection starts each side at its first bytes; a later hole still waits', () => {
+  const h = new AppHarness(80);
+  // No handshake: the first segment seen starts the client's stream.
+  const request = ascii('GET /mid HTTP/1.1\r\nHost: m.example\r\nUser-Agent: t\r\n\r\n');
+  const base = h.clientSeq;
+  h.tcp(true, request.subarray(0, 12), base);
+  h.tcp(true, request.subarray(30), base + 30); // early: held until the bytes before it come
+  h.tcp(true, request.subarray(12, 30), base + 12);
+  h.tcp(false, ascii('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));
+  h.end();
+  assert.deepEqual(pick(h), [[1, 'GET', 'm.example', '/mid', 200, 0]]);
+  assert.deepEqual(h.app.anomalies(), {});
+});
+
+test('overlapping segments with different bytes: the bytes seen first are parsed, the mismatch counted', () => {
+  const h = new AppHarness(80);
+  h.handshake();
+  const request = ascii('GET /one HTTP/1.1\r\nHost: first.example\r\n\r\n');
+  const base = h.clientSeq;
+  h.tcp(true, request.subarray(10), base + 10);
+  h.tcp(true, ascii('XXXXXXXXXX'), base + 20); // contradicts held bytes: they stay
+  h.tcp(true, request.subarray(0, 12), base);
+  h.tcp(false, ascii('HTTP/1.1 204 No Content\r\n\r\n'));
+  h.end();
+  assert.deepEqual(pick(h), [[1, 'GET', 'first.example', '/one', 204, 0]]);
+  assert.deepEqual(h.app.anomalies(), { 'tcp.overlap_mismatch': 1 });
+});

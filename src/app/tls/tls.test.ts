@@ -107,6 +107,18 @@ test('a hello split over TCP segments and TLS records gives the same record as a
   split.end();
   assert.equal(split.tls.length, 1);
   assert.deepEqual({ ...split.tls[0]!, ts: 0, uid: '' }, { ...expected, ts: 0, uid: '' });
+
+  // The same segments in reverse order: the first one, which the probe needs, comes last.
+  const reversed = new AppHarness(443);
+  reversed.handshake();
+  const base = reversed.clientSeq;
+  for (let o = Math.floor((stream.length - 1) / 7) * 7; o >= 0; o -= 7)
+    reversed.tcp(true, stream.subarray(o, o + 7), base + o);
+  reversed.tcp(false, record(SERVER_HELLO));
+  reversed.end();
+  assert.equal(reversed.tls.length, 1);
+  assert.deepEqual({ ...reversed.tls[0]!, ts: 0, uid: '' }, { ...expected, ts: 0, uid: '' });
+  assert.deepEqual(reversed.services, ['ssl']);
 });
 
 test('truncated and mutated hellos never throw', () => {
