@@ -101,7 +101,8 @@ export class Partitions {
       }
       // The per-second sums go with the traffic partitions they sum. (traffic_hosts and traffic_ports have
       // no time: they keep summing every capture's traffic.)
-      await this.#client().query('DELETE FROM traffic_seconds WHERE second < $1', [firstKept * 86_400]);
+      for (const table of ['traffic_seconds', 'traffic_host_seconds', 'traffic_port_seconds'])
+        await this.#client().query(`DELETE FROM ${table} WHERE second < $1`, [firstKept * 86_400]);
       // Replay marks older than the retention guard nothing any more: their rows are gone.
       await this.#client().query(`DELETE FROM ingest_batches WHERE at < now() - make_interval(days => $1)`, [
         this.#retentionDays,

@@ -196,6 +196,15 @@ test('--retention drops the daily partitions older than it and keeps the rest', 
     ]);
   const left = await pgRows<{ n: number }>(url, 'SELECT COUNT(*) AS n FROM traffic');
   assert.equal(left[0]?.n, 2);
+  // The per-second sums of the dropped days go with them.
+  for (const table of ['traffic_seconds', 'traffic_host_seconds', 'traffic_port_seconds'])
+    assert.deepEqual(
+      (await pgRows<{ second: number }>(url, `SELECT DISTINCT second FROM ${table} ORDER BY 1`)).map(
+        (r) => r.second,
+      ),
+      [now - 29 * DAY, now],
+      table,
+    );
 });
 
 test('every row carries the sensor that wrote it', async () => {
