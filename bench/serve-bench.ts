@@ -22,9 +22,9 @@ const { app, db: conn } = await buildApp({ dbPath: db, token: null, version: 'be
 const flow = (await conn.get<{ uid: string; orig_h: string }>(
   'SELECT uid, orig_h FROM flows ORDER BY orig_pkts + resp_pkts DESC LIMIT 1',
 ))!;
-const mid = (await conn.get<{ mid: number }>(
-  'SELECT MIN(ts_us) / 2000 + MAX(ts_us) / 2000 AS mid FROM flows',
-))!.mid;
+const { mid, first, last } = (await conn.get<{ mid: number; first: number; last: number }>(
+  'SELECT MIN(ts_us) / 2000 + MAX(ts_us) / 2000 AS mid, MIN(ts_us) / 1000 AS first, MAX(ts_us) / 1000 AS last FROM flows',
+))!;
 const calls = [
   '/api/summary',
   '/api/timeline',
@@ -34,6 +34,8 @@ const calls = [
   '/api/top/ports',
   '/api/top/destinations',
   `/api/top/talkers?from=${mid}&to=${mid + 60_000}`,
+  `/api/top/ports?from=${mid}&to=${mid + 60_000}`,
+  `/api/top/talkers?from=${first}&to=${last}`,
   '/api/flows?limit=50',
   '/api/flows?limit=50&sort=bytes',
   '/api/flows?limit=50&offset=50000&sort=ts&order=asc',

@@ -1,8 +1,10 @@
 /**
- * The traffic sums (`traffic_seconds`, `traffic_hosts`, `traffic_ports`) answer as the traffic table does:
- * totals, protocols, timelines, talkers and ports from both sources on a database built from corpus
- * captures (in SQLite, and in PostgreSQL as one sensor of two), for whole captures and for time ranges whose ends cut through seconds; and an older database's
- * sums, filled by the migration, equal the ones the writer kept.
+ * The traffic sums (`traffic_seconds`, `traffic_hosts`, `traffic_ports`, `traffic_host_seconds`,
+ * `traffic_port_seconds`) answer as the traffic table does: totals, protocols, timelines, talkers and ports
+ * from both sources on a database built from corpus captures (in SQLite, and in PostgreSQL as one sensor of
+ * two), for whole captures and for time ranges whose ends cut through seconds; a range's inner seconds are
+ * answered from the sums alone; and an older database's sums, filled by the migrations, equal the ones the
+ * writer kept.
  */
 import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
@@ -86,8 +88,20 @@ async function assertSumsAnswer(db: QueryDb, ids: ReadonlyMap<string, number>): 
   ).map((r) => r.timestamp);
   const at = (q: number): string => times[Math.floor(q * (times.length - 1))]!;
   const midSecond = (ts: string): string => `${ts.slice(0, 20)}500000`;
+  // The whole database's times, for ranges across captures.
+  const allTimes = (
+    await db.all<{ timestamp: string }>(
+      'SELECT timestamp FROM traffic WHERE timestamp IS NOT NULL ORDER BY 1',
+    )
+  ).map((r) => r.timestamp);
+  const anyAt = (q: number): string => allTimes[Math.floor(q * (allTimes.length - 1))]!;
+  const wholeSecond = (ts: string): string => `${ts.slice(0, 19)}.000000`;
   const ranges: ChartFilter[] = [
     { from: at(0.2), to: at(0.7) },
+    { from: wholeSecond(at(0.25)), to: wholeSecond(at(0.75)) },
+    { from: midSecond(anyAt(0.1)), to: midSecond(anyAt(0.9)) },
+    { captureIds: [...ids.values()].slice(0, 2), from: midSecond(anyAt(0.05)), to: midSecond(anyAt(0.95)) },
+    { from: at(0.7), to: at(0.2) },
     { from: midSecond(at(0.3)), to: midSecond(at(0.6)) },
     { from: at(0.5) },
     { to: at(0.5) },
@@ -108,6 +122,21 @@ async function assertSumsAnswer(db: QueryDb, ids: ReadonlyMap<string, number>): 
   const atCut = (await trafficTotals(db, { from: at(0.4), to: at(0.4) })).packets;
   assert.ok(first > 0 && whole > first && atCut > 0, `second ${second}: ${first} of ${whole}`);
   assert.equal(first + rest - atCut, whole);
+  // Talkers and ports of the two halves add up to those of the whole second as well.
+  const cut = { whole: `${second}.000000`, at: at(0.4), end: `${second}.999999` };
+  const byHost = async (from: string, to: string): Promise<Map<string, number>> =>
+    new Map((await topTalkers(db, { from, to }, 1000)).map((r) => [r.host, r.packets]));
+  const [wholeHosts, firstHosts, restHosts, cutHosts] = await Promise.all([
+    byHost(cut.whole, cut.end),
+    byHost(cut.whole, cut.at),
+    byHost(cut.at, cut.end),
+    byHost(cut.at, cut.at),
+  ]);
+  assert.ok(wholeHosts.size > 1, `${wholeHosts.size} hosts in second ${second}`);
+  for (const [host, packets] of wholeHosts) {
+    const halves = (firstHosts.get(host) ?? 0) + (restHosts.get(host) ?? 0) - (cutHosts.get(host) ?? 0);
+    assert.equal(halves, packets, `${host} in second ${second}`);
+  }
 }
 
 test('totals, protocols, timelines, talkers and ports from the sums equal those from every packet', async () => {
@@ -144,14 +173,58 @@ test('the same from the sums PostgreSQL keeps, one sensor of two', async () => {
   }
 });
 
+test("a range's inner seconds are answered from the sums alone: only its ends' seconds read packets", async () => {
+  // A copy whose traffic rows strictly inside the range's seconds are gone: the sums still hold them.
+  const copy = join(work, 'inner-gone.db');
+  copyFileSync(DB, copy);
+  const original = await openQueryDb(DB);
+  const conn = new Database(copy);
+  try {
+    const times = (
+      await original.all<{ timestamp: string }>(
+        'SELECT timestamp FROM traffic WHERE timestamp IS NOT NULL ORDER BY 1',
+      )
+    ).map((r) => r.timestamp);
+    const f: ChartFilter = {
+      from: `${times[Math.floor(times.length * 0.3)]!.slice(0, 20)}500000`,
+      to: `${times[Math.floor(times.length * 0.6)]!.slice(0, 20)}500000`,
+    };
+    const inner = `timestamp > substr(@from, 1, 19) || '.999999' AND timestamp < substr(@to, 1, 19)`;
+    const gone = conn.prepare(`DELETE FROM traffic WHERE ${inner}`).run(f).changes;
+    assert.ok(gone > 1000, `${gone} packets inside the range`);
+    conn.close();
+    const db = await openQueryDb(copy);
+    try {
+      for (const limit of [3, 1000]) {
+        const talkers = await topTalkers(original, f, limit, 'packets');
+        assert.deepEqual(await topTalkers(db, f, limit), talkers, 'talkers');
+        assert.notDeepEqual(await topTalkers(db, f, limit, 'packets'), talkers, 'the packets are gone');
+        assert.deepEqual(
+          await topPorts(db, f, limit),
+          await topPorts(original, f, limit, 'packets'),
+          'ports',
+        );
+      }
+      assert.deepEqual(await trafficTotals(db, f), await trafficTotals(original, f, 'packets'), 'totals');
+    } finally {
+      await db.close();
+    }
+  } finally {
+    if (conn.open) conn.close();
+    await original.close();
+  }
+});
+
 test('an older database gets the sums from its traffic rows, as the writer keeps them', () => {
   const old = join(work, 'schema9.db');
   copyFileSync(DB, old);
   const conn = new Database(old);
-  conn.exec('DROP TABLE traffic_seconds; DROP TABLE traffic_hosts; DROP TABLE traffic_ports');
+  conn.exec(`DROP TABLE traffic_seconds; DROP TABLE traffic_hosts; DROP TABLE traffic_ports;
+    DROP TABLE traffic_host_seconds; DROP TABLE traffic_port_seconds`);
   // And what later migrations add (11: log-sums.ts).
   conn.exec('DROP TABLE flow_destinations; DROP TABLE dns_queries; DROP INDEX flows_bytes');
-  conn.pragma('user_version = 9'); // the version before the sums (migration 9 → 10)
+  // The version before the sums (migration 9 → 10); the per-second address and port sums came later.
+  conn.pragma('user_version = 9');
   conn.close();
   const kept = new Database(DB, { readonly: true });
   const migrated = openSqlite(old, { readonly: true });
@@ -161,6 +234,8 @@ test('an older database gets the sums from its traffic rows, as the writer keeps
       ['traffic_seconds', 'second IS NULL, second, protocol, capture_id'],
       ['traffic_hosts', 'host, capture_id'],
       ['traffic_ports', 'protocol, port, capture_id'],
+      ['traffic_host_seconds', 'second, host, capture_id'],
+      ['traffic_port_seconds', 'second, protocol, port, capture_id'],
     ] as const) {
       const want = kept.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).all();
       assert.ok(want.length > 20, `${table}: ${want.length} rows`);

@@ -30,6 +30,23 @@ export interface PortSum {
   bytes: number;
 }
 
+/** One address in one second of a batch: what it adds to `traffic_host_seconds`. */
+export interface HostSecondSum extends HostSum {
+  second: number;
+}
+
+/** One service port in one second of a batch: what it adds to `traffic_port_seconds`. */
+export interface PortSecondSum extends PortSum {
+  second: number;
+}
+
+/** The address and port sums of one second of a batch, by address (its HostSum) and by port key. */
+interface SecondGroups {
+  second: number;
+  readonly hosts: Map<HostSum, HostSecondSum>;
+  readonly ports: Map<number, PortSecondSum>;
+}
+
 /**
  * Key room per second for the IP protocol numbers -1..255 (-1: no IP protocol). Seconds are keyed from the
  * batch's first one, so keys stay small integers, which V8 does not box: no allocation per packet.
@@ -41,11 +58,15 @@ const PORT_SLOTS = 65_536;
  * after batch (the writer's heap stays small); beyond this many entries they are dropped after all.
  */
 const MAX_KEPT = 16_384;
+/** Emptied per-second groups kept for the next batches (a batch spans a few seconds, or many when quiet). */
+const MAX_KEPT_SECONDS = 256;
 
 /**
  * Sums a batch of traffic rows in memory while the store writes them: per second and protocol, per
- * address and per service port. The store then adds each sum to its table (one upsert per group and
- * batch, none per packet). Rows without a time are summed under a NULL second.
+ * address and per service port, and per second and address, per second and service port. The store then
+ * adds each sum to its table (one upsert per group and batch, none per packet). Rows without a time are
+ * summed under a NULL second in the first, and left out of the per-second address and port sums (no time
+ * range holds them).
  */
 export class TrafficSums {
   readonly #seconds = new Map<number, SecondSum>();
@@ -54,6 +75,13 @@ export class TrafficSums {
   #firstSecond = Number.NaN;
   readonly #hosts = new Map<string, HostSum>();
   readonly #ports = new Map<number, PortSum>();
+  /** Per-second address and port sums, keyed by second from the batch's first one (as #seconds). */
+  readonly #bySecond = new Map<number, SecondGroups>();
+  /** The groups the last timed row went to: consecutive rows mostly share their second. */
+  #last: SecondGroups | undefined;
+  readonly #spareGroups: SecondGroups[] = [];
+  readonly #spareHosts: HostSecondSum[] = [];
+  readonly #sparePorts: PortSecondSum[] = [];
 
   /**
    * Counts one stored row. `ts` is its timestamp text (null without a time), `nsec` the fraction it was
@@ -79,6 +107,15 @@ export class TrafficSums {
     const to = this.#host(dst);
     to.receivedPackets++;
     to.receivedBytes += bytes;
+    const groups = ts === null ? undefined : this.#groupsOf(sec);
+    if (groups !== undefined) {
+      const fromThen = this.#hostSecond(groups, from);
+      fromThen.sentPackets++;
+      fromThen.sentBytes += bytes;
+      const toThen = this.#hostSecond(groups, to);
+      toThen.receivedPackets++;
+      toThen.receivedBytes += bytes;
+    }
     if (srcPort >= 0 && dstPort >= 0) {
       const port = srcPort < dstPort ? srcPort : dstPort;
       const key = (ipProto + 1) * PORT_SLOTS + port;
@@ -87,6 +124,11 @@ export class TrafficSums {
       else {
         p.packets++;
         p.bytes += bytes;
+      }
+      if (groups !== undefined) {
+        const then = this.#portSecond(groups, key, protocol, port);
+        then.packets++;
+        then.bytes += bytes;
       }
     }
   }
@@ -107,6 +149,16 @@ export class TrafficSums {
     for (const p of this.#ports.values()) if (p.packets > 0) yield p;
   }
 
+  /** The (second, address) groups this batch counted. */
+  *hostSeconds(): Generator<HostSecondSum> {
+    for (const g of this.#bySecond.values()) yield* g.hosts.values();
+  }
+
+  /** The (second, service port) groups this batch counted. */
+  *portSeconds(): Generator<PortSecondSum> {
+    for (const g of this.#bySecond.values()) yield* g.ports.values();
+  }
+
   /** Starts the next batch empty. */
   clear(): void {
     this.#seconds.clear();
@@ -118,6 +170,60 @@ export class TrafficSums {
         h.sentPackets = h.sentBytes = h.receivedPackets = h.receivedBytes = 0;
     if (this.#ports.size > MAX_KEPT) this.#ports.clear();
     else for (const p of this.#ports.values()) p.packets = p.bytes = 0;
+    for (const g of this.#bySecond.values()) {
+      for (const h of g.hosts.values()) if (this.#spareHosts.length < MAX_KEPT) this.#spareHosts.push(h);
+      for (const p of g.ports.values()) if (this.#sparePorts.length < MAX_KEPT) this.#sparePorts.push(p);
+      g.hosts.clear();
+      g.ports.clear();
+      if (this.#spareGroups.length < MAX_KEPT_SECONDS) this.#spareGroups.push(g);
+    }
+    this.#bySecond.clear();
+    this.#last = undefined;
+  }
+
+  /** The per-second groups of a timed row's second (after #second has set the batch's first second). */
+  #groupsOf(sec: number): SecondGroups {
+    if (this.#last !== undefined && this.#last.second === sec) return this.#last;
+    const key = sec - this.#firstSecond;
+    let g = this.#bySecond.get(key);
+    if (g === undefined) {
+      g = this.#spareGroups.pop() ?? { second: sec, hosts: new Map(), ports: new Map() };
+      g.second = sec;
+      this.#bySecond.set(key, g);
+    }
+    return (this.#last = g);
+  }
+
+  #hostSecond(groups: SecondGroups, host: HostSum): HostSecondSum {
+    let h = groups.hosts.get(host);
+    if (h === undefined) {
+      h = this.#spareHosts.pop() ?? {
+        host: '',
+        second: 0,
+        sentPackets: 0,
+        sentBytes: 0,
+        receivedPackets: 0,
+        receivedBytes: 0,
+      };
+      h.host = host.host;
+      h.second = groups.second;
+      h.sentPackets = h.sentBytes = h.receivedPackets = h.receivedBytes = 0;
+      groups.hosts.set(host, h);
+    }
+    return h;
+  }
+
+  #portSecond(groups: SecondGroups, key: number, protocol: string, port: number): PortSecondSum {
+    let p = groups.ports.get(key);
+    if (p === undefined) {
+      p = this.#sparePorts.pop() ?? { protocol: '', port: 0, second: 0, packets: 0, bytes: 0 };
+      p.protocol = protocol;
+      p.port = port;
+      p.second = groups.second;
+      p.packets = p.bytes = 0;
+      groups.ports.set(key, p);
+    }
+    return p;
   }
 
   #host(host: string): HostSum {

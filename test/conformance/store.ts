@@ -273,6 +273,42 @@ export function storeConformance(name: string, adapter: StoreAdapter): void {
            MAX(first_ts) AS first_ts FROM traffic_seconds WHERE second IS NULL`,
       );
       assert.deepEqual(untimed, [{ packets: 2, bytes: 43, protocol: '', first_ts: null }]);
+      // Per second and address, per second and service port: added up across the batches as well; the
+      // untimed rows are not in them.
+      const hostSeconds = await db.rows<Record<string, unknown>>(
+        `SELECT capture_id, second, host, sent_packets, sent_bytes, received_packets, received_bytes
+         FROM traffic_host_seconds ORDER BY second, host`,
+      );
+      assert.deepEqual(
+        hostSeconds,
+        (
+          [
+            [MIDNIGHT - 1, '10.0.0.1', 2, 75, 0, 0],
+            [MIDNIGHT - 1, '10.0.0.2', 0, 0, 2, 75],
+            [MIDNIGHT, '2001:db8::1', 2, 121, 0, 0],
+            [MIDNIGHT, 'fe80::211:22ff:fe33:4455', 0, 0, 2, 121],
+            [MIDNIGHT + 7, '192.168.1.1', 2, 61, 0, 0],
+            [MIDNIGHT + 7, '224.0.0.1', 0, 0, 2, 61],
+            [MIDNIGHT + 9, '2001:db8::1', 0, 0, 2, 1515],
+            [MIDNIGHT + 9, 'fe80::211:22ff:fe33:4455', 2, 1515, 0, 0],
+          ] as const
+        ).map(([second, host, sp, sb, rp, rb]) => ({
+          capture_id: id,
+          second,
+          host,
+          sent_packets: sp,
+          sent_bytes: sb,
+          received_packets: rp,
+          received_bytes: rb,
+        })),
+      );
+      const portSeconds = await db.rows<Record<string, unknown>>(
+        'SELECT capture_id, second, protocol, port, packets, bytes FROM traffic_port_seconds ORDER BY second',
+      );
+      assert.deepEqual(portSeconds, [
+        { capture_id: id, second: MIDNIGHT - 1, protocol: 'TCP', port: 443, packets: 2, bytes: 75 },
+        { capture_id: id, second: MIDNIGHT, protocol: 'UDP', port: 53, packets: 2, bytes: 121 },
+      ]);
     });
 
     test('the traffic sums equal traffic grouped by second, host and port in SQL (corpus captures)', async () => {
@@ -325,6 +361,40 @@ export function storeConformance(name: string, adapter: StoreAdapter): void {
       );
       assert.ok(ports.length > 20, `${ports.length} ports`);
       assert.deepEqual(ports, portsFromTraffic);
+      // The per-second ones, traffic's seconds as text turned into seconds since 1970 here.
+      const epoch = (r: Record<string, unknown>): Record<string, unknown> => ({
+        ...r,
+        second: Date.parse(`${String(r['second']).replace(' ', 'T')}Z`) / 1000,
+      });
+      const hostSeconds = await db.rows<Record<string, unknown>>(
+        `SELECT capture_id, second, host, sent_packets, sent_bytes, received_packets, received_bytes
+         FROM traffic_host_seconds ORDER BY capture_id, second, host`,
+      );
+      const hostSecondsFromTraffic = await db.rows<Record<string, unknown>>(
+        `SELECT capture_id, substr(timestamp, 1, 19) AS second, host, CAST(SUM(sp) AS bigint) AS sent_packets,
+           CAST(SUM(sb) AS bigint) AS sent_bytes, CAST(SUM(rp) AS bigint) AS received_packets,
+           CAST(SUM(rb) AS bigint) AS received_bytes FROM (
+             SELECT capture_id, timestamp, src_ip AS host, 1 AS sp, length AS sb, 0 AS rp, 0 AS rb FROM traffic
+             UNION ALL SELECT capture_id, timestamp, dst_ip, 0, 0, 1, length FROM traffic) AS h
+         WHERE timestamp IS NOT NULL
+         GROUP BY capture_id, substr(timestamp, 1, 19), host ORDER BY 1, 2, 3`,
+      );
+      assert.ok(hostSeconds.length > hosts.length, `${hostSeconds.length} hosts and seconds`);
+      assert.deepEqual(hostSeconds, hostSecondsFromTraffic.map(epoch));
+      const portSeconds = await db.rows<Record<string, unknown>>(
+        `SELECT capture_id, second, protocol, port, packets, bytes FROM traffic_port_seconds
+         ORDER BY capture_id, second, protocol, port`,
+      );
+      const portSecondsFromTraffic = await db.rows<Record<string, unknown>>(
+        `SELECT capture_id, substr(timestamp, 1, 19) AS second, protocol, port, COUNT(*) AS packets,
+           CAST(SUM(length) AS bigint) AS bytes FROM (
+             SELECT capture_id, timestamp, COALESCE(protocol, '') AS protocol, length,
+               CASE WHEN src_port < dst_port THEN src_port ELSE dst_port END AS port
+             FROM traffic WHERE timestamp IS NOT NULL AND src_port IS NOT NULL AND dst_port IS NOT NULL) AS p
+         GROUP BY capture_id, substr(timestamp, 1, 19), protocol, port ORDER BY 1, 2, 3, 4`,
+      );
+      assert.ok(portSeconds.length > ports.length, `${portSeconds.length} ports and seconds`);
+      assert.deepEqual(portSeconds, portSecondsFromTraffic.map(epoch));
     });
 
     test('a capture row is created running and finalized with every counter', async () => {

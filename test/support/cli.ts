@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import Database from 'better-sqlite3';
-import { TRAFFIC_SUMS_FROM_TRAFFIC } from '../../src/store/sqlite/migrations.js';
+import { SECOND_SUMS_FROM_TRAFFIC, TRAFFIC_SUMS_FROM_TRAFFIC } from '../../src/store/sqlite/migrations.js';
 import { REPO_ROOT } from './corpus.js';
 
 /** The built CLI, run as users run it: `node dist/src/cli/main.js`. */
@@ -28,6 +28,8 @@ export function dbRows<T>(db: string, sql: string): T[] {
 
 /** After a test edits traffic rows directly, sums them again as the writer would have. */
 export function resumTraffic(conn: Database.Database): void {
-  conn.exec('DELETE FROM traffic_seconds; DELETE FROM traffic_hosts; DELETE FROM traffic_ports');
+  conn.exec(`DELETE FROM traffic_seconds; DELETE FROM traffic_hosts; DELETE FROM traffic_ports;
+    DELETE FROM traffic_host_seconds; DELETE FROM traffic_port_seconds`);
   conn.exec(TRAFFIC_SUMS_FROM_TRAFFIC);
+  conn.exec(SECOND_SUMS_FROM_TRAFFIC);
 }

@@ -2,8 +2,8 @@ import { NtaError } from '../../core/errors.js';
 import { byteOrder, perDialect, sensorTerm, type Dialect, type QueryDb } from '../../store/query/query-db.js';
 
 /**
- * Every figure a chart shows is aggregated here, in SQL (GROUP BY over `traffic`, or over its per-second
- * sums in `traffic_seconds`); JavaScript only receives the few rows a chart draws. Filters are bound
+ * Every figure a chart shows is aggregated here, in SQL (GROUP BY over `traffic`, or over the sums the
+ * writer keeps of it; see TrafficSource); JavaScript only receives the few rows a chart draws. Filters are bound
  * parameters, never spliced into the SQL text.
  */
 export interface ChartFilter {
@@ -74,9 +74,10 @@ const paramEpoch = (name: string, d: Dialect): string =>
 
 /**
  * Where figures are read from. 'sums' reads the traffic sums the writer keeps (`traffic_seconds`,
- * `traffic_hosts`, `traffic_ports`) and only what they cannot answer from `traffic` (the seconds a time
- * range's ends cut through; talkers and ports within a range's rowids); 'packets' reads every row of
- * `traffic`: the reference answer the sums are checked against in the tests.
+ * `traffic_hosts`, `traffic_ports`, and per second `traffic_host_seconds`, `traffic_port_seconds`) and
+ * only what they cannot answer from `traffic`: the packets of the (at most two) seconds a time range's
+ * ends cut through; 'packets' reads every row of `traffic`: the reference answer the sums are checked
+ * against in the tests.
  */
 export type TrafficSource = 'sums' | 'packets';
 
@@ -95,22 +96,59 @@ interface Source {
 }
 
 /**
- * A subquery with columns (second, protocol, packets, bytes, first_ts, last_ts) whose sums, MINs and MAXes
- * equal those of the filtered traffic rows. From the sums: seconds wholly inside the range come from
- * `traffic_seconds`; each second holding an end of the range is read from `traffic`: in SQLite within the
- * rowids its `traffic_seconds` rows recorded, so no index on traffic.timestamp is needed and at most two
- * seconds of packets are read; in PostgreSQL (no rowids kept) by `ts` within that second. Timestamps are
- * UTC text, so a second strictly between the ends' seconds lies wholly in the range.
+ * A table of per-second sums (with `second`, `capture_id` and, in PostgreSQL, `sensor` columns): `sums`
+ * selects its rows; `packets(d, where)` selects the traffic rows a WHERE clause picks in the same columns,
+ * one row per packet (or per packet and side, for addresses), so that sums over both add up.
  */
-function perSecond(db: QueryDb, f: ChartFilter, source: TrafficSource): Source {
-  if (source === 'packets') {
-    const w = whereClause(db, f);
-    return { sql: (d) => `${packetsAsSeconds(d)} ${w.sql}`, params: w.params };
-  }
+interface SecondSums {
+  readonly sums: string;
+  readonly packets: (d: Dialect, where: string) => string;
+}
+
+/** `traffic_seconds`: (second, protocol, packets, bytes, first_ts, last_ts). */
+const PROTOCOL_SECONDS: SecondSums = {
+  sums: `SELECT second, NULLIF(protocol, '') AS protocol, packets, bytes, first_ts, last_ts FROM traffic_seconds`,
+  packets: (d, where) => `${packetsAsSeconds(d)} ${where}`,
+};
+
+/** `traffic_host_seconds`: (host, sent, received, packets); a packet counts for both its addresses. */
+const HOST_SECONDS: SecondSums = {
+  sums: `SELECT host, sent_bytes AS sent, received_bytes AS received, sent_packets + received_packets AS packets
+    FROM traffic_host_seconds`,
+  packets: (
+    _d,
+    where,
+  ) => `SELECT src_ip AS host, length AS sent, 0 AS received, 1 AS packets FROM traffic ${where}
+    UNION ALL SELECT dst_ip, 0, length, 1 FROM traffic ${where}`,
+};
+
+/** The lower of a packet's two ports (see topPorts). */
+const LOWER_PORT: Readonly<Record<Dialect, string>> = {
+  sqlite: 'MIN(src_port, dst_port)',
+  postgres: 'LEAST(src_port, dst_port)',
+};
+
+/** `traffic_port_seconds`: (protocol, port, packets, bytes), packets with both ports only. */
+const PORT_SECONDS: SecondSums = {
+  sums: `SELECT NULLIF(protocol, '') AS protocol, port, packets, bytes FROM traffic_port_seconds`,
+  packets: (
+    d,
+    where,
+  ) => `SELECT protocol, ${LOWER_PORT[d]} AS port, 1 AS packets, COALESCE(length, 0) AS bytes
+    FROM traffic ${where} AND src_port IS NOT NULL AND dst_port IS NOT NULL`,
+};
+
+/**
+ * Rows of a per-second sums table whose sums equal those of the filtered traffic rows. Seconds wholly
+ * inside the range come from the table; each second holding an end of the range is read from `traffic`:
+ * in SQLite within the rowids its `traffic_seconds` rows recorded, so no index on traffic.timestamp is
+ * needed and at most two seconds of packets are read; in PostgreSQL (no rowids kept) by `ts` within that
+ * second. Timestamps are UTC text, so a second strictly between the ends' seconds lies wholly in the range.
+ */
+function fromSecondSums(db: QueryDb, f: ChartFilter, table: SecondSums): Source {
   const { terms, params } = captureTerms(db, f);
   const capture = terms.map((t) => ` AND ${t}`).join('');
-  const rollup = `SELECT second, NULLIF(protocol, '') AS protocol, packets, bytes, first_ts, last_ts
-    FROM traffic_seconds WHERE 1 = 1${capture}`;
+  const rollup = `${table.sums} WHERE 1 = 1${capture}`;
   if (f.from === undefined && f.to === undefined) return { sql: () => rollup, params };
   const ends: string[] = [];
   if (f.from !== undefined) {
@@ -130,18 +168,26 @@ function perSecond(db: QueryDb, f: ChartFilter, source: TrafficSource): Source {
     for (const end of ends) {
       const sec = paramEpoch(end, d);
       parts.push(
-        d === 'sqlite'
-          ? `${packetsAsSeconds(d)}
-      WHERE id BETWEEN (SELECT MIN(first_id) FROM traffic_seconds WHERE second = ${sec}${capture})
+        table.packets(
+          d,
+          d === 'sqlite'
+            ? `WHERE id BETWEEN (SELECT MIN(first_id) FROM traffic_seconds WHERE second = ${sec}${capture})
                    AND (SELECT MAX(last_id) FROM traffic_seconds WHERE second = ${sec}${capture})
         AND ${EPOCH_SQL[d]} = ${sec} AND ${range}`
-          : `${packetsAsSeconds(d)}
-      WHERE ts >= to_timestamp(${sec}) AND ts < to_timestamp(${sec} + 1) AND ${range}`,
+            : `WHERE ts >= to_timestamp(${sec}) AND ts < to_timestamp(${sec} + 1) AND ${range}`,
+        ),
       );
     }
     return parts.join('\n UNION ALL ');
   };
   return { sql, params };
+}
+
+/** A subquery with columns (second, protocol, packets, bytes, first_ts, last_ts) of the filtered traffic. */
+function perSecond(db: QueryDb, f: ChartFilter, source: TrafficSource): Source {
+  if (source === 'sums') return fromSecondSums(db, f, PROTOCOL_SECONDS);
+  const w = whereClause(db, f);
+  return { sql: (d) => PROTOCOL_SECONDS.packets(d, w.sql), params: w.params };
 }
 
 export interface TrafficTotals {
@@ -322,25 +368,6 @@ export interface TalkerRow {
   packets: number;
 }
 
-/**
- * Traffic rows of a filter. With a time range and the sums, SQLite reads only the rowids traffic_seconds
- * records for the range's seconds (a range scan on the rowid instead of the whole table); PostgreSQL keeps
- * no rowids there, and its filter on `ts` reads only the partitions of the range's days.
- */
-function trafficRows(db: QueryDb, f: ChartFilter, source: TrafficSource): Where {
-  const w = whereClause(db, f);
-  if (source === 'packets' || db.dialect === 'postgres' || (f.from === undefined && f.to === undefined))
-    return w;
-  const { terms, params } = captureTerms(db, f);
-  if (f.from !== undefined) terms.push(`second >= ${paramEpoch('@from', 'sqlite')}`);
-  if (f.to !== undefined) terms.push(`second <= ${paramEpoch('@to', 'sqlite')}`);
-  const seconds = `FROM traffic_seconds WHERE ${terms.join(' AND ')}`;
-  return {
-    sql: `${w.sql} AND id BETWEEN (SELECT MIN(first_id) ${seconds}) AND (SELECT MAX(last_id) ${seconds})`,
-    params: { ...w.params, ...params },
-  };
-}
-
 /** The `limit` hosts that sent plus received the most bytes. */
 export function topTalkers(
   db: QueryDb,
@@ -348,18 +375,20 @@ export function topTalkers(
   limit: number,
   source: TrafficSource = 'sums',
 ): Promise<TalkerRow[]> {
-  let hosts: Where;
+  let hosts: Source;
   if (source === 'sums' && f.from === undefined && f.to === undefined) {
     const { terms, params } = captureTerms(db, f);
     hosts = {
-      sql: `SELECT host, sent_bytes AS sent, received_bytes AS received, sent_packets + received_packets AS packets
+      sql: () => `SELECT host, sent_bytes AS sent, received_bytes AS received, sent_packets + received_packets AS packets
             FROM traffic_hosts ${terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`}`,
       params,
     };
+  } else if (source === 'sums') {
+    hosts = fromSecondSums(db, f, HOST_SECONDS);
   } else {
-    const w = trafficRows(db, f, source);
+    const w = whereClause(db, f);
     hosts = {
-      sql: `SELECT src_ip AS host, SUM(length) AS sent, 0 AS received, COUNT(*) AS packets
+      sql: () => `SELECT src_ip AS host, SUM(length) AS sent, 0 AS received, COUNT(*) AS packets
             FROM traffic ${w.sql} GROUP BY src_ip
             UNION ALL
             SELECT dst_ip, 0, SUM(length), COUNT(*) FROM traffic ${w.sql} GROUP BY dst_ip`,
@@ -367,7 +396,7 @@ export function topTalkers(
     };
   }
   const sql = perDialect(
-    (d) => `WITH h AS (${hosts.sql})
+    (d) => `WITH h AS (${hosts.sql(d)})
        SELECT host, ${hostClassSql('host', d)} AS "hostClass", COALESCE(SUM(sent), 0) AS sent,
               COALESCE(SUM(received), 0) AS received, COALESCE(SUM(sent), 0) + COALESCE(SUM(received), 0) AS bytes,
               SUM(packets) AS packets
@@ -394,27 +423,32 @@ export function topPorts(
   limit: number,
   source: TrafficSource = 'sums',
 ): Promise<PortRow[]> {
-  let ports: (d: Dialect) => string;
-  let params: Params;
+  let ports: Source;
   if (source === 'sums' && f.from === undefined && f.to === undefined) {
     const c = captureTerms(db, f);
-    ports = () => `SELECT NULLIF(protocol, '') AS protocol, port, packets, bytes FROM traffic_ports
-            ${c.terms.length === 0 ? '' : `WHERE ${c.terms.join(' AND ')}`}`;
-    params = c.params;
+    ports = {
+      sql: () => `SELECT NULLIF(protocol, '') AS protocol, port, packets, bytes FROM traffic_ports
+            ${c.terms.length === 0 ? '' : `WHERE ${c.terms.join(' AND ')}`}`,
+      params: c.params,
+    };
+  } else if (source === 'sums') {
+    ports = fromSecondSums(db, f, PORT_SECONDS);
   } else {
-    const w = trafficRows(db, f, source);
+    const w = whereClause(db, f);
     const portTerms = 'src_port IS NOT NULL AND dst_port IS NOT NULL';
-    const lower: Record<Dialect, string> = { sqlite: 'MIN', postgres: 'LEAST' };
-    ports = (d) => `SELECT protocol, ${lower[d]}(src_port, dst_port) AS port, COUNT(*) AS packets,
-              COALESCE(SUM(length), 0) AS bytes
-            FROM traffic ${w.sql === '' ? `WHERE ${portTerms}` : `${w.sql} AND ${portTerms}`} GROUP BY 1, 2`;
-    params = w.params;
+    ports = {
+      sql: (
+        d,
+      ) => `SELECT protocol, ${LOWER_PORT[d]} AS port, COUNT(*) AS packets, COALESCE(SUM(length), 0) AS bytes
+            FROM traffic ${w.sql === '' ? `WHERE ${portTerms}` : `${w.sql} AND ${portTerms}`} GROUP BY 1, 2`,
+      params: w.params,
+    };
   }
   const sql = perDialect(
-    (d) => `SELECT protocol, port, SUM(packets) AS packets, SUM(bytes) AS bytes FROM (${ports(d)}) p
+    (d) => `SELECT protocol, port, SUM(packets) AS packets, SUM(bytes) AS bytes FROM (${ports.sql(d)}) p
        GROUP BY protocol, port ORDER BY packets DESC, port, ${byteOrder('protocol', d)} LIMIT @limit`,
   );
-  return db.all<PortRow>(sql, { ...params, limit });
+  return db.all<PortRow>(sql, { ...ports.params, limit });
 }
 
 export interface AlertBucketRow {

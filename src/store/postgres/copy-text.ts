@@ -42,6 +42,17 @@ export const SUMS_COPY_COLUMNS = {
   traffic_ports: ['capture_id', 'protocol', 'port', 'packets', 'bytes', 'sensor'],
   flow_destinations: ['day', 'capture_id', 'resp_h', 'flows', 'bytes', 'sensor'],
   dns_queries: ['day', 'capture_id', 'query', 'queries', 'sensor'],
+  traffic_host_seconds: [
+    'capture_id',
+    'second',
+    'host',
+    'sent_packets',
+    'sent_bytes',
+    'received_packets',
+    'received_bytes',
+    'sensor',
+  ],
+  traffic_port_seconds: ['capture_id', 'second', 'protocol', 'port', 'packets', 'bytes', 'sensor'],
 } as const;
 export type SumsTable = keyof typeof SUMS_COPY_COLUMNS;
 
@@ -139,10 +150,18 @@ export class TrafficCopyFormatter {
     let ports = '';
     for (const p of this.#sums.ports())
       ports += `${id}\t${p.protocol}\t${p.port}\t${p.packets}\t${p.bytes}${tail}`;
+    let hostSeconds = '';
+    for (const h of this.#sums.hostSeconds())
+      hostSeconds += `${id}\t${h.second}\t${h.host}\t${h.sentPackets}\t${h.sentBytes}\t${h.receivedPackets}\t${h.receivedBytes}${tail}`;
+    let portSeconds = '';
+    for (const p of this.#sums.portSeconds())
+      portSeconds += `${id}\t${p.second}\t${p.protocol}\t${p.port}\t${p.packets}\t${p.bytes}${tail}`;
     return [
       ['traffic_seconds', seconds],
       ['traffic_hosts', hosts],
       ['traffic_ports', ports],
+      ['traffic_host_seconds', hostSeconds],
+      ['traffic_port_seconds', portSeconds],
     ];
   }
 }

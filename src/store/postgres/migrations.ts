@@ -435,6 +435,47 @@ export const MIGRATIONS: readonly string[] = [
     FROM dns WHERE query IS NOT NULL GROUP BY 1, 2, 3, sensor;
   CREATE INDEX flows_bytes ON flows ((orig_ip_bytes + resp_ip_bytes));
   `,
+  // 9 → 10: the address and service-port sums per second, as in SQLite (migration 12 there; see its
+  // comment), added to by each traffic COPY in its transaction; only rows with a time. Rows past the
+  // retention are deleted with traffic_seconds' (partitions.ts).
+  `
+  CREATE TABLE traffic_host_seconds (
+    capture_id bigint,
+    second bigint NOT NULL,
+    host text NOT NULL,
+    sent_packets bigint NOT NULL,
+    sent_bytes bigint NOT NULL,
+    received_packets bigint NOT NULL,
+    received_bytes bigint NOT NULL,
+    sensor text NOT NULL,
+    UNIQUE (second, host, capture_id, sensor)
+  );
+  CREATE TABLE traffic_port_seconds (
+    capture_id bigint,
+    second bigint NOT NULL,
+    protocol text NOT NULL,
+    port integer NOT NULL,
+    packets bigint NOT NULL,
+    bytes bigint NOT NULL,
+    sensor text NOT NULL,
+    UNIQUE (second, protocol, port, capture_id, sensor)
+  );
+  INSERT INTO traffic_host_seconds
+      (capture_id, second, host, sent_packets, sent_bytes, received_packets, received_bytes, sensor)
+    SELECT capture_id, second, host, sum(sp), sum(sb), sum(rp), sum(rb), sensor FROM (
+      SELECT capture_id, floor(extract(epoch FROM ts))::bigint AS second, src_ip AS host, count(*) AS sp,
+             COALESCE(sum(length), 0) AS sb, 0 AS rp, 0 AS rb, sensor
+      FROM traffic WHERE ts IS NOT NULL AND src_ip IS NOT NULL GROUP BY 1, 2, 3, sensor
+      UNION ALL
+      SELECT capture_id, floor(extract(epoch FROM ts))::bigint, dst_ip, 0, 0, count(*), COALESCE(sum(length), 0), sensor
+      FROM traffic WHERE ts IS NOT NULL AND dst_ip IS NOT NULL GROUP BY 1, 2, 3, sensor) AS h
+    GROUP BY 1, 2, 3, sensor;
+  INSERT INTO traffic_port_seconds (capture_id, second, protocol, port, packets, bytes, sensor)
+    SELECT capture_id, floor(extract(epoch FROM ts))::bigint, COALESCE(protocol, ''), LEAST(src_port, dst_port),
+           count(*), COALESCE(sum(length), 0), sensor
+    FROM traffic WHERE ts IS NOT NULL AND src_port IS NOT NULL AND dst_port IS NOT NULL
+    GROUP BY 1, 2, 3, 4, sensor;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

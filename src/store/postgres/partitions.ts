@@ -101,7 +101,8 @@ export class Partitions {
       }
       // The per-second and per-day sums go with the partitions they sum. (traffic_hosts and traffic_ports
       // have no time: they keep summing every capture's traffic.)
-      await this.#client().query('DELETE FROM traffic_seconds WHERE second < $1', [firstKept * 86_400]);
+      for (const table of ['traffic_seconds', 'traffic_host_seconds', 'traffic_port_seconds'])
+        await this.#client().query(`DELETE FROM ${table} WHERE second < $1`, [firstKept * 86_400]);
       await this.#client().query('DELETE FROM flow_destinations WHERE day < $1', [firstKept]);
       await this.#client().query('DELETE FROM dns_queries WHERE day < $1', [firstKept]);
       // Replay marks older than the retention guard nothing any more: their rows are gone.

@@ -206,6 +206,15 @@ test('--retention drops the daily partitions older than it and keeps the rest', 
     [1, 1],
   );
   assert.equal(sums[0]!.day, Math.floor((now - 29 * DAY) / DAY));
+  // The per-second sums of the dropped days go with them.
+  for (const table of ['traffic_seconds', 'traffic_host_seconds', 'traffic_port_seconds'])
+    assert.deepEqual(
+      (await pgRows<{ second: number }>(url, `SELECT DISTINCT second FROM ${table} ORDER BY 1`)).map(
+        (r) => r.second,
+      ),
+      [now - 29 * DAY, now],
+      table,
+    );
 });
 
 test('every row carries the sensor that wrote it', async () => {

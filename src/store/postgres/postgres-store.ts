@@ -114,6 +114,20 @@ const UPSERTS: Partial<Record<string, string>> = {
   dns_queries: sumsUpsert('dns_queries', ['query', 'day', 'capture_id', 'sensor'], {
     queries: 'dns_queries.queries + excluded.queries',
   }),
+  traffic_host_seconds: sumsUpsert('traffic_host_seconds', ['second', 'host', 'capture_id', 'sensor'], {
+    sent_packets: 'traffic_host_seconds.sent_packets + excluded.sent_packets',
+    sent_bytes: 'traffic_host_seconds.sent_bytes + excluded.sent_bytes',
+    received_packets: 'traffic_host_seconds.received_packets + excluded.received_packets',
+    received_bytes: 'traffic_host_seconds.received_bytes + excluded.received_bytes',
+  }),
+  traffic_port_seconds: sumsUpsert(
+    'traffic_port_seconds',
+    ['second', 'protocol', 'port', 'capture_id', 'sensor'],
+    {
+      packets: 'traffic_port_seconds.packets + excluded.packets',
+      bytes: 'traffic_port_seconds.bytes + excluded.bytes',
+    },
+  ),
   hosts: `INSERT INTO hosts (${HOST_COLUMNS.join(', ')})
     SELECT DISTINCT ON (sensor, capture_id, mac) ${HOST_COLUMNS.join(', ')} FROM upsert_in
     ORDER BY sensor, capture_id, mac, last_seen_us DESC, pkts_out + pkts_in DESC

@@ -35,6 +35,28 @@ export const TRAFFIC_SUMS_FROM_TRAFFIC = `
     SELECT capture_id, COALESCE(protocol, ''), MIN(src_port, dst_port), COUNT(*), COALESCE(SUM(length), 0)
     FROM traffic WHERE src_port IS NOT NULL AND dst_port IS NOT NULL GROUP BY 1, 2, 3`;
 
+/**
+ * Fills empty `traffic_host_seconds` and `traffic_port_seconds` from `traffic` (the migration that adds
+ * them uses it; so do tests that edit traffic rows behind the writer's back). Rows without a time (or with
+ * one that is not a date, as the seed tool's) are left out: no time range finds them in traffic_seconds
+ * either. Frozen as shipped, like the migrations.
+ */
+export const SECOND_SUMS_FROM_TRAFFIC = `
+  INSERT INTO traffic_host_seconds
+    SELECT capture_id, second, host, SUM(sp), SUM(sb), SUM(rp), SUM(rb) FROM (
+      SELECT capture_id, second, src_ip AS host, COUNT(*) AS sp, COALESCE(SUM(length), 0) AS sb, 0 AS rp, 0 AS rb
+      FROM (SELECT *, unixepoch(substr(timestamp, 1, 19)) AS second FROM traffic)
+      WHERE second IS NOT NULL AND src_ip IS NOT NULL GROUP BY 1, 2, 3
+      UNION ALL
+      SELECT capture_id, second, dst_ip, 0, 0, COUNT(*), COALESCE(SUM(length), 0)
+      FROM (SELECT *, unixepoch(substr(timestamp, 1, 19)) AS second FROM traffic)
+      WHERE second IS NOT NULL AND dst_ip IS NOT NULL GROUP BY 1, 2, 3)
+    GROUP BY 1, 2, 3;
+  INSERT INTO traffic_port_seconds
+    SELECT capture_id, second, COALESCE(protocol, ''), MIN(src_port, dst_port), COUNT(*), COALESCE(SUM(length), 0)
+    FROM (SELECT *, unixepoch(substr(timestamp, 1, 19)) AS second FROM traffic)
+    WHERE second IS NOT NULL AND src_port IS NOT NULL AND dst_port IS NOT NULL GROUP BY 1, 2, 3, 4`;
+
 /** MIGRATIONS[v] takes a database from schema version v to v + 1. Never edit a shipped migration. */
 export const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
   (db) => {
@@ -452,6 +474,35 @@ export const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
         SELECT ts_us / 86400000000, capture_id, query, COUNT(*) FROM dns WHERE query IS NOT NULL GROUP BY 1, 2, 3;
       CREATE INDEX flows_bytes ON flows ((orig_ip_bytes + resp_ip_bytes));
     `);
+  },
+  // 11 → 12: the address and service-port sums per second as well (see traffic-sums.ts), kept by the writer
+  // like the others, so talkers and ports of a time range read the range's seconds, not its packets:
+  // traffic_host_seconds per capture, second and address, traffic_port_seconds per capture, second,
+  // protocol ('' for NULL) and service port. Only rows with a time: no range holds the others. Keyed by
+  // second first, for ranges. Existing rows are summed here once.
+  (db) => {
+    db.exec(`
+      CREATE TABLE traffic_host_seconds (
+        capture_id INTEGER,
+        second INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        sent_packets INTEGER NOT NULL,
+        sent_bytes INTEGER NOT NULL,
+        received_packets INTEGER NOT NULL,
+        received_bytes INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX traffic_host_seconds_key ON traffic_host_seconds (second, host, capture_id);
+      CREATE TABLE traffic_port_seconds (
+        capture_id INTEGER,
+        second INTEGER NOT NULL,
+        protocol TEXT NOT NULL,
+        port INTEGER NOT NULL,
+        packets INTEGER NOT NULL,
+        bytes INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX traffic_port_seconds_key ON traffic_port_seconds (second, protocol, port, capture_id);
+    `);
+    db.exec(SECOND_SUMS_FROM_TRAFFIC);
   },
 ];
 

@@ -11,7 +11,8 @@ const ROWS_PER_STATEMENT = 32;
 
 /**
  * Turns binary traffic records into rows and inserts them, one transaction per call, together with the
- * batch's sums in `traffic_seconds`, `traffic_hosts` and `traffic_ports` (see traffic-sums.ts). The capture
+ * batch's sums in `traffic_seconds`, `traffic_hosts`, `traffic_ports`, `traffic_host_seconds` and
+ * `traffic_port_seconds` (see traffic-sums.ts). The capture
  * id is the same for a whole batch, so it is written into the statement rather than bound for every row.
  */
 export class TrafficWriter {
@@ -24,6 +25,8 @@ export class TrafficWriter {
   readonly #addSecond: Database.Statement;
   readonly #addHost: Database.Statement;
   readonly #addPort: Database.Statement;
+  readonly #addHostSecond: Database.Statement;
+  readonly #addPortSecond: Database.Statement;
   #statementsFor = -1;
   #insertMany: Database.Statement | undefined;
   #insertOne: Database.Statement | undefined;
@@ -49,6 +52,19 @@ export class TrafficWriter {
       INSERT INTO traffic_ports (capture_id, protocol, port, packets, bytes)
       VALUES (@captureId, @protocol, @port, @packets, @bytes)
       ON CONFLICT (protocol, port, capture_id) DO UPDATE SET
+        packets = packets + excluded.packets, bytes = bytes + excluded.bytes`);
+    this.#addHostSecond = db.prepare(`
+      INSERT INTO traffic_host_seconds
+        (capture_id, second, host, sent_packets, sent_bytes, received_packets, received_bytes)
+      VALUES (@captureId, @second, @host, @sentPackets, @sentBytes, @receivedPackets, @receivedBytes)
+      ON CONFLICT (second, host, capture_id) DO UPDATE SET
+        sent_packets = sent_packets + excluded.sent_packets, sent_bytes = sent_bytes + excluded.sent_bytes,
+        received_packets = received_packets + excluded.received_packets,
+        received_bytes = received_bytes + excluded.received_bytes`);
+    this.#addPortSecond = db.prepare(`
+      INSERT INTO traffic_port_seconds (capture_id, second, protocol, port, packets, bytes)
+      VALUES (@captureId, @second, @protocol, @port, @packets, @bytes)
+      ON CONFLICT (second, protocol, port, capture_id) DO UPDATE SET
         packets = packets + excluded.packets, bytes = bytes + excluded.bytes`);
   }
 
@@ -82,6 +98,8 @@ export class TrafficWriter {
       for (const g of this.#sums.seconds()) this.#addSecond.run({ ...g, captureId });
       for (const h of this.#sums.hosts()) this.#addHost.run({ ...h, captureId });
       for (const p of this.#sums.ports()) this.#addPort.run({ ...p, captureId });
+      for (const h of this.#sums.hostSeconds()) this.#addHostSecond.run({ ...h, captureId });
+      for (const p of this.#sums.portSeconds()) this.#addPortSecond.run({ ...p, captureId });
       this.#db.exec('COMMIT');
     } catch (err) {
       if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
