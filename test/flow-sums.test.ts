@@ -8,15 +8,13 @@ import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileInputs, readCaptures } from '../src/pipeline.js';
 import type { FlowPage, Summary } from '../src/server/api-types.js';
 import { buildApp } from '../src/server/app.js';
 import { COUNT_CAP } from '../src/server/routes/common.js';
 import { PostgresStore } from '../src/store/postgres/postgres-store.js';
 import { openSqlite } from '../src/store/sqlite/database.js';
 import { dbRows, workDir } from './support/cli.js';
-import { PCAPS_DIR } from './support/corpus.js';
-import { readCorpusInto } from './support/corpus-db.js';
+import { readCorpusInto, readCorpusIntoStore } from './support/corpus-db.js';
 import { pgRows, scratchDatabase } from './support/postgres.js';
 
 const work = workDir('nta-flow-sums-');
@@ -30,11 +28,7 @@ const CAPTURES = [
 async function load(url: string, sensor: string, names: readonly string[]): Promise<void> {
   const store = await PostgresStore.open(url, { sensor, retentionDays: null });
   try {
-    await readCaptures({
-      inputs: fileInputs(names.map((n) => join(PCAPS_DIR, n))),
-      store,
-      flows: { uidSeed: 1 },
-    });
+    await readCorpusIntoStore(store, names);
   } finally {
     await store.close();
   }

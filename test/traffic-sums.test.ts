@@ -21,14 +21,12 @@ import {
   type ChartFilter,
 } from '../src/present/charts/query.js';
 import { SCHEMA_VERSION } from '../src/store/sqlite/migrations.js';
-import { fileInputs, readCaptures } from '../src/pipeline.js';
 import { PostgresStore } from '../src/store/postgres/postgres-store.js';
 import { openQueryDb, type QueryDb } from '../src/store/query/query-db.js';
 import { openSqlite } from '../src/store/sqlite/database.js';
 import { workDir } from './support/cli.js';
-import { PCAPS_DIR } from './support/corpus.js';
 import { scratchDatabase } from './support/postgres.js';
-import { readCorpusInto } from './support/corpus-db.js';
+import { readCorpusInto, readCorpusIntoStore } from './support/corpus-db.js';
 
 const work = workDir('nta-traffic-sums-');
 const DB = join(work, 'corpus.db');
@@ -153,12 +151,7 @@ test('the same from the sums PostgreSQL keeps, one sensor of two', async () => {
   const load = async (sensor: string, names: readonly string[]): Promise<Map<string, number>> => {
     const store = await PostgresStore.open(url, { sensor, retentionDays: null });
     try {
-      const summary = await readCaptures({
-        inputs: fileInputs(names.map((n) => join(PCAPS_DIR, n))),
-        store,
-        flows: { uidSeed: 1 },
-      });
-      return new Map(summary.sources.map((s, i) => [names[i]!, s.captureId!]));
+      return await readCorpusIntoStore(store, names);
     } finally {
       await store.close();
     }

@@ -1,12 +1,26 @@
 import { join } from 'node:path';
 import { fileInputs, readCaptures } from '../../src/pipeline.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { Store } from '../../src/store/store.js';
 import { PCAPS_DIR } from './corpus.js';
 
 /**
- * Reads corpus captures (file names in corpus/pcaps) through the pipeline into the SQLite file `db`, with
- * repeatable flow uids; returns each file's capture id. `bulkLoad` as `nta read` opens the store.
+ * Reads corpus captures (file names in corpus/pcaps) through the pipeline into an open `store`, with
+ * repeatable flow uids; returns each file's capture id. The caller closes the store.
  */
+export async function readCorpusIntoStore(
+  store: Store,
+  names: readonly string[],
+): Promise<Map<string, number>> {
+  const summary = await readCaptures({
+    inputs: fileInputs(names.map((n) => join(PCAPS_DIR, n))),
+    store,
+    flows: { uidSeed: 1 },
+  });
+  return new Map(summary.sources.map((s, i) => [names[i]!, s.captureId!]));
+}
+
+/** readCorpusIntoStore into the SQLite file `db`. `bulkLoad` as `nta read` opens the store. */
 export async function readCorpusInto(
   db: string,
   names: readonly string[],
@@ -14,12 +28,7 @@ export async function readCorpusInto(
 ): Promise<Map<string, number>> {
   const store = await SqliteStore.open(db, options);
   try {
-    const summary = await readCaptures({
-      inputs: fileInputs(names.map((n) => join(PCAPS_DIR, n))),
-      store,
-      flows: { uidSeed: 1 },
-    });
-    return new Map(summary.sources.map((s, i) => [names[i]!, s.captureId!]));
+    return await readCorpusIntoStore(store, names);
   } finally {
     await store.close();
   }
