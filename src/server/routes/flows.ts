@@ -108,6 +108,14 @@ const METADATA_TABLES = ['dns', 'tls', 'http'] as const;
 /** Packets shown for one flow at most (the capture file has them all). */
 const MAX_FLOW_PACKETS = 1000;
 
+/** The page's filters, each bound as the parameter of its name. */
+const FLOW_FILTERS = [
+  ['host', '(orig_h = @host OR resp_h = @host)'],
+  ['port', '(orig_p = @port OR resp_p = @port)'],
+  ['proto', 'proto = @proto'],
+  ['service', 'service = @service'],
+] as const;
+
 /**
  * The flows page's statements: its WHERE (also for counting the matches), whether it filters anything but
  * the sensor, and the page itself (with @limit and @offset to bind).
@@ -117,21 +125,11 @@ export function flowList(
   q: FlowQuery,
 ): { where: string; params: Record<string, string | number>; filtered: boolean; page: Sql } {
   const { terms, params } = rangeTerms(q);
-  if (q.host !== undefined) {
-    terms.push('(orig_h = @host OR resp_h = @host)');
-    params['host'] = q.host;
-  }
-  if (q.port !== undefined) {
-    terms.push('(orig_p = @port OR resp_p = @port)');
-    params['port'] = q.port;
-  }
-  if (q.proto !== undefined) {
-    terms.push('proto = @proto');
-    params['proto'] = q.proto;
-  }
-  if (q.service !== undefined) {
-    terms.push('service = @service');
-    params['service'] = q.service;
+  for (const [name, term] of FLOW_FILTERS) {
+    const value = q[name];
+    if (value === undefined) continue;
+    terms.push(term);
+    params[name] = value;
   }
   if (q.q !== undefined) terms.push(searchTerm(q.q, params));
   const filtered = terms.length > 0;
