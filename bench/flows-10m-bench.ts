@@ -310,7 +310,7 @@ const CALLS = [
   '/api/flows?limit=50&port=5353&proto=udp',
   '/api/flows?limit=50&service=http',
   `/api/flows?limit=50&q=${pick.host.split('.').slice(0, 3).join('.')}.`,
-  '/api/flows?limit=50&q=ht',
+  '/api/flows?limit=50&q=http',
   `/api/flows?limit=50&q=${pick.uid}`,
   // No index on community ids (see routes/flows.ts): every flow is read.
   `/api/flows?limit=50&q=${encodeURIComponent(pick.communityId)}`,

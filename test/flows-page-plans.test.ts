@@ -40,8 +40,8 @@ const LOOKUPS: [string, FlowQuery][] = [
   ['service', { ...PAGE, service: 'dns' }],
   ['q=uid', { ...PAGE, q: flow.uid }],
   ['q=address prefix', { ...PAGE, q: `${flow.orig_h.slice(0, 4)}` }],
-  ['q=service prefix', { ...PAGE, q: 'ht' }],
-  ['q=address or service prefix', { ...PAGE, q: 'dead' }],
+  ['q=service', { ...PAGE, q: 'http' }],
+  ['q=address prefix or service', { ...PAGE, q: 'dead' }],
 ];
 
 type Statement = 'page' | 'count';

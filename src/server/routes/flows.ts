@@ -55,32 +55,33 @@ function orderBy(sort: FlowSort, dir: 'ASC' | 'DESC', d: Dialect): string {
 
 /**
  * What a search can be, told apart by its shape, so that each term the database gets has an index (one term
- * without would make the whole OR read every flow). Community ids have none: a hash, so each insert would
+ * without would make the whole OR read every flow). A service is matched whole: a flow has one, and a range
+ * of them (a prefix) would be a range of the service index, whose millions of matches would then be sorted
+ * by time, where one name is read newest first. Community ids have no index: a hash, so each insert would
  * land on a random page (see the uid's time prefix in flow/uid.ts); finding one reads every flow.
  */
 const UID_SHAPE = /^C[0-9A-Za-z]{8,}$/;
 const COMMUNITY_ID_SHAPE = /^1:[0-9A-Za-z+/]{27}=$/;
 const ADDRESS_PREFIX_SHAPE = /^[0-9a-f:.]+$/;
-const SERVICE_PREFIX_SHAPE = /^[a-z][0-9a-z,_-]*$/;
+const SERVICE_SHAPE = /^[a-z][0-9a-z_-]*$/;
 
-/** The search's terms, OR-ed; prefixes as ranges (ASCII by their shapes), which the indexes answer in both databases. */
+/** The search's terms, OR-ed; an address prefix as ranges (ASCII by its shape), which the indexes answer. */
 function searchTerm(q: string, params: Record<string, string | number>): string {
   const terms: string[] = [];
   const lower = q.toLowerCase();
-  const prefix = (column: string, name: string): string => {
-    params[`${name}From`] = lower;
-    params[`${name}To`] = lower.slice(0, -1) + String.fromCharCode(lower.charCodeAt(lower.length - 1) + 1);
-    return `(${column} >= @${name}From AND ${column} < @${name}To)`;
-  };
   if (UID_SHAPE.test(q) || COMMUNITY_ID_SHAPE.test(q)) {
     terms.push(UID_SHAPE.test(q) ? 'uid = @q' : 'community_id = @q');
     params['q'] = q;
   }
   if (ADDRESS_PREFIX_SHAPE.test(lower)) {
-    const address = prefix('orig_h', 'address');
-    terms.push(address, address.replaceAll('orig_h', 'resp_h'));
+    params['addressFrom'] = lower;
+    params['addressTo'] = lower.slice(0, -1) + String.fromCharCode(lower.charCodeAt(lower.length - 1) + 1);
+    for (const side of ['orig_h', 'resp_h']) terms.push(`(${side} >= @addressFrom AND ${side} < @addressTo)`);
   }
-  if (SERVICE_PREFIX_SHAPE.test(lower)) terms.push(prefix('service', 'service'));
+  if (SERVICE_SHAPE.test(lower)) {
+    terms.push('service = @qService');
+    params['qService'] = lower;
+  }
   return terms.length === 0 ? '1 = 0' : `(${terms.join(' OR ')})`;
 }
 
@@ -160,7 +161,7 @@ export function flowRoutes(app: FastifyInstance, db: QueryDb): void {
             type: 'string',
             minLength: 1,
             maxLength: 128,
-            description: 'Search: uid or community id, or the start of an address or service',
+            description: 'Search: a uid, a community id, the start of an address or a service name',
           },
           sort: { type: 'string', enum: FLOW_SORTS, default: 'ts' },
           order: ORDER_PROPERTY,
