@@ -177,7 +177,7 @@ test('capture options without --capture, and --sensor with a SQLite --db, are re
     [['-f', 'udp'], /--filter is for capturing: add --capture/],
     [
       ['--capture', '-i', 'lo', '--sensor', 's1', '--db', join(work, 'sensor.db')],
-      /--sensor and --retention need a PostgreSQL --db/,
+      /--sensor needs a PostgreSQL --db/,
     ],
   ] as const) {
     const r = spawnSync('node', [NTA, 'serve', ...args, '--listen', '127.0.0.1:0'], { encoding: 'utf8' });

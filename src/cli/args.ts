@@ -101,7 +101,7 @@ export function addOutputOptions(cmd: Command): Command {
     .addOption(
       new Option(
         '--retention <days>',
-        'PostgreSQL: drop daily partitions older than this, e.g. 30d',
+        'keep this many days, e.g. 30d: older rows are deleted at start and each new UTC day (PostgreSQL: daily partitions dropped)',
       ).argParser(retentionDays),
     );
 }
