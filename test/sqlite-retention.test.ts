@@ -10,12 +10,14 @@ import { copyFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { SqliteWriter } from '../src/store/sqlite/sqlite-writer.js';
 import { NTA, dbRows, workDir } from './support/cli.js';
 import { readCorpusInto } from './support/corpus-db.js';
 import { PCAPS_DIR } from './support/corpus.js';
 import { SECURITY_DIR } from './support/security.js';
+import { startServe } from './support/serve.js';
 import { assertSqliteSumsEqualRows } from './support/sqlite-sums.js';
 
 const work = workDir('nta-retention-');
@@ -58,6 +60,13 @@ function timedTables(cut: number): Record<string, [old: string, kept: string]> {
     flow_destinations: [`day < ${day}`, `day >= ${day}`],
     dns_queries: [`day < ${day}`, `day >= ${day}`],
   };
+}
+
+async function sendUdp(port: number, packets: number): Promise<void> {
+  const s = createSocket('udp4');
+  for (let i = 0; i < packets; i++)
+    await new Promise((r) => s.send(Buffer.alloc(8, i), port, '127.0.0.1', r));
+  s.close();
 }
 
 const count = (db: string, table: string, where: string): number =>
@@ -186,45 +195,83 @@ test('nta read with --retention deletes the older rows when it opens, then store
   assertSqliteSumsEqualRows(db, join(work, 'read-resummed.db'));
 });
 
-test('nta capture with --retention starts by deleting the rows older than it, and stores what it captures', async () => {
-  assert.equal(process.getuid?.(), 0, 'live capture tests need root');
-  const db = join(work, 'live.db');
-  await readCorpusInto(db, [CAPTURES[0]!]);
-  assert.ok(count(db, 'traffic', '1') > 100);
-  const child = spawn('node', [
-    NTA,
-    'capture',
-    '-i',
-    'lo',
-    '-f',
-    'udp and dst port 47931',
-    '-c',
-    '10',
-    '-q',
-    '--retention',
-    '7d',
-    '--db',
-    db,
-  ]);
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  await new Promise<void>((resolve, reject) => {
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (stderr.includes('capturing on')) resolve();
+test(
+  'nta capture with --retention starts by deleting the rows older than it, and stores what it captures',
+  { timeout: 60_000 },
+  async () => {
+    assert.equal(process.getuid?.(), 0, 'live capture tests need root');
+    const db = join(work, 'live.db');
+    await readCorpusInto(db, [CAPTURES[0]!]);
+    assert.ok(count(db, 'traffic', '1') > 100);
+    const child = spawn('node', [
+      NTA,
+      'capture',
+      '-i',
+      'lo',
+      '-f',
+      'udp and dst port 47931',
+      '-c',
+      '10',
+      '-q',
+      '--retention',
+      '7d',
+      '--db',
+      db,
+    ]);
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('capturing on')) resolve();
+      });
+      child.on('exit', () => reject(new Error(stderr)));
     });
-    child.on('exit', () => reject(new Error(stderr)));
-  });
-  const s = createSocket('udp4');
-  for (let i = 0; i < 15; i++) await new Promise((r) => s.send(Buffer.alloc(8, i), 47931, '127.0.0.1', r));
-  s.close();
-  assert.equal(await exited, 0, stderr);
-  assert.deepEqual(dbRows(db, 'SELECT capture_id, COUNT(*) AS n FROM traffic GROUP BY 1'), [
-    { capture_id: 2, n: 10 },
-  ]);
-  assert.equal(count(db, 'flows', 'capture_id = 1'), 0);
-  assertSqliteSumsEqualRows(db, join(work, 'live-resummed.db'));
-});
+    await sendUdp(47931, 15);
+    assert.equal(await exited, 0, stderr);
+    assert.deepEqual(dbRows(db, 'SELECT capture_id, COUNT(*) AS n FROM traffic GROUP BY 1'), [
+      { capture_id: 2, n: 10 },
+    ]);
+    assert.equal(count(db, 'flows', 'capture_id = 1'), 0);
+    assertSqliteSumsEqualRows(db, join(work, 'live-resummed.db'));
+  },
+);
+
+test(
+  'serve --capture with --retention serves a database already cut to the window',
+  { timeout: 60_000 },
+  async () => {
+    assert.equal(process.getuid?.(), 0, 'live capture tests need root');
+    const db = join(work, 'serve.db');
+    await readCorpusInto(db, [CAPTURES[0]!]);
+    const server = await startServe([
+      '--capture',
+      '-i',
+      'lo',
+      '-f',
+      'udp and dst port 47932',
+      '--retention',
+      '7d',
+      '--db',
+      db,
+      '--listen',
+      '127.0.0.1:0',
+    ]);
+    // The store deleted the old rows when it opened, before the server started reading.
+    assert.equal(count(db, 'traffic', '1'), 0);
+    assert.equal(count(db, 'flows', '1'), 0);
+    await sendUdp(47932, 5);
+    let stored = 0;
+    while (stored < 5) {
+      await sleep(200);
+      stored = count(db, 'traffic', 'capture_id = 2');
+    }
+    await server.stop();
+    assert.equal(server.child.exitCode, 0);
+    assert.equal(count(db, 'captures', '1'), 2);
+    assertSqliteSumsEqualRows(db, join(work, 'serve-resummed.db'));
+  },
+);
 
 test('a bad --retention is refused with one line', () => {
   for (const value of ['0', '-3', 'week', '30h']) {
