@@ -152,7 +152,8 @@ export class SqliteRetention {
               WHERE ts_us <= ${upTo} ${where} GROUP BY 1, 2, 3) AS d
         WHERE ${sums.table}.day = d.day AND ${sums.table}.capture_id IS d.capture_id
           AND ${sums.table}.${sums.key} = d.k;
-        DELETE FROM ${sums.table} WHERE ${sums.values[0]} = 0;`);
+        DELETE FROM ${sums.table} WHERE ${sums.values[0]} = 0 AND (${sums.key}, day, capture_id) IN
+          (SELECT ${sums.key}, ${day}, capture_id FROM ${table} WHERE ts_us <= ${upTo} ${where});`);
     }
     this.#db.prepare(`DELETE FROM ${table} WHERE ts_us <= ?`).run(upTo);
     return bound !== undefined;
