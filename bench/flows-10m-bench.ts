@@ -284,14 +284,14 @@ async function fillSqlite(): Promise<void> {
 // ---- the calls
 
 /** The seed's busiest originator (sensor 0 keeps the seed's addresses) and one of its flows mid-way. */
-function pickHost(): { host: string; uid: string; midMs: number } {
+function pickHost(): { host: string; uid: string; communityId: string; midMs: number } {
   const n = new Map<string, number>();
   for (const f of seedFlows) n.set(f.orig_h, (n.get(f.orig_h) ?? 0) + 1);
   const host = [...n].sort((a, b) => b[1] - a[1])[0]![0];
   const k = Math.floor(Math.min(copies, wanted / seedFlows.length) / 2 / SENSORS) * SENSORS;
   const flow = seedFlows.find((f) => f.orig_h === host)!;
   const midMs = Math.floor((seedFlows[0]!.ts + k * COPY_SHIFT_US) / 1000);
-  return { host, uid: uidOf(flow.uid, k), midMs };
+  return { host, uid: uidOf(flow.uid, k), communityId: flow.community_id, midMs };
 }
 
 const pick = pickHost();
@@ -299,8 +299,10 @@ const CALLS = [
   '/api/summary',
   '/api/flows?limit=50',
   '/api/flows?limit=50&sort=bytes',
-  // No index for this sort: every flow is sorted.
   '/api/flows?limit=50&sort=packets',
+  '/api/flows?limit=50&sort=duration&order=asc',
+  '/api/flows?limit=50&sort=service',
+  '/api/flows?limit=50&sort=resp_h&order=asc',
   '/api/flows?limit=50&offset=50000&sort=ts&order=asc',
   `/api/flows?limit=50&from=${pick.midMs}&to=${pick.midMs + 60_000}`,
   `/api/flows?limit=50&host=${pick.host}`,
@@ -308,6 +310,10 @@ const CALLS = [
   '/api/flows?limit=50&port=5353&proto=udp',
   '/api/flows?limit=50&service=http',
   `/api/flows?limit=50&q=${pick.host.split('.').slice(0, 3).join('.')}.`,
+  '/api/flows?limit=50&q=ht',
+  `/api/flows?limit=50&q=${pick.uid}`,
+  // No index on community ids (see routes/flows.ts): every flow is read.
+  `/api/flows?limit=50&q=${encodeURIComponent(pick.communityId)}`,
   `/api/flows/${pick.uid}`,
   '/api/hosts?limit=50',
   `/api/hosts/${pick.host}`,

@@ -7,7 +7,7 @@
  * memory must stop growing once the flow table has filled, and no packet may be lost. Needs root, iproute2
  * and tcpreplay.
  *
- * Usage: node dist/bench/soak-bench.js [--minutes 10] [--rate 100000] [--capture F] [--interval 10]
+ * Usage: node dist/bench/soak-bench.js [--minutes 10] [--rate 100000] [--capture F] [--interval 1]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +24,7 @@ const { values } = parseArgs({
     minutes: { type: 'string', default: '10' },
     rate: { type: 'string', default: '100000' },
     capture: { type: 'string', default: BENCH_CAPTURE },
-    interval: { type: 'string', default: '10' },
+    interval: { type: 'string', default: '1' },
   },
 });
 const seconds = Number(values.minutes) * 60;

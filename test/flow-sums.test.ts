@@ -70,11 +70,12 @@ test('PostgreSQL: the flow and DNS sums equal their rows, as written and as migr
   await load(url, 'sums', CAPTURES);
   const written = await keptSums(url);
   // An older database (schema 8) gets the same from its rows when it is opened (with what migration 10
-  // adds, made again from the rows too).
+  // adds, made again from the rows too, and migration 11's indexes).
   await pgRows(
     url,
     `DROP TABLE flow_destinations; DROP TABLE dns_queries; DROP INDEX flows_bytes;
      DROP TABLE traffic_host_seconds; DROP TABLE traffic_port_seconds;
+     DROP INDEX flows_packets; DROP INDEX flows_duration; DROP INDEX flows_service;
      DELETE FROM schema_version WHERE version >= 9`,
   );
   await (await PostgresStore.open(url, { sensor: 'sums', retentionDays: null })).close();
@@ -130,8 +131,9 @@ test('SQLite: the flow and DNS sums equal their rows, as written and as migrated
   copyFileSync(db, old);
   const conn = openSqlite(old);
   conn.exec(`DROP TABLE flow_destinations; DROP TABLE dns_queries; DROP INDEX flows_bytes;
-    DROP TABLE traffic_host_seconds; DROP TABLE traffic_port_seconds`);
-  conn.pragma('user_version = 10'); // migration 12's per-second sums are made again from the rows too
+    DROP TABLE traffic_host_seconds; DROP TABLE traffic_port_seconds;
+    DROP INDEX flows_packets; DROP INDEX flows_duration; DROP INDEX flows_service`);
+  conn.pragma('user_version = 10'); // migration 12's per-second sums and 13's indexes are made again too
   conn.close();
   openSqlite(old, { readonly: true }).close();
   assert.deepEqual(kept(old), written);

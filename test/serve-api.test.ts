@@ -173,6 +173,62 @@ test('flows: pages in SQL order, sorting, filters and totals', async () => {
   );
   // LIKE wildcards in the search are literal characters.
   assert.equal((await get<Page<FlowRow>>('/api/flows?q=%25')).total, 0);
+  assert.equal((await get<Page<FlowRow>>('/api/flows?q=_')).total, 0);
+});
+
+test('flows: every sort the page offers is SQL order; proto is a filter, not a sort', async () => {
+  const sorts = {
+    packets: 'orig_pkts + resp_pkts ASC, id ASC',
+    duration: 'duration ASC, id ASC',
+    service: 'service ASC, ts_us ASC, id ASC',
+    orig_h: 'orig_h ASC, ts_us ASC, id ASC',
+    resp_h: 'resp_h ASC, ts_us ASC, id ASC',
+  };
+  for (const [sort, sql] of Object.entries(sorts))
+    for (const order of ['asc', 'desc']) {
+      const orderBy = order === 'asc' ? sql : sql.replaceAll('ASC', 'DESC');
+      const expected = dbRows<{ uid: string }>(DB, `SELECT uid FROM flows ORDER BY ${orderBy} LIMIT 40`);
+      const page = await get<Page<FlowRow>>(`/api/flows?sort=${sort}&order=${order}&limit=40`);
+      assert.deepEqual(
+        page.rows.map((r) => r.uid),
+        expected.map((r) => r.uid),
+        `${sort} ${order}`,
+      );
+    }
+  await get('/api/flows?sort=proto', 400);
+});
+
+test('flows: a search finds a uid, a community id, the start of an address (any case) or of a service', async () => {
+  const search = async (q: string): Promise<string[]> =>
+    (await get<Page<FlowRow>>(`/api/flows?q=${encodeURIComponent(q)}&limit=500`)).rows.map((r) => r.uid);
+  const uids = (where: string): string[] =>
+    dbRows<{ uid: string }>(
+      DB,
+      `SELECT uid FROM flows WHERE ${where} ORDER BY ts_us DESC, id DESC LIMIT 500`,
+    ).map((r) => r.uid);
+  const flow = dbRows<{ uid: string; community_id: string }>(
+    DB,
+    'SELECT uid, community_id FROM flows LIMIT 1',
+  )[0]!;
+  assert.deepEqual(await search(flow.community_id), uids(`community_id = '${flow.community_id}'`));
+
+  const v4 = one<string>(`SELECT orig_h FROM flows WHERE orig_h NOT LIKE '%:%' LIMIT 1`);
+  const v6 = one<string>(`SELECT orig_h FROM flows WHERE orig_h LIKE '%:%' LIMIT 1`);
+  assert.ok(v4 !== undefined && v6 !== undefined, 'IPv4 and IPv6 flows');
+  const v4Net = `${v4.split('.').slice(0, 2).join('.')}.`;
+  for (const prefix of [v4Net, v4.slice(0, 1), v6.slice(0, 6), v6.slice(0, 6).toUpperCase()]) {
+    const p = prefix.toLowerCase();
+    const expected = uids(
+      `substr(orig_h, 1, ${p.length}) = '${p}' OR substr(resp_h, 1, ${p.length}) = '${p}'`,
+    );
+    assert.ok(expected.length > 0, prefix);
+    assert.deepEqual(await search(prefix), expected, prefix);
+  }
+  const services = uids(`substr(service, 1, 2) = 'dn'`);
+  assert.ok(services.length > 0);
+  assert.deepEqual(await search('dn'), services);
+  // A search that can be neither finds nothing, whatever LIKE or a range would make of it.
+  for (const q of [`${v4Net}%`, 'dns x', '::g', `${v4}/24`]) assert.deepEqual(await search(q), [], q);
 });
 
 test("a flow's details and packets: every packet of its 5-tuple, as many as its counters say", async () => {

@@ -215,8 +215,9 @@ test('an older database gets the sums from its traffic rows, as the writer keeps
   const conn = new Database(old);
   conn.exec(`DROP TABLE traffic_seconds; DROP TABLE traffic_hosts; DROP TABLE traffic_ports;
     DROP TABLE traffic_host_seconds; DROP TABLE traffic_port_seconds`);
-  // And what later migrations add (11: log-sums.ts).
-  conn.exec('DROP TABLE flow_destinations; DROP TABLE dns_queries; DROP INDEX flows_bytes');
+  // And what later migrations add (11: log-sums.ts; 13: the flows page's indexes).
+  conn.exec(`DROP TABLE flow_destinations; DROP TABLE dns_queries; DROP INDEX flows_bytes;
+    DROP INDEX flows_packets; DROP INDEX flows_duration; DROP INDEX flows_service`);
   // The version before the sums (migration 9 → 10); the per-second address and port sums came later.
   conn.pragma('user_version = 9');
   conn.close();

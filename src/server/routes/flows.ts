@@ -1,6 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { AlertRow, FlowDetail, FlowPage, FlowRow, PacketRow } from '../api-types.js';
-import { byteOrder, perDialect, sensorTerm, type QueryDb } from '../../store/query/query-db.js';
+import {
+  byteOrder,
+  perDialect,
+  sensorTerm,
+  type Dialect,
+  type QueryDb,
+  type Sql,
+} from '../../store/query/query-db.js';
 import { dbTimeToMs, hasTable, msToDbTime, storedFlows } from '../server-db.js';
 import { alertsOfFlow } from './alerts.js';
 import { rangeTerms } from './traffic.js';
@@ -11,31 +18,76 @@ import {
   ORDER_PROPERTY,
   PAGE_PROPERTIES,
   RANGE_PROPERTIES,
-  likePrefix,
   querySchema,
   type RangeQuery,
 } from './common.js';
 
-/** Sort keys the API accepts, and the SQL each stands for (never user text in the SQL). */
+/**
+ * Sort keys the API accepts and the ORDER BY terms each stands for (never user text in the SQL), before the
+ * final tie-break on id. Each order is one an index yields as it is (see the migrations), so a page is read
+ * from the index instead of sorting every flow: an address or service sorts its flows newest first, like
+ * the (column, ts_us) indexes. Protocols and ports are few values shared by millions of flows: filters, not
+ * sorts.
+ */
 const FLOW_SORT = {
-  ts: 'ts_us',
-  duration: 'duration',
-  bytes: '(orig_ip_bytes + resp_ip_bytes)',
-  packets: '(orig_pkts + resp_pkts)',
-  orig_h: 'orig_h',
-  resp_h: 'resp_h',
-  resp_p: 'resp_p',
-  proto: 'proto',
-  service: 'service',
+  ts: ['ts_us'],
+  duration: ['duration'],
+  bytes: ['(orig_ip_bytes + resp_ip_bytes)'],
+  packets: ['(orig_pkts + resp_pkts)'],
+  orig_h: ['orig_h', 'ts_us'],
+  resp_h: ['resp_h', 'ts_us'],
+  service: ['service', 'ts_us'],
 } as const;
-type FlowSort = keyof typeof FLOW_SORT;
+export type FlowSort = keyof typeof FLOW_SORT;
+export const FLOW_SORTS = Object.keys(FLOW_SORT) as FlowSort[];
 /** Sort keys over text, compared byte by byte in either database. */
-const TEXT_SORTS: ReadonlySet<FlowSort> = new Set(['orig_h', 'resp_h', 'proto', 'service']);
+const TEXT_SORTS: ReadonlySet<string> = new Set(['orig_h', 'resp_h', 'service']);
+
+function orderBy(sort: FlowSort, dir: 'ASC' | 'DESC', d: Dialect): string {
+  const terms = FLOW_SORT[sort].map((t) => {
+    if (!TEXT_SORTS.has(t)) return `${t} ${dir}`;
+    // PostgreSQL puts NULL last in ascending order; SQLite, and the index on service, first.
+    const nulls = t === 'service' && d === 'postgres' ? (dir === 'ASC' ? ' NULLS FIRST' : ' NULLS LAST') : '';
+    return `${byteOrder(t, d)} ${dir}${nulls}`;
+  });
+  return [...terms, `id ${dir}`].join(', ');
+}
+
+/**
+ * What a search can be, told apart by its shape, so that each term the database gets has an index (one term
+ * without would make the whole OR read every flow). Community ids have none: a hash, so each insert would
+ * land on a random page (see the uid's time prefix in flow/uid.ts); finding one reads every flow.
+ */
+const UID_SHAPE = /^C[0-9A-Za-z]{8,}$/;
+const COMMUNITY_ID_SHAPE = /^1:[0-9A-Za-z+/]{27}=$/;
+const ADDRESS_PREFIX_SHAPE = /^[0-9a-f:.]+$/;
+const SERVICE_PREFIX_SHAPE = /^[a-z][0-9a-z,_-]*$/;
+
+/** The search's terms, OR-ed; prefixes as ranges (ASCII by their shapes), which the indexes answer in both databases. */
+function searchTerm(q: string, params: Record<string, string | number>): string {
+  const terms: string[] = [];
+  const lower = q.toLowerCase();
+  const prefix = (column: string, name: string): string => {
+    params[`${name}From`] = lower;
+    params[`${name}To`] = lower.slice(0, -1) + String.fromCharCode(lower.charCodeAt(lower.length - 1) + 1);
+    return `(${column} >= @${name}From AND ${column} < @${name}To)`;
+  };
+  if (UID_SHAPE.test(q) || COMMUNITY_ID_SHAPE.test(q)) {
+    terms.push(UID_SHAPE.test(q) ? 'uid = @q' : 'community_id = @q');
+    params['q'] = q;
+  }
+  if (ADDRESS_PREFIX_SHAPE.test(lower)) {
+    const address = prefix('orig_h', 'address');
+    terms.push(address, address.replaceAll('orig_h', 'resp_h'));
+  }
+  if (SERVICE_PREFIX_SHAPE.test(lower)) terms.push(prefix('service', 'service'));
+  return terms.length === 0 ? '1 = 0' : `(${terms.join(' OR ')})`;
+}
 
 const FLOW_COLUMNS = `uid, ts_us, duration, orig_h, orig_p, resp_h, resp_p, proto, service, conn_state, history,
   orig_pkts, orig_bytes, resp_pkts, resp_bytes, orig_ip_bytes, resp_ip_bytes, community_id, capture_id`;
 
-interface FlowQuery extends RangeQuery {
+export interface FlowQuery extends RangeQuery {
   host?: string;
   port?: number;
   proto?: 'tcp' | 'udp' | 'icmp';
@@ -56,6 +108,41 @@ const METADATA_TABLES = ['dns', 'tls', 'http'] as const;
 /** Packets shown for one flow at most (the capture file has them all). */
 const MAX_FLOW_PACKETS = 1000;
 
+/** The page's filters, each bound as the parameter of its name. */
+const FLOW_FILTERS = [
+  ['host', '(orig_h = @host OR resp_h = @host)'],
+  ['port', '(orig_p = @port OR resp_p = @port)'],
+  ['proto', 'proto = @proto'],
+  ['service', 'service = @service'],
+] as const;
+
+/**
+ * The flows page's statements: its WHERE (also for counting the matches), whether it filters anything but
+ * the sensor, and the page itself (with @limit and @offset to bind).
+ */
+export function flowList(
+  db: Pick<QueryDb, 'sensor'>,
+  q: FlowQuery,
+): { where: string; params: Record<string, string | number>; filtered: boolean; page: Sql } {
+  const { terms, params } = rangeTerms(q);
+  for (const [name, term] of FLOW_FILTERS) {
+    const value = q[name];
+    if (value === undefined) continue;
+    terms.push(term);
+    params[name] = value;
+  }
+  if (q.q !== undefined) terms.push(searchTerm(q.q, params));
+  const filtered = terms.length > 0;
+  sensorTerm(db, terms, params);
+  const where = terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`;
+  const dir = q.order === 'asc' ? 'ASC' : 'DESC';
+  const page = perDialect(
+    (d) =>
+      `SELECT ${FLOW_COLUMNS} FROM flows ${where} ORDER BY ${orderBy(q.sort, dir, d)} LIMIT @limit OFFSET @offset`,
+  );
+  return { where, params, filtered, page };
+}
+
 export function flowRoutes(app: FastifyInstance, db: QueryDb): void {
   app.get<{ Querystring: FlowQuery }>(
     '/api/flows',
@@ -75,7 +162,7 @@ export function flowRoutes(app: FastifyInstance, db: QueryDb): void {
             maxLength: 128,
             description: 'Search: uid or community id, or the start of an address or service',
           },
-          sort: { type: 'string', enum: Object.keys(FLOW_SORT), default: 'ts' },
+          sort: { type: 'string', enum: FLOW_SORTS, default: 'ts' },
           order: ORDER_PROPERTY,
           ...PAGE_PROPERTIES,
         }),
@@ -85,59 +172,24 @@ export function flowRoutes(app: FastifyInstance, db: QueryDb): void {
       const q = req.query;
       if (!(await hasTable(db, 'flows')))
         return { total: 0, totalCapped: false, limit: q.limit, offset: q.offset, rows: [] };
-      const { terms, params } = rangeTerms(q);
-      if (q.host !== undefined) {
-        terms.push('(orig_h = @host OR resp_h = @host)');
-        params['host'] = q.host;
-      }
-      if (q.port !== undefined) {
-        terms.push('(orig_p = @port OR resp_p = @port)');
-        params['port'] = q.port;
-      }
-      if (q.proto !== undefined) {
-        terms.push('proto = @proto');
-        params['proto'] = q.proto;
-      }
-      if (q.service !== undefined) {
-        terms.push('service = @service');
-        params['service'] = q.service;
-      }
-      if (q.q !== undefined) {
-        terms.push(
-          `(uid = @q OR community_id = @q OR orig_h LIKE @qp ESCAPE '\\' OR resp_h LIKE @qp ESCAPE '\\'
-            OR service LIKE @qp ESCAPE '\\')`,
-        );
-        params['q'] = q.q;
-        params['qp'] = likePrefix(q.q);
-      }
-      const filtered = terms.length > 0;
-      sensorTerm(db, terms, params);
-      const where = terms.length === 0 ? '' : `WHERE ${terms.join(' AND ')}`;
-      const dir = q.order === 'asc' ? 'ASC' : 'DESC';
-      const rows = await db.all<FlowDbRow>(
-        perDialect(
-          (d) => `SELECT ${FLOW_COLUMNS} FROM flows ${where}
-           ORDER BY ${TEXT_SORTS.has(q.sort) ? byteOrder(FLOW_SORT[q.sort], d) : FLOW_SORT[q.sort]} ${dir}, id ${dir}
-           LIMIT @limit OFFSET @offset`,
-        ),
-        { ...params, limit: q.limit, offset: q.offset },
-      );
+      const list = flowList(db, q);
+      const rows = await db.all<FlowDbRow>(list.page, { ...list.params, limit: q.limit, offset: q.offset });
       // Unfiltered: every flow stored, from the sums. Filtered: a page that is not full is the last one, so
       // it ends at the total; else the matches are counted, up to COUNT_CAP.
       const lastPage = rows.length < q.limit && (rows.length > 0 || q.offset === 0);
-      const counted = !filtered
+      const counted = !list.filtered
         ? await storedFlows(db)
         : lastPage
           ? q.offset + rows.length
           : Number(
               (await db.get<{ n: number }>(
-                `SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM flows ${where} LIMIT ${COUNT_CAP + 1}) matches`,
-                params,
+                `SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM flows ${list.where} LIMIT ${COUNT_CAP + 1}) matches`,
+                list.params,
               ))!.n,
             );
       return {
-        total: filtered ? Math.min(counted, COUNT_CAP) : counted,
-        totalCapped: filtered && counted > COUNT_CAP,
+        total: list.filtered ? Math.min(counted, COUNT_CAP) : counted,
+        totalCapped: list.filtered && counted > COUNT_CAP,
         limit: q.limit,
         offset: q.offset,
         rows: rows.map(toFlowRow),

@@ -476,6 +476,19 @@ export const MIGRATIONS: readonly string[] = [
     FROM traffic WHERE ts IS NOT NULL AND src_port IS NOT NULL AND dst_port IS NOT NULL
     GROUP BY 1, 2, 3, 4, sensor;
   `,
+  // 10 → 11: the flows page on millions of flows, as SQLite's migration 13 (see routes/flows.ts): an index
+  // for each order it offers, with id last where SQLite's rowid is (so ties on a count are read in order
+  // too, not sorted); service with NULL first, as SQLite orders it. Addresses and services compare byte by
+  // byte ("C"): the page sorts them so, and an address prefix is then a range these indexes answer.
+  `
+  ALTER TABLE flows ALTER COLUMN orig_h TYPE text COLLATE "C", ALTER COLUMN resp_h TYPE text COLLATE "C",
+    ALTER COLUMN service TYPE text COLLATE "C";
+  DROP INDEX flows_bytes;
+  CREATE INDEX flows_bytes ON flows ((orig_ip_bytes + resp_ip_bytes), id);
+  CREATE INDEX flows_packets ON flows ((orig_pkts + resp_pkts), id);
+  CREATE INDEX flows_duration ON flows (duration, id);
+  CREATE INDEX flows_service ON flows (service NULLS FIRST, ts_us);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

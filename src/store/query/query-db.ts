@@ -64,7 +64,7 @@ export async function openQueryDb(db: string, options: QueryDbOptions = {}): Pro
  * `column` names it when the table is aliased.
  */
 export function sensorTerm(
-  db: QueryDb,
+  db: Pick<QueryDb, 'sensor'>,
   terms: string[],
   params: Record<string, unknown>,
   column = 'sensor',

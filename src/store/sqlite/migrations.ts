@@ -504,6 +504,16 @@ export const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
     `);
     db.exec(SECOND_SUMS_FROM_TRAFFIC);
   },
+  // 12 → 13: the flows page on millions of flows (see routes/flows.ts): an index for each order it offers
+  // that had none (each index ends with the rowid, the page's tie-break), so a page is read, not sorted;
+  // service's, newest first, also answers its filter and prefix search.
+  (db) => {
+    db.exec(`
+      CREATE INDEX flows_packets ON flows ((orig_pkts + resp_pkts));
+      CREATE INDEX flows_duration ON flows (duration);
+      CREATE INDEX flows_service ON flows (service, ts_us);
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -48,7 +48,7 @@ export async function flowsPage(root: HTMLElement, params: URLSearchParams): Pro
           { title: 'Start', key: 'ts', cell: (r: FlowRow) => fmtTime(r.ts) },
           { title: 'Originator', key: 'orig_h', cell: (r) => `${r.orig_h}:${r.orig_p}` },
           { title: 'Responder', key: 'resp_h', cell: (r) => `${r.resp_h}:${r.resp_p}` },
-          { title: 'Proto', key: 'proto', cell: (r) => r.proto },
+          { title: 'Proto', cell: (r) => r.proto },
           { title: 'Service', key: 'service', cell: (r) => r.service ?? '' },
           { title: 'State', cell: (r) => r.conn_state },
           { title: 'Duration', key: 'duration', num: true, cell: (r) => fmtDuration(r.duration) },
