@@ -13,9 +13,10 @@ import { buildApp } from '../src/server/app.js';
 import { COUNT_CAP } from '../src/server/routes/common.js';
 import { PostgresStore } from '../src/store/postgres/postgres-store.js';
 import { openSqlite } from '../src/store/sqlite/database.js';
-import { dbRows, workDir } from './support/cli.js';
+import { workDir } from './support/cli.js';
 import { readCorpusInto, readCorpusIntoStore } from './support/corpus-db.js';
 import { pgRows, scratchDatabase } from './support/postgres.js';
+import { sqliteLogSums } from './support/sqlite-sums.js';
 
 const work = workDir('nta-flow-sums-');
 const CAPTURES = [
@@ -121,23 +122,9 @@ test('PostgreSQL: the flow and DNS sums equal their rows, as written and as migr
 test('SQLite: the flow and DNS sums equal their rows, as written and as migrated', async () => {
   const db = join(work, 'sums.db');
   await readCorpusInto(db, CAPTURES);
-  const kept = (file: string): unknown[][] => [
-    dbRows(file, 'SELECT capture_id, day, resp_h, flows, bytes FROM flow_destinations ORDER BY 1, 2, 3'),
-    dbRows(file, 'SELECT capture_id, day, query, queries FROM dns_queries ORDER BY 1, 2, 3'),
-  ];
+  const kept = (file: string): unknown[][] => sqliteLogSums(file).kept;
   const written = kept(db);
-  assert.deepEqual(written, [
-    dbRows(
-      db,
-      `SELECT capture_id, ts_us / 86400000000 AS day, resp_h, COUNT(*) AS flows,
-              SUM(orig_ip_bytes + resp_ip_bytes) AS bytes FROM flows GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
-    ),
-    dbRows(
-      db,
-      `SELECT capture_id, ts_us / 86400000000 AS day, query, COUNT(*) AS queries FROM dns
-       WHERE query IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
-    ),
-  ]);
+  assert.deepEqual(written, sqliteLogSums(db).counted);
   assert.ok(written[0]!.length > 50 && written[1]!.length > 50);
   // An older database (schema 10) gets the same from its rows when it is opened.
   const old = join(work, 'schema10.db');

@@ -175,9 +175,10 @@ test('capture options without --capture, and --sensor with a SQLite --db, are re
   for (const [args, message] of [
     [['-i', 'lo'], /--interface is for capturing: add --capture/],
     [['-f', 'udp'], /--filter is for capturing: add --capture/],
+    [['--retention', '7d'], /--retention is for capturing: add --capture/],
     [
       ['--capture', '-i', 'lo', '--sensor', 's1', '--db', join(work, 'sensor.db')],
-      /--sensor and --retention need a PostgreSQL --db/,
+      /--sensor needs a PostgreSQL --db/,
     ],
   ] as const) {
     const r = spawnSync('node', [NTA, 'serve', ...args, '--listen', '127.0.0.1:0'], { encoding: 'utf8' });

@@ -27,6 +27,7 @@ import { openSqlite } from '../src/store/sqlite/database.js';
 import { workDir } from './support/cli.js';
 import { scratchDatabase } from './support/postgres.js';
 import { readCorpusInto, readCorpusIntoStore } from './support/corpus-db.js';
+import { TRAFFIC_SUM_TABLES } from './support/sqlite-sums.js';
 
 const work = workDir('nta-traffic-sums-');
 const DB = join(work, 'corpus.db');
@@ -224,13 +225,7 @@ test('an older database gets the sums from its traffic rows, as the writer keeps
   const migrated = openSqlite(old, { readonly: true });
   try {
     assert.equal(migrated.pragma('user_version', { simple: true }), SCHEMA_VERSION);
-    for (const [table, order] of [
-      ['traffic_seconds', 'second IS NULL, second, protocol, capture_id'],
-      ['traffic_hosts', 'host, capture_id'],
-      ['traffic_ports', 'protocol, port, capture_id'],
-      ['traffic_host_seconds', 'second, host, capture_id'],
-      ['traffic_port_seconds', 'second, protocol, port, capture_id'],
-    ] as const) {
+    for (const [table, order] of TRAFFIC_SUM_TABLES) {
       const want = kept.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).all();
       assert.ok(want.length > 20, `${table}: ${want.length} rows`);
       assert.deepEqual(migrated.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).all(), want, table);

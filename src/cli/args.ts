@@ -98,12 +98,7 @@ export function addOutputOptions(cmd: Command): Command {
       ).argParser(ipfixTarget),
     )
     .option('--sensor <name>', 'PostgreSQL: the sensor name stored with every row (default: the host name)')
-    .addOption(
-      new Option(
-        '--retention <days>',
-        'PostgreSQL: drop daily partitions older than this, e.g. 30d',
-      ).argParser(retentionDays),
-    );
+    .addOption(retentionOption());
 }
 
 /** Detection settings: shared by the packet-reading commands and `serve --capture`. */
@@ -150,7 +145,15 @@ export function addDetectionOptions(cmd: Command): Command {
     );
 }
 
-/** `30d` (or `30`): days of partitions to keep. */
+/** `--retention`: of read, capture and serve --capture. */
+export function retentionOption(): Option {
+  return new Option(
+    '--retention <days>',
+    'keep this many days, e.g. 30d: older rows are deleted at start and each new UTC day (PostgreSQL: daily partitions dropped)',
+  ).argParser(retentionDays);
+}
+
+/** `30d` (or `30`): days to keep. */
 export function retentionDays(value: string): number {
   const m = /^([0-9]+)d?$/.exec(value.trim());
   const n = m === null ? NaN : Number(m[1]);

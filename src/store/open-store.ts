@@ -7,7 +7,7 @@ import type { Store } from './store.js';
 export interface StoreOptions {
   /** Sensor name for shared databases; the host name when not given. */
   readonly sensor?: string | undefined;
-  /** Days of daily partitions to keep. */
+  /** Days to keep: PostgreSQL drops older daily partitions, SQLite deletes older rows (retention.ts). */
   readonly retentionDays?: number | undefined;
   /** PostgreSQL outage and spool messages (one line each). */
   readonly onStatus?: ((message: string) => void) | undefined;
@@ -26,7 +26,11 @@ export async function openStore(db: string, options: StoreOptions = {}): Promise
       onStatus: options.onStatus,
     });
   }
-  if (options.sensor !== undefined || options.retentionDays !== undefined)
-    throw new NtaError('NTA_ERR_USAGE', '--sensor and --retention need a PostgreSQL --db (postgres://…)');
-  return SqliteStore.open(db, { bulkLoad: options.bulkLoad });
+  if (options.sensor !== undefined)
+    throw new NtaError('NTA_ERR_USAGE', '--sensor needs a PostgreSQL --db (postgres://…)');
+  const days = options.retentionDays;
+  return SqliteStore.open(db, {
+    bulkLoad: options.bulkLoad,
+    retention: days === undefined ? undefined : { days, now: null },
+  });
 }

@@ -7,7 +7,7 @@ import type { LivePipeline } from '../../server/app.js';
 import type { RunningServer } from '../../server/serve.js';
 import { DEFAULT_LISTEN } from '../../server/defaults.js';
 import { isPostgresUrl, redactUrl } from '../../store/postgres/url.js';
-import { addDetectionOptions, addReaderOptions, type ReaderFlags } from '../args.js';
+import { addDetectionOptions, addReaderOptions, retentionOption, type ReaderFlags } from '../args.js';
 import { addLiveCaptureOptions, type LiveCaptureFlags } from '../live-options.js';
 import { formatAlertCounts } from '../run-pipeline.js';
 import { NTA_VERSION } from '../version.js';
@@ -34,6 +34,7 @@ const CAPTURE_ONLY = [
   'blocklist',
   'config',
   'eve',
+  'retention',
 ] as const;
 
 export function registerServe(program: Command): void {
@@ -55,7 +56,8 @@ export function registerServe(program: Command): void {
       DEFAULT_LISTEN,
     )
     .option('--token <token>', 'bearer token clients must send (default on non-loopback: a generated one)')
-    .option('--capture', 'capture live (as nta capture does) in the same process, into --db');
+    .option('--capture', 'capture live (as nta capture does) in the same process, into --db')
+    .addOption(retentionOption());
   addDetectionOptions(addLiveCaptureOptions(cmd)).action(async (flags: ServeFlags) => {
     process.exitCode = flags.capture === true ? await serveCapturing(flags) : await serveOnly(flags, cmd);
   });

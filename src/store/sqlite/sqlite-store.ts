@@ -7,7 +7,7 @@ import type { LogOf, LogStream } from '../../schema/streams.js';
 import { TrafficRecords } from '../../schema/traffic.js';
 import { RecordPool } from '../record-pool.js';
 import type { Store } from '../store.js';
-import type { FromWorker, ToWorker } from './worker-protocol.js';
+import type { FromWorker, RetentionSetting, ToWorker } from './worker-protocol.js';
 
 export const DEFAULT_DB_PATH = 'network_traffic.db';
 /** Record batches alive at once (being filled, queued, being written): bounds the memory in flight. */
@@ -44,11 +44,21 @@ export class SqliteStore implements Store {
   /**
    * Opens (creating or migrating) the database; schema and file errors surface here, before any read.
    * `bulkLoad`: capture files are read into it (secondary indexes of empty tables are built at close).
+   * `retention`: rows older than it are deleted at the open and at each new UTC day (retention.ts).
    */
-  static async open(path: string, options: { bulkLoad?: boolean | undefined } = {}): Promise<SqliteStore> {
+  static async open(
+    path: string,
+    options: { bulkLoad?: boolean | undefined; retention?: RetentionSetting | undefined } = {},
+  ): Promise<SqliteStore> {
     const store = new SqliteStore(path);
     try {
-      await store.#request({ op: 'open', seq: 0, path, bulkLoad: options.bulkLoad === true });
+      await store.#request({
+        op: 'open',
+        seq: 0,
+        path,
+        bulkLoad: options.bulkLoad === true,
+        retention: options.retention ?? null,
+      });
     } catch (err) {
       await store.#worker.terminate();
       throw err;

@@ -9,6 +9,7 @@ import type { TrafficRecords } from '../../schema/traffic.js';
 import { openSqlite, type SqliteDb } from './database.js';
 import { buildDeferredIndexes, deferIndexes } from './deferred-indexes.js';
 import { LogWriter } from './log-writer.js';
+import { SqliteRetention } from './retention.js';
 import { TrafficWriter } from './traffic-writer.js';
 
 /** Synchronous SQLite writing; runs inside the store's worker thread (see sqlite-store.ts). */
@@ -20,12 +21,20 @@ export class SqliteWriter {
   readonly #learned: LearnedTable;
   readonly #insertCapture: Database.Statement;
   readonly #finishCapture: Database.Statement;
+  readonly #retention: SqliteRetention | null;
+  readonly #clock: () => number;
 
   /**
    * `bulkLoad`: a file read into the database; indexes of its empty tables are built at close (see
    * deferred-indexes.ts). Any writer first builds the indexes a killed bulk load left deferred.
+   * `retention`: rows older than `days` are deleted now, before any write, and again at each new UTC day
+   * of `clock` (the wall clock in ms; tests move it).
    */
-  constructor(path: string, bulkLoad = false) {
+  constructor(
+    path: string,
+    bulkLoad = false,
+    retention: { days: number; clock: () => number } | null = null,
+  ) {
     this.#db = openSqlite(path);
     buildDeferredIndexes(this.#db);
     if (bulkLoad) deferIndexes(this.#db);
@@ -54,6 +63,19 @@ export class SqliteWriter {
         malformed = @malformed, truncated = @truncated, unknown_link_type = @unknownLinkType,
         dropped = @dropped, if_dropped = @ifDropped, link_types = @linkTypes
       WHERE id = @id`);
+    this.#clock = retention?.clock ?? Date.now;
+    this.#retention = retention === null ? null : new SqliteRetention(db, retention.days);
+    if (this.#retention?.startIfDue(this.#clock()) === true) this.#retention.finish();
+  }
+
+  /**
+   * Runs one chunk of retention if a pass is due or under way (a new UTC day starts one); true while more
+   * remain, so the worker interleaves the next chunk with the capture's writes.
+   */
+  retentionStep(): boolean {
+    if (this.#retention === null) return false;
+    this.#retention.startIfDue(this.#clock());
+    return this.#retention.step();
   }
 
   startCapture(start: CaptureStart): number {
@@ -85,6 +107,7 @@ export class SqliteWriter {
   }
 
   close(): void {
+    this.#retention?.finish();
     buildDeferredIndexes(this.#db);
     this.#db.pragma('wal_checkpoint(TRUNCATE)');
     this.#db.close();

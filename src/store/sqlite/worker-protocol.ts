@@ -4,9 +4,15 @@ import type { AlertLog } from '../../schema/alert.js';
 import type { LearnedEntry } from '../../schema/learned.js';
 import type { LogStream } from '../../schema/streams.js';
 
+/** Days to keep, and a fixed wall-clock time (ms) for tests (null: the real clock). */
+export interface RetentionSetting {
+  readonly days: number;
+  readonly now: number | null;
+}
+
 /** Messages to the SQLite worker. Requests with a `seq` get exactly one reply carrying that `seq`. */
 export type ToWorker =
-  | { op: 'open'; seq: number; path: string; bulkLoad: boolean }
+  | { op: 'open'; seq: number; path: string; bulkLoad: boolean; retention: RetentionSetting | null }
   | { op: 'startCapture'; seq: number; start: CaptureStart }
   | { op: 'traffic'; buffer: ArrayBuffer; capacity: number; count: number; captureId: number }
   | { op: 'logs'; stream: LogStream; logs: object[]; captureId: number }

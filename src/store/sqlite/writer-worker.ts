@@ -7,11 +7,12 @@ import { parentPort } from 'node:worker_threads';
 import { NtaError } from '../../core/errors.js';
 import { TrafficRecords } from '../../schema/traffic.js';
 import { SqliteWriter } from './sqlite-writer.js';
-import type { FromWorker, ToWorker } from './worker-protocol.js';
+import type { FromWorker, RetentionSetting, ToWorker } from './worker-protocol.js';
 
 const port = parentPort!;
 let writer: SqliteWriter | undefined;
 let failed = false;
+let retentionScheduled = false;
 
 const send = (msg: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(msg, transfer);
 
@@ -26,6 +27,29 @@ function fail(seq: number | null, err: unknown): void {
     message:
       code === 'NTA_ERR_STORE' && !(err instanceof NtaError) ? `database write failed: ${message}` : message,
   });
+}
+
+function retentionOf(setting: RetentionSetting | null): { days: number; clock: () => number } | null {
+  if (setting === null) return null;
+  const fixed = setting.now;
+  return { days: setting.days, clock: fixed === null ? Date.now : () => fixed };
+}
+
+/** Runs retention chunks between messages: a capture's batches wait for one chunk at most. */
+function retentionTurn(): void {
+  retentionScheduled = false;
+  if (failed || writer === undefined) return;
+  try {
+    if (writer.retentionStep()) scheduleRetention();
+  } catch (err) {
+    fail(null, err);
+  }
+}
+
+function scheduleRetention(): void {
+  if (retentionScheduled) return;
+  retentionScheduled = true;
+  setImmediate(retentionTurn);
 }
 
 port.on('message', (msg: ToWorker) => {
@@ -46,7 +70,7 @@ port.on('message', (msg: ToWorker) => {
   try {
     switch (msg.op) {
       case 'open':
-        writer = new SqliteWriter(msg.path, msg.bulkLoad);
+        writer = new SqliteWriter(msg.path, msg.bulkLoad, retentionOf(msg.retention));
         send({ op: 'reply', seq: msg.seq, value: null });
         break;
       case 'startCapture':
@@ -94,6 +118,8 @@ port.on('message', (msg: ToWorker) => {
         port.close();
         break;
     }
+    // A write may come on a new UTC day: the check is a clock read; a due pass runs between messages.
+    if (writer !== undefined && (msg.op === 'traffic' || msg.op === 'logs')) scheduleRetention();
   } catch (err) {
     fail(seq, err);
   }
