@@ -7,12 +7,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dbRows, NTA, workDir } from './support/cli.js';
 import { evidenceFilterOf, tsharkFrames, type AlertRow } from './support/evidence.js';
+import { capture, sendUdp } from './support/live.js';
 import { pgRows, scratchDatabase } from './support/postgres.js';
 import { SECURITY_DIR, securityLabels, type FileLabel } from './support/security.js';
 
@@ -130,26 +130,12 @@ test('a capture file that is gone, a bad id and a missing -w: one line each, no 
   assert.equal(noW.stderr, 'nta: --pcap ID and -w FILE go together\n');
 });
 
-/** Runs `nta capture` on loopback while `send` runs; resolves when it has stopped by itself. */
-async function captureLo(args: string[], send: () => Promise<void>): Promise<void> {
-  const child = spawn('node', [NTA, 'capture', '-i', 'lo', '-q', '--no-chart', ...args]);
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  await new Promise<void>((resolve, reject) => {
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (stderr.includes('capturing on')) resolve();
-    });
-    void exited.then(() => reject(new Error(stderr)));
-  });
-  await send();
-  assert.equal(await exited, 0, stderr);
-}
-
-async function sendUdp(port: number, count: number): Promise<void> {
-  const s = createSocket('udp4');
-  for (let i = 0; i < count; i++) await new Promise((r) => s.send(Buffer.alloc(24, i), port, '127.0.0.2', r));
-  s.close();
+/** Runs `nta capture` on loopback while it is sent 12 datagrams to 127.0.0.2; it stops by itself (-c). */
+async function captureLo(args: string[]): Promise<void> {
+  const run = await capture(['-i', 'lo', '-q', '--no-chart', ...args], () =>
+    sendUdp(47931, 12, 24, '127.0.0.2'),
+  );
+  assert.equal(run.code, 0, run.stderr);
 }
 
 test(
@@ -162,7 +148,7 @@ test(
     const detect = ['--home-net', '127.0.0.1/32', '--blocklist', list, '-f', 'udp port 47931', '-c', '12'];
     const saved = join(dir, 'live.pcapng');
     const withW = join(dir, 'live-w.db');
-    await captureLo(['--db', withW, '-w', saved, ...detect], () => sendUdp(47931, 12));
+    await captureLo(['--db', withW, '-w', saved, ...detect]);
     // The blocklist alert names its frames, the outside-address alert its flows (by uid).
     const alerts = dbRows<AlertRow>(withW, 'SELECT * FROM alerts ORDER BY type');
     assert.deepEqual(
@@ -180,7 +166,7 @@ test(
     }
 
     const without = join(dir, 'live.db');
-    await captureLo(['--db', without, ...detect], () => sendUdp(47931, 12));
+    await captureLo(['--db', without, ...detect]);
     const id = dbRows<{ id: string }>(
       without,
       `SELECT id FROM alerts WHERE type = 'blocklisted_destination'`,

@@ -4,43 +4,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createConnection, createServer } from 'node:net';
 import { chmodSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NTA, dbRows, workDir } from './support/cli.js';
+import { capture as captureIn, sendUdp, type CaptureRun } from './support/live.js';
 
 const work = workDir('nta-capture-');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Starts `nta capture`, waits for it to say it is capturing, runs `during`, and waits for the exit. */
-async function capture(
-  args: string[],
-  during: (child: ReturnType<typeof spawn>) => Promise<void>,
-): Promise<Run> {
-  const child = spawn('node', [NTA, 'capture', ...args], { cwd: work });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  const started = new Promise<void>((resolve, reject) => {
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (stderr.includes('capturing on')) resolve();
-    });
-    child.on('exit', () => reject(new Error(`nta capture exited before capturing: ${stderr}`)));
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  await started;
-  await during(child);
-  const code = await exited;
-  return { code, stdout, stderr };
-}
+const capture = (args: string[], during: Parameters<typeof captureIn>[1]): Promise<CaptureRun> =>
+  captureIn(args, during, { cwd: work });
 
 /** One TCP connection to a listener on 127.0.0.1: handshake, 5 bytes each way, and close. */
 async function tcpExchange(port: number): Promise<void> {
@@ -58,13 +32,6 @@ async function tcpExchange(port: number): Promise<void> {
 async function sendUdp6(port: number, count: number): Promise<void> {
   const s = createSocket('udp6');
   for (let i = 0; i < count; i++) await new Promise((r) => s.send(Buffer.alloc(16, i), port, '::1', r));
-  s.close();
-}
-
-async function sendUdp(port: number, count: number, size = 32): Promise<void> {
-  const s = createSocket('udp4');
-  for (let i = 0; i < count; i++)
-    await new Promise((r) => s.send(Buffer.alloc(size, i), port, '127.0.0.1', r));
   s.close();
 }
 

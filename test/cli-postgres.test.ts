@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { sqlColumns } from '../src/schema/log-schema.js';
@@ -13,6 +12,7 @@ import { LOG_STREAMS } from '../src/schema/streams.js';
 import { NTA, dbRows, workDir } from './support/cli.js';
 import { PCAPS_DIR } from './support/corpus.js';
 import { SECURITY_DIR } from './support/security.js';
+import { capture, sendUdp } from './support/live.js';
 import { PG_URL, pgRows, scratchDatabase, withDatabase } from './support/postgres.js';
 
 const work = workDir('nta-cli-pg-');
@@ -150,22 +150,25 @@ test('a PostgreSQL server that is down, a wrong password or a missing database: 
 test('nta capture on lo logs into PostgreSQL with its sensor name', { timeout: 30_000 }, async () => {
   assert.equal(process.getuid?.(), 0, 'live capture tests need root');
   const pg = await scratchDatabase();
-  const args = ['capture', '-i', 'lo', '-f', 'udp and dst port 47931', '-c', '20', '-q', '--no-chart'];
-  const child = spawn('node', [NTA, ...args, '--db', pg, '--sensor', 'lo-sensor'], { cwd: work });
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  await new Promise<void>((resolve, reject) => {
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (stderr.includes('capturing on')) resolve();
-    });
-    child.on('exit', () => reject(new Error(`nta capture exited before capturing: ${stderr}`)));
-  });
-  const socket = createSocket('udp4');
-  for (let i = 0; i < 25; i++)
-    await new Promise((r) => socket.send(Buffer.alloc(32, i), 47931, '127.0.0.1', r));
-  socket.close();
-  assert.equal(await exited, 0, stderr);
+  const run = await capture(
+    [
+      '-i',
+      'lo',
+      '-f',
+      'udp and dst port 47931',
+      '-c',
+      '20',
+      '-q',
+      '--no-chart',
+      '--db',
+      pg,
+      '--sensor',
+      'lo-sensor',
+    ],
+    () => sendUdp(47931, 25),
+    { cwd: work },
+  );
+  assert.equal(run.code, 0, run.stderr);
   const rows = await pgRows<{ n: number; sensor: string; port: number }>(
     pg,
     'SELECT COUNT(*) AS n, MIN(sensor) AS sensor, MIN(dst_port) AS port FROM traffic',

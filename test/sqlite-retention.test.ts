@@ -5,9 +5,8 @@
  * Corpus captures are from 2004–2024, so "now" is set relative to their times.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
-import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,6 +16,7 @@ import { NTA, dbRows, workDir } from './support/cli.js';
 import { readCorpusInto } from './support/corpus-db.js';
 import { PCAPS_DIR } from './support/corpus.js';
 import { SECURITY_DIR } from './support/security.js';
+import { capture, sendUdp } from './support/live.js';
 import { startServe } from './support/serve.js';
 import { assertSqliteSumsEqualRows } from './support/sqlite-sums.js';
 
@@ -60,13 +60,6 @@ function timedTables(cut: number): Record<string, [old: string, kept: string]> {
     flow_destinations: [`day < ${day}`, `day >= ${day}`],
     dns_queries: [`day < ${day}`, `day >= ${day}`],
   };
-}
-
-async function sendUdp(port: number, packets: number): Promise<void> {
-  const s = createSocket('udp4');
-  for (let i = 0; i < packets; i++)
-    await new Promise((r) => s.send(Buffer.alloc(8, i), port, '127.0.0.1', r));
-  s.close();
 }
 
 const count = (db: string, table: string, where: string): number =>
@@ -203,32 +196,11 @@ test(
     const db = join(work, 'live.db');
     await readCorpusInto(db, [CAPTURES[0]!]);
     assert.ok(count(db, 'traffic', '1') > 100);
-    const child = spawn('node', [
-      NTA,
-      'capture',
-      '-i',
-      'lo',
-      '-f',
-      'udp and dst port 47931',
-      '-c',
-      '10',
-      '-q',
-      '--retention',
-      '7d',
-      '--db',
-      db,
-    ]);
-    let stderr = '';
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    await new Promise<void>((resolve, reject) => {
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        if (stderr.includes('capturing on')) resolve();
-      });
-      child.on('exit', () => reject(new Error(stderr)));
-    });
-    await sendUdp(47931, 15);
-    assert.equal(await exited, 0, stderr);
+    const run = await capture(
+      ['-i', 'lo', '-f', 'udp and dst port 47931', '-c', '10', '-q', '--retention', '7d', '--db', db],
+      () => sendUdp(47931, 15, 8),
+    );
+    assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(dbRows(db, 'SELECT capture_id, COUNT(*) AS n FROM traffic GROUP BY 1'), [
       { capture_id: 2, n: 10 },
     ]);
