@@ -118,23 +118,14 @@ interface Copy {
   readonly sensor: number;
 }
 
-function shiftFlow(f: ConnLog, c: Copy): ConnLog {
+/** A flow or dns record as copy `c` has it: later by the copy's shift, its own uid, its sensor's addresses. */
+function shifted<T extends ConnLog | DnsLog>(r: T, c: Copy): T {
   return {
-    ...f,
-    ts: f.ts + c.k * COPY_SHIFT_US,
-    uid: uidOf(f.uid, c.k),
-    orig_h: moveAddr(f.orig_h, c.sensor, 0),
-    resp_h: moveAddr(f.resp_h, c.sensor, c.k % 16),
-  };
-}
-
-function shiftDns(d: DnsLog, c: Copy): DnsLog {
-  return {
-    ...d,
-    ts: d.ts + c.k * COPY_SHIFT_US,
-    uid: uidOf(d.uid, c.k),
-    orig_h: moveAddr(d.orig_h, c.sensor, 0),
-    resp_h: moveAddr(d.resp_h, c.sensor, c.k % 16),
+    ...r,
+    ts: r.ts + c.k * COPY_SHIFT_US,
+    uid: uidOf(r.uid, c.k),
+    orig_h: moveAddr(r.orig_h, c.sensor, 0),
+    resp_h: moveAddr(r.resp_h, c.sensor, c.k % 16),
   };
 }
 
@@ -176,7 +167,7 @@ async function fill(storeOf: (sensor: number) => Promise<Store>): Promise<void> 
     for (let i = 0; i < take; i += CHUNK) {
       store.writeLogs(
         'flows',
-        seedFlows.slice(i, Math.min(i + CHUNK, take)).map((f) => shiftFlow(f, copy)),
+        seedFlows.slice(i, Math.min(i + CHUNK, take)).map((f) => shifted(f, copy)),
         captureId,
       );
       await drain(store);
@@ -184,7 +175,7 @@ async function fill(storeOf: (sensor: number) => Promise<Store>): Promise<void> 
     for (let i = 0; i < seedDns.length; i += CHUNK) {
       store.writeLogs(
         'dns',
-        seedDns.slice(i, i + CHUNK).map((d) => shiftDns(d, copy)),
+        seedDns.slice(i, i + CHUNK).map((d) => shifted(d, copy)),
         captureId,
       );
       await drain(store);
