@@ -6,40 +6,33 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { createConnection } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Page, Summary } from '../src/server/api-types.js';
+import type { Page } from '../src/server/api-types.js';
 import { NTA, workDir } from './support/cli.js';
 import { PCAPS_DIR } from './support/corpus.js';
 import { pgRows, scratchDatabase } from './support/postgres.js';
-import { parsePrometheusText, sampleValue, seriesBy } from './support/prometheus.js';
-import { openLiveStream, startServe } from './support/serve.js';
+import { sampleValue, seriesBy } from './support/prometheus.js';
+import { startServe } from './support/serve.js';
+import {
+  CAPTURE_TARGET as TARGET,
+  UDP_RUN_FRAME_BYTES,
+  UDP_RUN_PACKETS,
+  assertUdpRunMetrics,
+  metricsOf,
+  serveCaptureUdp,
+  summaryOnceStored,
+} from './support/serve-capture.js';
 
 const work = workDir('nta-serve-capture-pg-');
-
-/** As in serve-capture.test.ts: the filters name this loopback address, so nothing else is counted. */
-const TARGET = '127.0.0.3';
-
-async function sendUdp(port: number, count: number, size: number): Promise<void> {
-  const s = createSocket('udp4');
-  for (let i = 0; i < count; i++) await new Promise((r) => s.send(Buffer.alloc(size, i), port, TARGET, r));
-  s.close();
-}
 
 async function getJson<T>(base: string, path: string): Promise<T> {
   const res = await fetch(new URL(path, base));
   assert.equal(res.status, 200, path);
   return (await res.json()) as T;
-}
-
-async function metricsOf(base: string): Promise<ReturnType<typeof parsePrometheusText>> {
-  const res = await fetch(new URL('metrics', base));
-  assert.equal(res.status, 200);
-  return parsePrometheusText(await res.text());
 }
 
 test(
@@ -74,43 +67,14 @@ test(
     assert.ok(otherRows!.packets > 0 && otherRows!.flows > 0, JSON.stringify(otherRows));
 
     const port = 47971;
-    const server = await startServe([
-      '--capture',
-      '-i',
-      'lo',
-      '-f',
-      `udp and dst host ${TARGET} and dst port ${port}`,
-      '--db',
-      db,
-      '--listen',
-      '127.0.0.1:0',
-    ]);
-    const live = await openLiveStream(server.url);
-    await live.next();
-    const sent = 40;
-    const frameBytes = 14 + 20 + 8 + 100;
-    await sendUdp(port, sent, 100);
-
-    let seen = 0;
-    let running = 0;
-    const perProtocol: Record<string, number> = {};
-    while (seen < sent) {
-      const tick = await live.next();
-      seen += tick.totalPackets;
-      running = tick.runningCaptures;
-      for (const [p, n] of Object.entries(tick.packets)) perProtocol[p] = (perProtocol[p] ?? 0) + n;
-    }
-    assert.deepEqual(perProtocol, { UDP: sent });
-    assert.equal(running, 1, "this sensor's capture only");
-    await live.close();
+    const sent = UDP_RUN_PACKETS;
+    const frameBytes = UDP_RUN_FRAME_BYTES;
+    const { server, live } = await serveCaptureUdp(port, ['--db', db]);
+    assert.deepEqual(live.perProtocol, { UDP: sent });
+    assert.equal(live.runningCaptures.at(-1), 1, "this sensor's capture only");
 
     // The API reads the database, scoped to this sensor: the other sensor's packets and capture are not in it.
-    let summary: Summary;
-    for (;;) {
-      summary = await getJson<Summary>(server.url, 'api/summary');
-      if (summary.packets >= sent) break;
-      await sleep(200);
-    }
+    const summary = await summaryOnceStored(server.url, sent);
     assert.equal(summary.packets, sent);
     assert.equal(summary.bytes, sent * frameBytes);
     assert.equal(summary.flows, 0, 'the one flow is still open');
@@ -126,15 +90,7 @@ test(
     assert.deepEqual(stored, { n: summary.packets, bytes: summary.bytes });
 
     // /metrics: the pipeline's figures, as with SQLite.
-    const m = await metricsOf(server.url);
-    assert.deepEqual(seriesBy(m, 'nta_packets_total', ['protocol']), { UDP: sent });
-    assert.deepEqual(seriesBy(m, 'nta_bytes_total', ['protocol']), { UDP: sent * frameBytes });
-    assert.deepEqual(seriesBy(m, 'nta_drops_total', ['reason']), { kernel: 0, interface: 0, behind: 0 });
-    assert.equal(sampleValue(m, 'nta_capture_up'), 1);
-    assert.equal(sampleValue(m, 'nta_flows_active'), 1);
-    assert.equal(sampleValue(m, 'nta_flows_total'), 0);
-    const depth = sampleValue(m, 'nta_store_queue_depth');
-    assert.ok(depth !== undefined && depth >= 0, `queue depth ${depth}`);
+    assertUdpRunMetrics(await metricsOf(server.url));
 
     await server.stop();
     assert.equal(server.child.exitCode, 0);

@@ -7,30 +7,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Summary } from '../src/server/api-types.js';
 import { NTA, dbRows, workDir } from './support/cli.js';
-import { parsePrometheusText, sampleValue, seriesBy } from './support/prometheus.js';
-import { openLiveStream, startServe } from './support/serve.js';
+import { sampleValue, seriesBy } from './support/prometheus.js';
+import { startServe } from './support/serve.js';
+import {
+  CAPTURE_TARGET as TARGET,
+  UDP_RUN_FRAME_BYTES,
+  UDP_RUN_PACKETS,
+  assertUdpRunMetrics,
+  metricsOf,
+  serveCaptureUdp,
+  summaryOnceStored,
+} from './support/serve-capture.js';
 
 const work = workDir('nta-serve-capture-');
-
-/**
- * Traffic goes to 127.0.0.3 (loopback too), and the filters name that address: the test's own HTTP calls
- * to the server on 127.0.0.1, and other programs on the machine, stay out of the counts even when their
- * ephemeral ports fall on the ports used here.
- */
-const TARGET = '127.0.0.3';
-
-/** `count` datagrams of `size` bytes from one socket to TARGET:`port`: one flow. */
-async function sendUdp(port: number, count: number, size: number): Promise<void> {
-  const s = createSocket('udp4');
-  for (let i = 0; i < count; i++) await new Promise((r) => s.send(Buffer.alloc(size, i), port, TARGET, r));
-  s.close();
-}
 
 test(
   'serve --capture: the API, the live feed and /metrics see the packets; SIGTERM finalizes the capture, exit 0',
@@ -38,64 +31,24 @@ test(
   async () => {
     assert.equal(process.getuid?.(), 0, 'live capture tests need root');
     const db = join(work, 'live.db');
-    const port = 47951;
-    const server = await startServe([
-      '--capture',
-      '-i',
-      'lo',
-      '-f',
-      `udp and dst host ${TARGET} and dst port ${port}`,
-      '--db',
-      db,
-      '--listen',
-      '127.0.0.1:0',
-    ]);
-    const live = await openLiveStream(server.url);
-    await live.next(); // the feed has its starting point
-    const sent = 40;
-    const frameBytes = 14 + 20 + 8 + 100; // Ethernet (lo), IPv4, UDP headers and the payload
-    await sendUdp(port, sent, 100);
+    const sent = UDP_RUN_PACKETS;
+    const frameBytes = UDP_RUN_FRAME_BYTES;
+    const { server, live } = await serveCaptureUdp(47951, ['--db', db]);
+    assert.deepEqual(
+      live.runningCaptures,
+      live.runningCaptures.map(() => 1),
+    );
+    assert.deepEqual(live.perProtocol, { UDP: sent });
+    assert.equal(live.bytes, sent * frameBytes);
 
-    // The live feed counts packets as the pipeline decodes them.
-    let seen = 0;
-    let seenBytes = 0;
-    const perProtocol: Record<string, number> = {};
-    while (seen < sent) {
-      const tick = await live.next();
-      assert.equal(tick.runningCaptures, 1);
-      seen += tick.totalPackets;
-      for (const [p, n] of Object.entries(tick.packets)) perProtocol[p] = (perProtocol[p] ?? 0) + n;
-      seenBytes += Object.values(tick.bytes).reduce((a, b) => a + b, 0);
-    }
-    assert.deepEqual(perProtocol, { UDP: sent });
-    assert.equal(seenBytes, sent * frameBytes);
-    await live.close();
-
-    // The API reads the database, which the pipeline commits to about once a second.
-    let summary: Summary;
-    for (;;) {
-      summary = (await (await fetch(new URL('api/summary', server.url))).json()) as Summary;
-      if (summary.packets >= sent) break;
-      await sleep(200);
-    }
+    const summary = await summaryOnceStored(server.url, sent);
     assert.equal(summary.packets, sent);
     assert.equal(summary.bytes, sent * frameBytes);
     assert.deepEqual(
       summary.captures.map((c) => [c.source, c.status]),
       [['lo', 'running']],
     );
-
-    const res = await fetch(new URL('metrics', server.url));
-    assert.equal(res.status, 200);
-    const m = parsePrometheusText(await res.text());
-    assert.deepEqual(seriesBy(m, 'nta_packets_total', ['protocol']), { UDP: sent });
-    assert.deepEqual(seriesBy(m, 'nta_bytes_total', ['protocol']), { UDP: sent * frameBytes });
-    assert.deepEqual(seriesBy(m, 'nta_drops_total', ['reason']), { kernel: 0, interface: 0, behind: 0 });
-    assert.equal(sampleValue(m, 'nta_capture_up'), 1);
-    assert.equal(sampleValue(m, 'nta_flows_active'), 1, 'one socket, one flow, still open');
-    assert.equal(sampleValue(m, 'nta_flows_total'), 0);
-    const depth = sampleValue(m, 'nta_store_queue_depth');
-    assert.ok(depth !== undefined && depth >= 0, `queue depth ${depth}`);
+    assertUdpRunMetrics(await metricsOf(server.url));
 
     await server.stop();
     assert.equal(server.child.exitCode, 0);
@@ -153,7 +106,7 @@ test('alerts the pipeline raises are in /metrics as in the alerts table', { time
     apiTotal = page.total;
     if (apiTotal === 0) await sleep(200);
   }
-  const metrics = parsePrometheusText(await (await fetch(new URL('metrics', server.url))).text());
+  const metrics = await metricsOf(server.url);
   assert.deepEqual(seriesBy(metrics, 'nta_alerts_total', ['severity', 'type']), {
     'medium/port_scan_vertical': 1,
   });
