@@ -54,10 +54,7 @@ function statement(
   const list = flowList({ sensor: undefined }, q);
   return which === 'page'
     ? { text: sqlOf(list.page, d), params: { ...list.params, limit: q.limit, offset: q.offset } }
-    : {
-        text: `SELECT COUNT(*) FROM (SELECT 1 FROM flows ${list.where} LIMIT 100501) m`,
-        params: list.params,
-      };
+    : { text: list.count, params: list.params };
 }
 
 /** SQLite's plan lines for one of the page's statements. */

@@ -69,8 +69,9 @@ const SERVICE_SHAPE = /^[a-z][0-9a-z_-]*$/;
 function searchTerm(q: string, params: Record<string, string | number>): string {
   const terms: string[] = [];
   const lower = q.toLowerCase();
-  if (UID_SHAPE.test(q) || COMMUNITY_ID_SHAPE.test(q)) {
-    terms.push(UID_SHAPE.test(q) ? 'uid = @q' : 'community_id = @q');
+  const id = UID_SHAPE.test(q) ? 'uid' : COMMUNITY_ID_SHAPE.test(q) ? 'community_id' : null;
+  if (id !== null) {
+    terms.push(`${id} = @q`);
     params['q'] = q;
   }
   if (ADDRESS_PREFIX_SHAPE.test(lower)) {
@@ -118,13 +119,13 @@ const FLOW_FILTERS = [
 ] as const;
 
 /**
- * The flows page's statements: its WHERE (also for counting the matches), whether it filters anything but
- * the sensor, and the page itself (with @limit and @offset to bind).
+ * The flows page's statements: the page itself (with @limit and @offset to bind), the count of its matches
+ * up to COUNT_CAP + 1, and whether it filters anything but the sensor.
  */
 export function flowList(
   db: Pick<QueryDb, 'sensor'>,
   q: FlowQuery,
-): { where: string; params: Record<string, string | number>; filtered: boolean; page: Sql } {
+): { params: Record<string, string | number>; filtered: boolean; page: Sql; count: string } {
   const { terms, params } = rangeTerms(q);
   for (const [name, term] of FLOW_FILTERS) {
     const value = q[name];
@@ -141,7 +142,8 @@ export function flowList(
     (d) =>
       `SELECT ${FLOW_COLUMNS} FROM flows ${where} ORDER BY ${orderBy(q.sort, dir, d)} LIMIT @limit OFFSET @offset`,
   );
-  return { where, params, filtered, page };
+  const count = `SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM flows ${where} LIMIT ${COUNT_CAP + 1}) matches`;
+  return { params, filtered, page, count };
 }
 
 export function flowRoutes(app: FastifyInstance, db: QueryDb): void {
@@ -182,12 +184,7 @@ export function flowRoutes(app: FastifyInstance, db: QueryDb): void {
         ? await storedFlows(db)
         : lastPage
           ? q.offset + rows.length
-          : Number(
-              (await db.get<{ n: number }>(
-                `SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM flows ${list.where} LIMIT ${COUNT_CAP + 1}) matches`,
-                list.params,
-              ))!.n,
-            );
+          : Number((await db.get<{ n: number }>(list.count, list.params))!.n);
       return {
         total: list.filtered ? Math.min(counted, COUNT_CAP) : counted,
         totalCapped: list.filtered && counted > COUNT_CAP,
