@@ -1,11 +1,11 @@
-import type Database from 'better-sqlite3';
 import { TimestampFormatter } from '../../core/time.js';
 import { sqlColumns, type Field, type FieldType } from '../../schema/log-schema.js';
 import type { LogStream } from '../../schema/streams.js';
-import { LOG_SUMS, isSummed, logDaySums, type SummedStream } from '../log-sums.js';
+import { LOG_SUMS, isSummed, logDaySums, type DaySum, type SummedStream } from '../log-sums.js';
+import { RowBatch } from './row-batch.js';
 import type { SqliteDb } from './database.js';
 
-/** Rows per INSERT statement (multi-row VALUES, as traffic-writer.ts). */
+/** Rows per INSERT statement (see row-batch.ts). */
 const ROWS_PER_STATEMENT = 16;
 
 /**
@@ -20,12 +20,10 @@ export class LogWriter {
   readonly #time = new TimestampFormatter();
   readonly #names: string[];
   readonly #types: FieldType[];
-  readonly #width: number;
-  readonly #params: unknown[];
-  readonly #one: unknown[];
-  readonly #insertMany: Database.Statement;
-  readonly #insertOne: Database.Statement;
-  readonly #sums: { readonly stream: SummedStream; readonly add: Database.Statement } | undefined;
+  readonly #insert: RowBatch<Record<string, unknown>>;
+  readonly #sums: { readonly stream: SummedStream; readonly add: RowBatch<DaySum> } | undefined;
+  /** The capture of the batch being written. */
+  #captureId = 0;
   rowsWritten = 0;
 
   constructor(db: SqliteDb, table: LogStream, schema: Record<string, Field>, replace = false) {
@@ -33,48 +31,48 @@ export class LogWriter {
     this.#names = Object.keys(schema);
     this.#types = Object.values(schema).map((f) => f.type);
     const columns = sqlColumns(schema);
-    this.#width = columns.length + 1;
-    const row = `(${Array(this.#width).fill('?').join(', ')})`;
-    const sql = `INSERT${replace ? ' OR REPLACE' : ''} INTO ${table} (${columns.join(', ')}, capture_id) VALUES `;
-    this.#insertMany = db.prepare(sql + Array(ROWS_PER_STATEMENT).fill(row).join(', '));
-    this.#insertOne = db.prepare(sql + row);
-    this.#params = new Array<unknown>(this.#width * ROWS_PER_STATEMENT);
-    this.#one = new Array<unknown>(this.#width);
+    this.#insert = new RowBatch(
+      db,
+      columns.length + 1,
+      (list) =>
+        `INSERT${replace ? ' OR REPLACE' : ''} INTO ${table} (${columns.join(', ')}, capture_id) VALUES ${list}`,
+      (v, o, log) => this.#fill(v, o, log),
+      ROWS_PER_STATEMENT,
+    );
     if (isSummed(table)) {
       const { table: sums, key, values } = LOG_SUMS[table];
       this.#sums = {
         stream: table,
-        add: db.prepare(
-          `INSERT INTO ${sums} (day, capture_id, ${key}, ${values.join(', ')})
-           VALUES (?, ?, ?, ${values.map(() => '?').join(', ')})
-           ON CONFLICT (${key}, day, capture_id) DO UPDATE SET
-             ${values.map((v) => `${v} = ${v} + excluded.${v}`).join(', ')}`,
+        add: new RowBatch<DaySum>(
+          db,
+          3 + values.length,
+          (list) => `
+            INSERT INTO ${sums} (day, capture_id, ${key}, ${values.join(', ')})
+            VALUES ${list}
+            ON CONFLICT (${key}, day, capture_id) DO UPDATE SET
+              ${values.map((v) => `${v} = ${v} + excluded.${v}`).join(', ')}`,
+          (v, o, s) => {
+            v[o] = s.day;
+            v[o + 1] = this.#captureId;
+            v[o + 2] = s.key;
+            for (let i = 0; i < s.values.length; i++) v[o + 3 + i] = s.values[i];
+          },
         ),
       };
     }
   }
 
   write(logs: readonly object[], captureId: number): void {
-    const width = this.#width;
+    this.#captureId = captureId;
     this.#db.transaction(() => {
-      let i = 0;
-      for (; i + ROWS_PER_STATEMENT <= logs.length; i += ROWS_PER_STATEMENT) {
-        for (let r = 0; r < ROWS_PER_STATEMENT; r++)
-          this.#fill(this.#params, r * width, logs[i + r] as Record<string, unknown>, captureId);
-        this.#insertMany.run(this.#params);
-      }
-      for (; i < logs.length; i++) {
-        this.#fill(this.#one, 0, logs[i] as Record<string, unknown>, captureId);
-        this.#insertOne.run(this.#one);
-      }
+      this.#insert.run(logs as readonly Record<string, unknown>[]);
       const sums = this.#sums;
-      if (sums !== undefined)
-        for (const s of logDaySums(sums.stream, logs)) sums.add.run(s.day, captureId, s.key, ...s.values);
+      if (sums !== undefined) sums.add.run(logDaySums(sums.stream, logs));
     })();
     this.rowsWritten += logs.length;
   }
 
-  #fill(p: unknown[], o: number, log: Record<string, unknown>, captureId: number): void {
+  #fill(p: unknown[], o: number, log: Record<string, unknown>): void {
     const names = this.#names;
     const types = this.#types;
     for (let k = 0; k < names.length; k++) {
@@ -103,6 +101,6 @@ export class LogWriter {
           p[o++] = v;
       }
     }
-    p[o] = captureId;
+    p[o] = this.#captureId;
   }
 }

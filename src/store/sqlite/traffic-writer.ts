@@ -2,12 +2,40 @@ import { AddressTextCache } from '../../core/addr.js';
 import { TimestampFormatter } from '../../core/time.js';
 import { ADDR_BYTES, TRAFFIC_COLUMNS, type TrafficRecords } from '../../schema/traffic.js';
 import { IP_PROTOCOL_NAMES } from '../../schema/ip-protocols.js';
-import { TrafficSums } from '../traffic-sums.js';
+import {
+  TrafficSums,
+  type HostSecondSum,
+  type HostSum,
+  type PortSecondSum,
+  type PortSum,
+  type SecondSum,
+} from '../traffic-sums.js';
+import { RowBatch } from './row-batch.js';
 import type { SqliteDb } from './database.js';
 import type Database from 'better-sqlite3';
 
 /** Rows per INSERT statement: multi-row VALUES lists insert ~1.7× faster than one row per statement. */
 const ROWS_PER_STATEMENT = 32;
+
+const HOST_SUMS_UPDATE = `
+  sent_packets = sent_packets + excluded.sent_packets, sent_bytes = sent_bytes + excluded.sent_bytes,
+  received_packets = received_packets + excluded.received_packets,
+  received_bytes = received_bytes + excluded.received_bytes`;
+const PORT_SUMS_UPDATE = 'packets = packets + excluded.packets, bytes = bytes + excluded.bytes';
+
+function fillHostSums(v: unknown[], o: number, h: HostSum): void {
+  v[o] = h.sentPackets;
+  v[o + 1] = h.sentBytes;
+  v[o + 2] = h.receivedPackets;
+  v[o + 3] = h.receivedBytes;
+}
+
+function fillPortSums(v: unknown[], o: number, p: PortSum): void {
+  v[o] = p.protocol;
+  v[o + 1] = p.port;
+  v[o + 2] = p.packets;
+  v[o + 3] = p.bytes;
+}
 
 /**
  * Turns binary traffic records into rows and inserts them, one transaction per call, together with the
@@ -22,11 +50,13 @@ export class TrafficWriter {
   readonly #time = new TimestampFormatter();
   readonly #addr = new AddressTextCache();
   readonly #sums = new TrafficSums();
-  readonly #addSecond: Database.Statement;
-  readonly #addHost: Database.Statement;
-  readonly #addPort: Database.Statement;
-  readonly #addHostSecond: Database.Statement;
-  readonly #addPortSecond: Database.Statement;
+  readonly #addSecond: RowBatch<SecondSum>;
+  readonly #addHost: RowBatch<HostSum>;
+  readonly #addPort: RowBatch<PortSum>;
+  readonly #addHostSecond: RowBatch<HostSecondSum>;
+  readonly #addPortSecond: RowBatch<PortSecondSum>;
+  /** The capture of the batch being written, for the sums' rows. */
+  #captureId = 0;
   #statementsFor = -1;
   #insertMany: Database.Statement | undefined;
   #insertOne: Database.Statement | undefined;
@@ -34,38 +64,82 @@ export class TrafficWriter {
 
   constructor(db: SqliteDb) {
     this.#db = db;
-    this.#addSecond = db.prepare(`
-      INSERT INTO traffic_seconds (capture_id, second, protocol, packets, bytes, first_ts, last_ts, first_id, last_id)
-      VALUES (@captureId, @second, @protocol, @packets, @bytes, @firstTs, @lastTs, @firstId, @lastId)
-      ON CONFLICT (second, protocol, capture_id) DO UPDATE SET
-        packets = packets + excluded.packets, bytes = bytes + excluded.bytes,
-        first_ts = min(first_ts, excluded.first_ts), last_ts = max(last_ts, excluded.last_ts),
-        first_id = min(first_id, excluded.first_id), last_id = max(last_id, excluded.last_id)`);
-    this.#addHost = db.prepare(`
-      INSERT INTO traffic_hosts (capture_id, host, sent_packets, sent_bytes, received_packets, received_bytes)
-      VALUES (@captureId, @host, @sentPackets, @sentBytes, @receivedPackets, @receivedBytes)
-      ON CONFLICT (host, capture_id) DO UPDATE SET
-        sent_packets = sent_packets + excluded.sent_packets, sent_bytes = sent_bytes + excluded.sent_bytes,
-        received_packets = received_packets + excluded.received_packets,
-        received_bytes = received_bytes + excluded.received_bytes`);
-    this.#addPort = db.prepare(`
-      INSERT INTO traffic_ports (capture_id, protocol, port, packets, bytes)
-      VALUES (@captureId, @protocol, @port, @packets, @bytes)
-      ON CONFLICT (protocol, port, capture_id) DO UPDATE SET
-        packets = packets + excluded.packets, bytes = bytes + excluded.bytes`);
-    this.#addHostSecond = db.prepare(`
-      INSERT INTO traffic_host_seconds
-        (capture_id, second, host, sent_packets, sent_bytes, received_packets, received_bytes)
-      VALUES (@captureId, @second, @host, @sentPackets, @sentBytes, @receivedPackets, @receivedBytes)
-      ON CONFLICT (second, host, capture_id) DO UPDATE SET
-        sent_packets = sent_packets + excluded.sent_packets, sent_bytes = sent_bytes + excluded.sent_bytes,
-        received_packets = received_packets + excluded.received_packets,
-        received_bytes = received_bytes + excluded.received_bytes`);
-    this.#addPortSecond = db.prepare(`
-      INSERT INTO traffic_port_seconds (capture_id, second, protocol, port, packets, bytes)
-      VALUES (@captureId, @second, @protocol, @port, @packets, @bytes)
-      ON CONFLICT (second, protocol, port, capture_id) DO UPDATE SET
-        packets = packets + excluded.packets, bytes = bytes + excluded.bytes`);
+    this.#addSecond = new RowBatch<SecondSum>(
+      db,
+      9,
+      (list) => `
+        INSERT INTO traffic_seconds
+          (capture_id, second, protocol, packets, bytes, first_ts, last_ts, first_id, last_id)
+        VALUES ${list}
+        ON CONFLICT (second, protocol, capture_id) DO UPDATE SET
+          packets = packets + excluded.packets, bytes = bytes + excluded.bytes,
+          first_ts = min(first_ts, excluded.first_ts), last_ts = max(last_ts, excluded.last_ts),
+          first_id = min(first_id, excluded.first_id), last_id = max(last_id, excluded.last_id)`,
+      (v, o, s) => {
+        v[o] = this.#captureId;
+        v[o + 1] = s.second;
+        v[o + 2] = s.protocol;
+        v[o + 3] = s.packets;
+        v[o + 4] = s.bytes;
+        v[o + 5] = s.firstTs;
+        v[o + 6] = s.lastTs;
+        v[o + 7] = s.firstId;
+        v[o + 8] = s.lastId;
+      },
+    );
+    this.#addHost = new RowBatch<HostSum>(
+      db,
+      6,
+      (list) => `
+        INSERT INTO traffic_hosts (capture_id, host, sent_packets, sent_bytes, received_packets, received_bytes)
+        VALUES ${list}
+        ON CONFLICT (host, capture_id) DO UPDATE SET ${HOST_SUMS_UPDATE}`,
+      (v, o, h) => {
+        v[o] = this.#captureId;
+        v[o + 1] = h.host;
+        fillHostSums(v, o + 2, h);
+      },
+    );
+    this.#addPort = new RowBatch<PortSum>(
+      db,
+      5,
+      (list) => `
+        INSERT INTO traffic_ports (capture_id, protocol, port, packets, bytes)
+        VALUES ${list}
+        ON CONFLICT (protocol, port, capture_id) DO UPDATE SET ${PORT_SUMS_UPDATE}`,
+      (v, o, p) => {
+        v[o] = this.#captureId;
+        fillPortSums(v, o + 1, p);
+      },
+    );
+    this.#addHostSecond = new RowBatch<HostSecondSum>(
+      db,
+      7,
+      (list) => `
+        INSERT INTO traffic_host_seconds
+          (capture_id, second, host, sent_packets, sent_bytes, received_packets, received_bytes)
+        VALUES ${list}
+        ON CONFLICT (second, host, capture_id) DO UPDATE SET ${HOST_SUMS_UPDATE}`,
+      (v, o, h) => {
+        v[o] = this.#captureId;
+        v[o + 1] = h.second;
+        v[o + 2] = h.host;
+        fillHostSums(v, o + 3, h);
+      },
+    );
+    this.#addPortSecond = new RowBatch<PortSecondSum>(
+      db,
+      6,
+      (list) => `
+        INSERT INTO traffic_port_seconds (capture_id, second, protocol, port, packets, bytes)
+        VALUES ${list}
+        ON CONFLICT (second, protocol, port, capture_id) DO UPDATE SET ${PORT_SUMS_UPDATE}`,
+      (v, o, p) => {
+        v[o] = this.#captureId;
+        v[o + 1] = p.second;
+        fillPortSums(v, o + 2, p);
+      },
+    );
   }
 
   write(rec: TrafficRecords, captureId: number): void {
@@ -80,8 +154,9 @@ export class TrafficWriter {
       for (; i + ROWS_PER_STATEMENT <= n; i += ROWS_PER_STATEMENT) {
         for (let r = 0; r < ROWS_PER_STATEMENT; r++)
           this.#fill(this.#params, r * TRAFFIC_COLUMNS.length, rec, i + r);
-        // One statement's rows get consecutive rowids, ending at lastInsertRowid.
-        const last = Number(insertMany.run(this.#params).lastInsertRowid);
+        // One statement's rows get consecutive rowids, ending at lastInsertRowid. Values go as arguments
+        // (see row-batch.ts).
+        const last = Number(insertMany.run(...this.#params).lastInsertRowid);
         for (let r = 0; r < ROWS_PER_STATEMENT; r++)
           this.#count(
             this.#params,
@@ -93,13 +168,14 @@ export class TrafficWriter {
       }
       for (; i < n; i++) {
         this.#fill(this.#one, 0, rec, i);
-        this.#count(this.#one, 0, rec, i, Number(insertOne.run(this.#one).lastInsertRowid));
+        this.#count(this.#one, 0, rec, i, Number(insertOne.run(...this.#one).lastInsertRowid));
       }
-      for (const g of this.#sums.seconds()) this.#addSecond.run({ ...g, captureId });
-      for (const h of this.#sums.hosts()) this.#addHost.run({ ...h, captureId });
-      for (const p of this.#sums.ports()) this.#addPort.run({ ...p, captureId });
-      for (const h of this.#sums.hostSeconds()) this.#addHostSecond.run({ ...h, captureId });
-      for (const p of this.#sums.portSeconds()) this.#addPortSecond.run({ ...p, captureId });
+      this.#captureId = captureId;
+      this.#addSecond.run(this.#sums.seconds());
+      this.#addHost.run(this.#sums.hosts());
+      this.#addPort.run(this.#sums.ports());
+      this.#addHostSecond.run(this.#sums.hostSeconds());
+      this.#addPortSecond.run(this.#sums.portSeconds());
       this.#db.exec('COMMIT');
     } catch (err) {
       if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
