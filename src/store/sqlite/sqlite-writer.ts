@@ -3,6 +3,7 @@ import type { CaptureEnd, CaptureStart } from '../../schema/captures.js';
 import type { AlertLog } from '../../schema/alert.js';
 import { LOG_STREAMS, SNAPSHOT_STREAMS, type LogStream } from '../../schema/streams.js';
 import { AlertsWriter } from './alerts-writer.js';
+import { Checkpointer } from './checkpointer.js';
 import { LearnedTable } from './learned-table.js';
 import type { LearnedEntry } from '../../schema/learned.js';
 import type { TrafficRecords } from '../../schema/traffic.js';
@@ -23,6 +24,7 @@ export class SqliteWriter {
   readonly #finishCapture: Database.Statement;
   readonly #retention: SqliteRetention | null;
   readonly #clock: () => number;
+  readonly #checkpointer: Checkpointer;
 
   /**
    * `bulkLoad`: a file read into the database; indexes of its empty tables are built at close (see
@@ -66,6 +68,7 @@ export class SqliteWriter {
     this.#clock = retention?.clock ?? Date.now;
     this.#retention = retention === null ? null : new SqliteRetention(db, retention.days);
     if (this.#retention?.startIfDue(this.#clock()) === true) this.#retention.finish();
+    this.#checkpointer = new Checkpointer(path);
   }
 
   /**
@@ -109,6 +112,7 @@ export class SqliteWriter {
   close(): void {
     this.#retention?.finish();
     buildDeferredIndexes(this.#db);
+    this.#checkpointer.stop();
     this.#db.pragma('wal_checkpoint(TRUNCATE)');
     this.#db.close();
   }
