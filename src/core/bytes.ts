@@ -13,3 +13,13 @@ export const u32 = (b: Uint8Array, o: number, littleEndian: boolean): number =>
   littleEndian ? u32le(b, o) : u32be(b, o);
 export const u16 = (b: Uint8Array, o: number, littleEndian: boolean): number =>
   littleEndian ? u16le(b, o) : u16be(b, o);
+
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(start: number, end: number): string })
+  .latin1Slice;
+
+/**
+ * The bytes [off, end) as a Latin-1 string, made in one native call (Buffer#latin1Slice, what
+ * Buffer#toString('latin1') calls; not in @types/node) on any Uint8Array. The string is flat, unlike one
+ * built by concatenation: SQLite binds flat strings without copying them into a flat form first.
+ */
+export const latin1Text = (b: Uint8Array, off: number, end: number): string => latin1Slice.call(b, off, end);
