@@ -2,8 +2,9 @@
  * `--retention` on PostgreSQL: dropping the daily partitions before the window also takes what their
  * traffic added off each capture's `traffic_hosts` and `traffic_ports` totals (deleting those left at
  * zero), per sensor, so every total still equals its traffic rows; rows without a time stay counted; a
- * sensor with nothing before the window keeps every row. Corpus captures are from 2013–2023, so "now" is
- * set relative to their times. Real server (NTA_TEST_PG_URL), a scratch database.
+ * sensor with nothing before the window keeps every row; a traffic writer mid-transaction on a total being
+ * subtracted from and the retention both commit. Corpus captures are from 2013–2023, so "now" is set
+ * relative to their times. Real server (NTA_TEST_PG_URL), a scratch database.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
