@@ -37,7 +37,8 @@ export function sqliteLogSums(db: string): { kept: unknown[][]; counted: unknown
 
 /**
  * Asserts that every sum a SQLite database keeps equals its rows: the traffic sums against those summed
- * again from the traffic rows (in the copy `scratch`), the flow and DNS day sums against their rows.
+ * again from the traffic rows (in the copy `scratch`), and the address and port totals against them in the
+ * SQL the PostgreSQL tests use too (traffic-totals.ts); the flow and DNS day sums against their rows.
  */
 export function assertSqliteSumsEqualRows(db: string, scratch: string): void {
   const { kept, counted } = sqliteLogSums(db);
