@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { dbRows, resumTraffic } from './cli.js';
+import { trafficTotalsSql } from './traffic-totals.js';
 
 /** The traffic sums tables the SQLite writer keeps, each with an order that lists its rows by key. */
 export const TRAFFIC_SUM_TABLES = [
@@ -36,11 +37,14 @@ export function sqliteLogSums(db: string): { kept: unknown[][]; counted: unknown
 
 /**
  * Asserts that every sum a SQLite database keeps equals its rows: the traffic sums against those summed
- * again from the traffic rows (in the copy `scratch`), the flow and DNS day sums against their rows.
+ * again from the traffic rows (in the copy `scratch`), and the address and port totals against them in the
+ * SQL the PostgreSQL tests use too (traffic-totals.ts); the flow and DNS day sums against their rows.
  */
 export function assertSqliteSumsEqualRows(db: string, scratch: string): void {
   const { kept, counted } = sqliteLogSums(db);
   assert.deepEqual(kept, counted, 'flow and DNS sums');
+  for (const [table, keptTotals, countedTotals] of trafficTotalsSql('sqlite'))
+    assert.deepEqual(dbRows(db, keptTotals), dbRows(db, countedTotals), `${table} against the traffic rows`);
   copyFileSync(db, scratch);
   const conn = new Database(scratch);
   try {

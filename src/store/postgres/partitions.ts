@@ -99,10 +99,10 @@ export class Partitions {
           dropped.push(name);
         }
       }
-      // The per-second and per-day sums go with the partitions they sum. (traffic_hosts and traffic_ports
-      // have no time: they keep summing every capture's traffic.)
+      await this.#subtractDroppedSeconds(firstKept * DAY_SECONDS);
+      // The per-second and per-day sums go with the partitions they sum.
       for (const table of ['traffic_seconds', 'traffic_host_seconds', 'traffic_port_seconds'])
-        await this.#client().query(`DELETE FROM ${table} WHERE second < $1`, [firstKept * 86_400]);
+        await this.#client().query(`DELETE FROM ${table} WHERE second < $1`, [firstKept * DAY_SECONDS]);
       await this.#client().query('DELETE FROM flow_destinations WHERE day < $1', [firstKept]);
       await this.#client().query('DELETE FROM dns_queries WHERE day < $1', [firstKept]);
       // Replay marks older than the retention guard nothing any more: their rows are gone.
@@ -111,6 +111,50 @@ export class Partitions {
       ]);
     });
     return dropped;
+  }
+
+  /**
+   * Takes what the traffic before `end` (a UTC second, a day's start) added to the per-capture address and
+   * port totals off them, and deletes the totals left at zero, as SQLite's retention does. The per-second
+   * address and port sums before `end` hold exactly the rows of the partitions dropped (a row's second and
+   * its partition's day come from the same time); the caller deletes them next. Rows without a time are in
+   * the totals but in no per-second sum: they stay in traffic_default, and what they added stays too (SQLite
+   * keeps them likewise). capture_id compares with `=`: this store always writes one.
+   */
+  async #subtractDroppedSeconds(end: number): Promise<void> {
+    const client = this.#client();
+    // A traffic writer upserts the totals in the transaction of its COPY into traffic, after it. Holding
+    // traffic first (the DROPs above took it whole, else this waits for the COPYs under way) means no
+    // writer can hold a total this needs while waiting for this transaction's DROPs: no deadlock.
+    await client.query('LOCK TABLE traffic IN SHARE MODE');
+    await client.query(
+      `UPDATE traffic_hosts t SET sent_packets = t.sent_packets - d.sp, sent_bytes = t.sent_bytes - d.sb,
+         received_packets = t.received_packets - d.rp, received_bytes = t.received_bytes - d.rb
+       FROM (SELECT sensor, capture_id, host, sum(sent_packets) AS sp, sum(sent_bytes) AS sb,
+               sum(received_packets) AS rp, sum(received_bytes) AS rb
+             FROM traffic_host_seconds WHERE second < $1 GROUP BY 1, 2, 3) AS d
+       WHERE t.host = d.host AND t.capture_id = d.capture_id AND t.sensor = d.sensor`,
+      [end],
+    );
+    await client.query(
+      `UPDATE traffic_ports t SET packets = t.packets - d.p, bytes = t.bytes - d.b
+       FROM (SELECT sensor, capture_id, protocol, port, sum(packets) AS p, sum(bytes) AS b
+             FROM traffic_port_seconds WHERE second < $1 GROUP BY 1, 2, 3, 4) AS d
+       WHERE t.protocol = d.protocol AND t.port = d.port AND t.capture_id = d.capture_id
+         AND t.sensor = d.sensor`,
+      [end],
+    );
+    await client.query(
+      `DELETE FROM traffic_hosts WHERE sent_packets = 0 AND received_packets = 0
+         AND (host, capture_id, sensor) IN
+           (SELECT host, capture_id, sensor FROM traffic_host_seconds WHERE second < $1)`,
+      [end],
+    );
+    await client.query(
+      `DELETE FROM traffic_ports WHERE packets = 0 AND (protocol, port, capture_id, sensor) IN
+         (SELECT protocol, port, capture_id, sensor FROM traffic_port_seconds WHERE second < $1)`,
+      [end],
+    );
   }
 
   async #locked(work: () => Promise<void>): Promise<void> {

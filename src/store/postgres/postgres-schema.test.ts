@@ -8,6 +8,7 @@ import { NtaError } from '../../core/errors.js';
 import { alertLog } from '../../schema/alert.js';
 import { LOG_STREAMS } from '../../schema/streams.js';
 import { PG_URL, pgRows, scratchDatabase, withDatabase } from '../../../test/support/postgres.js';
+import { assertPgTotalsEqualRows } from '../../../test/support/traffic-totals.js';
 import { MIGRATIONS, pgColumnTypes } from './migrations.js';
 import { PostgresStore } from './postgres-store.js';
 
@@ -215,6 +216,8 @@ test('--retention drops the daily partitions older than it and keeps the rest', 
       [now - 29 * DAY, now],
       table,
     );
+  // And what they held is taken off the per-capture address and port totals (test/postgres-retention).
+  await assertPgTotalsEqualRows(url);
 });
 
 test('every row carries the sensor that wrote it', async () => {
