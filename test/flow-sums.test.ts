@@ -14,7 +14,7 @@ import { COUNT_CAP } from '../src/server/routes/common.js';
 import { PostgresStore } from '../src/store/postgres/postgres-store.js';
 import { openSqlite } from '../src/store/sqlite/database.js';
 import { workDir } from './support/cli.js';
-import { readCorpusInto, readCorpusIntoStore } from './support/corpus-db.js';
+import { readCorpusInto, readCorpusIntoPostgres } from './support/corpus-db.js';
 import { pgRows, scratchDatabase } from './support/postgres.js';
 import { sqliteLogSums } from './support/sqlite-sums.js';
 
@@ -25,15 +25,6 @@ const CAPTURES = [
   'dns-edns-ecs-v4-v6-udp-tcp.pcap',
   'sll-mixed-home-traffic.pcap',
 ];
-
-async function load(url: string, sensor: string, names: readonly string[]): Promise<void> {
-  const store = await PostgresStore.open(url, { sensor, retentionDays: null });
-  try {
-    await readCorpusIntoStore(store, names);
-  } finally {
-    await store.close();
-  }
-}
 
 const DAY = 'floor(ts_us / 86400000000.0)::bigint';
 const SUMS = {
@@ -66,8 +57,8 @@ async function keptSums(url: string): Promise<unknown[][]> {
 
 test('PostgreSQL: the flow and DNS sums equal their rows, as written and as migrated', async () => {
   const url = await scratchDatabase();
-  await load(url, 'other', ['http-get-simple.pcap']);
-  await load(url, 'sums', CAPTURES);
+  await readCorpusIntoPostgres(url, 'other', ['http-get-simple.pcap']);
+  await readCorpusIntoPostgres(url, 'sums', CAPTURES);
   const written = await keptSums(url);
   // An older database (schema 8) gets the same from its rows when it is opened (with what migration 10
   // adds, made again from the rows too, and migration 11's indexes).

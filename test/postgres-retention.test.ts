@@ -14,7 +14,7 @@ import { ADDR_BYTES } from '../src/schema/traffic.js';
 import { connectPostgres } from '../src/store/postgres/connect.js';
 import { Partitions } from '../src/store/postgres/partitions.js';
 import { PostgresStore } from '../src/store/postgres/postgres-store.js';
-import { readCorpusIntoStore } from './support/corpus-db.js';
+import { readCorpusIntoPostgres } from './support/corpus-db.js';
 import { pgRows, scratchDatabase } from './support/postgres.js';
 import { assertPgTotalsEqualRows } from './support/traffic-totals.js';
 
@@ -34,15 +34,6 @@ const RECENT = ['quic-ipv6-chromium-google.pcap'];
 /** The addresses of the capture written below, one packet of it without a time. */
 const UNDATED_SRC = [192, 0, 2, 1];
 const UNDATED_DST = [192, 0, 2, 2];
-
-async function load(url: string, sensor: string, names: readonly string[]): Promise<void> {
-  const store = await PostgresStore.open(url, { sensor, retentionDays: null });
-  try {
-    await readCorpusIntoStore(store, names);
-  } finally {
-    await store.close();
-  }
-}
 
 /** A capture of UDP packets from UNDATED_SRC to UNDATED_DST: at `seconds`, and one without a time. */
 async function writeUndated(url: string, sensor: string, seconds: readonly number[]): Promise<number> {
@@ -85,9 +76,9 @@ const rowsOf = (url: string, sensor: string): Promise<unknown[][]> =>
 
 test('dropping old partitions takes their traffic off the address and port totals, per sensor', async () => {
   const url = await scratchDatabase();
-  await load(url, 'edge', EDGE);
-  await load(url, 'other', OTHER);
-  await load(url, 'recent', RECENT);
+  await readCorpusIntoPostgres(url, 'edge', EDGE);
+  await readCorpusIntoPostgres(url, 'other', OTHER);
+  await readCorpusIntoPostgres(url, 'recent', RECENT);
   // The cut: the first UTC day after the median second of edge's dns-edns-ecs capture (2016–2019).
   const [{ cut }] = (await pgRows<{ cut: number }>(
     url,

@@ -21,12 +21,11 @@ import {
   type ChartFilter,
 } from '../src/present/charts/query.js';
 import { SCHEMA_VERSION } from '../src/store/sqlite/migrations.js';
-import { PostgresStore } from '../src/store/postgres/postgres-store.js';
 import { openQueryDb, type QueryDb } from '../src/store/query/query-db.js';
 import { openSqlite } from '../src/store/sqlite/database.js';
 import { workDir } from './support/cli.js';
 import { scratchDatabase } from './support/postgres.js';
-import { readCorpusInto, readCorpusIntoStore } from './support/corpus-db.js';
+import { readCorpusInto, readCorpusIntoPostgres } from './support/corpus-db.js';
 import { TRAFFIC_SUM_TABLES } from './support/sqlite-sums.js';
 
 const work = workDir('nta-traffic-sums-');
@@ -149,16 +148,8 @@ test('totals, protocols, timelines, talkers and ports from the sums equal those 
 
 test('the same from the sums PostgreSQL keeps, one sensor of two', async () => {
   const url = await scratchDatabase();
-  const load = async (sensor: string, names: readonly string[]): Promise<Map<string, number>> => {
-    const store = await PostgresStore.open(url, { sensor, retentionDays: null });
-    try {
-      return await readCorpusIntoStore(store, names);
-    } finally {
-      await store.close();
-    }
-  };
-  await load('other', ['http-get-simple.pcap']);
-  const ids = await load('sums', CAPTURES);
+  await readCorpusIntoPostgres(url, 'other', ['http-get-simple.pcap']);
+  const ids = await readCorpusIntoPostgres(url, 'sums', CAPTURES);
   const db = await openQueryDb(url, { sensor: 'sums' });
   try {
     await assertSumsAnswer(db, ids);

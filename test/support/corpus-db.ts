@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { fileInputs, readCaptures } from '../../src/pipeline.js';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 import { PCAPS_DIR } from './corpus.js';
@@ -27,6 +28,20 @@ export async function readCorpusInto(
   options: { bulkLoad?: boolean } = {},
 ): Promise<Map<string, number>> {
   const store = await SqliteStore.open(db, options);
+  try {
+    return await readCorpusIntoStore(store, names);
+  } finally {
+    await store.close();
+  }
+}
+
+/** readCorpusIntoStore into the PostgreSQL database at `url` as `sensor` (no retention). */
+export async function readCorpusIntoPostgres(
+  url: string,
+  sensor: string,
+  names: readonly string[],
+): Promise<Map<string, number>> {
+  const store = await PostgresStore.open(url, { sensor, retentionDays: null });
   try {
     return await readCorpusIntoStore(store, names);
   } finally {
