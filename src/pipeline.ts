@@ -3,10 +3,7 @@ import { resolve } from 'node:path';
 import { NtaError } from './core/errors.js';
 import { TimestampFormatter } from './core/time.js';
 import { openCapture } from './capture/open.js';
-import { PcapngWriter, type PcapngWriterOptions } from './capture/pcapng-writer.js';
-import { extractEvidence } from './evidence/extract.js';
-import { evidenceUids, selectEvidence } from './evidence/selection.js';
-import { readAlertEvidence } from './store/query/alerts.js';
+import type { PcapngWriterOptions } from './capture/pcapng-writer.js';
 import type { QueryDb } from './store/query/query-db.js';
 import type { PacketBatch, PacketSource } from './capture/packet-batch.js';
 import { PacketDecoder } from './decode/decoder.js';
@@ -505,6 +502,14 @@ export async function writeAlertEvidence(
   outPath: string,
   writerOptions: PcapngWriterOptions = {},
 ): Promise<EvidenceWritten> {
+  // Loaded here: only `nta alerts --pcap` writes evidence, and every read and capture would load them.
+  const [{ readAlertEvidence }, { evidenceUids, selectEvidence }, { extractEvidence }, { PcapngWriter }] =
+    await Promise.all([
+      import('./store/query/alerts.js'),
+      import('./evidence/selection.js'),
+      import('./evidence/extract.js'),
+      import('./capture/pcapng-writer.js'),
+    ]);
   const rows = await readAlertEvidence(db, alertId, evidenceUids);
   const selections = selectEvidence(rows.alert, rows.flows);
   if (selections.length === 0)

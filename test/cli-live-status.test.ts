@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatBytes, formatCount } from '../src/present/charts/specs.js';
+import { formatBytes, formatCount } from '../src/present/numbers.js';
 import { NTA, workDir } from './support/cli.js';
 import { PCAPS_DIR } from './support/corpus.js';
 

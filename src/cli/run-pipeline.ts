@@ -14,7 +14,7 @@ import { PacketLinePrinter } from '../present/packet-lines.js';
 import { StatusArea, wantStatusArea } from '../present/status-area.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
-import { IpfixExporter, type IpfixExportStats } from '../export/ipfix/exporter.js';
+import type { IpfixExporter, IpfixExportStats } from '../export/ipfix/exporter.js';
 import type { EveExporter, EveExportStats } from '../export/eve/eve-exporter.js';
 import type { OutputFlags } from './args.js';
 import type { ConnLog } from '../schema/conn.js';
@@ -128,6 +128,7 @@ export async function openIpfix(flags: OutputFlags): Promise<IpfixExporter | und
   if (flags.ipfix === undefined) return undefined;
   if (!flags.flows)
     throw new NtaError('NTA_ERR_USAGE', '--ipfix exports flows: it cannot be used with --no-flows');
+  const { IpfixExporter } = await import('../export/ipfix/exporter.js');
   return IpfixExporter.open(flags.ipfix);
 }
 

@@ -2,7 +2,7 @@ import type { PacketBatch, SourceInfo, SourceStats } from '../capture/packet-bat
 import { type DecodedPacket, Network } from '../decode/packet.js';
 import type { FlowTableStats } from '../flow/table.js';
 import type { LiveCounters, PacketObserver } from '../pipeline.js';
-import { formatBytes, formatCount } from './charts/specs.js';
+import { formatBytes, formatCount } from './numbers.js';
 import { ProtocolCounts } from './protocol-counts.js';
 
 /** What the status reads from the source being read: its name and kind, bytes read and drops. */

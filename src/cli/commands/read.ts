@@ -1,9 +1,6 @@
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { checkFileFilter } from '../../capture/live/bpf-program.js';
-import { TapSource } from '../../capture/live/tap-source.js';
 import { expandCaptureArgs } from '../../capture/open.js';
-import { CaptureFileWriter } from '../../capture/ring-writer.js';
 import { fileInputs, type CaptureInput } from '../../pipeline.js';
 import { formatEveSummary, formatIpfixSummary, formatSummary } from '../../present/summary.js';
 import type { Store } from '../../store/store.js';
@@ -45,17 +42,22 @@ export function registerRead(program: Command): void {
 async function runRead(files: string[], flags: ReadFlags): Promise<number> {
   checkOutputFlags(flags);
   const filter = flags.filter?.trim() === '' ? undefined : flags.filter;
-  if (filter !== undefined) checkFileFilter(filter); // a bad filter: one line, before any file or database
+  // -f and -w load libpcap's compiler and the file writers; a plain read does without them. A bad filter is
+  // one line, before any file or database is opened.
+  if (filter !== undefined) (await import('../../capture/live/bpf-program.js')).checkFileFilter(filter);
   const detection = await setUpDetection(flags); // a bad config or blocklist: one line, before any file is read
   const paths = await expandCaptureArgs(files);
   const writer =
     flags.write === undefined
       ? undefined
-      : new CaptureFileWriter(flags.write, ringOptions(flags.ringBuffer), {
-          application: `nta ${NTA_VERSION}`,
-        });
+      : new (await import('../../capture/ring-writer.js')).CaptureFileWriter(
+          flags.write,
+          ringOptions(flags.ringBuffer),
+          { application: `nta ${NTA_VERSION}` },
+        );
   let inputs: CaptureInput[] = fileInputs(paths);
   if (filter !== undefined || writer !== undefined) {
+    const { TapSource } = await import('../../capture/live/tap-source.js');
     const limit = writer !== undefined && flags.count !== undefined ? { remaining: flags.count } : undefined;
     inputs = inputs.map((input) => ({
       ...input,

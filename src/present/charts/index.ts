@@ -18,10 +18,9 @@ import {
   type TrafficTotals,
 } from './query.js';
 import type { Size, SpecBuilder } from './render.js';
+import { formatBytes, formatCount } from '../numbers.js';
 import {
   alertsSpec,
-  formatBytes,
-  formatCount,
   portsSpec,
   protocolsSpec,
   talkersSpec,

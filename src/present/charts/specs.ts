@@ -1,5 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { CHART_FONT_FAMILY } from './font-metrics.js';
+import { formatBytes, formatCount } from '../numbers.js';
 import type { AlertBucketRow, HostClass, PortRow, ProtocolRow, TalkerRow, TimelineRow } from './query.js';
 import type { Size, SpecBuilder } from './render.js';
 import { serviceName } from './services.js';
@@ -44,24 +45,6 @@ const CONFIG = {
 export interface ChartContext {
   /** e.g. 'network_traffic.db · captures 1, 2 · 2024-05-01 10:00:00 – 10:42:13 (Europe/Berlin)' */
   readonly subtitle: string;
-}
-
-const countFormat = new Intl.NumberFormat('en-US');
-
-export function formatCount(n: number): string {
-  return countFormat.format(n);
-}
-
-/** Bytes with decimal (SI) prefixes and three significant digits: 6.11 MB. */
-export function formatBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-  let v = n;
-  let u = 0;
-  while (v >= 999.5 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return u === 0 ? `${n} B` : `${v.toPrecision(3)} ${units[u]!}`;
 }
 
 /**
@@ -398,7 +381,7 @@ export function alertsSpec(
   return (size: Size): TopLevelSpec =>
     ({
       $schema: SCHEMA,
-      title: title(`${countFormat.format(total)} alerts over time, by severity`, ctx),
+      title: title(`${formatCount(total)} alerts over time, by severity`, ctx),
       padding: PADDING,
       config: CONFIG,
       width: size.width - 2 * PADDING - 80,

@@ -21,7 +21,7 @@ import {
   type TalkerRow,
 } from '../charts/query.js';
 import { serviceName } from '../charts/services.js';
-import { formatBytes, formatCount } from '../charts/specs.js';
+import { formatBytes, formatCount } from '../numbers.js';
 import { html, trustedHtml, type Html } from './html.js';
 import {
   alertTable,
