@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { PacketDecoder } from '../../decode/decoder.js';
 import { be16, cat, ipv4 } from '../../decode/frame-builder.js';
 import { DecodedPacket } from '../../decode/packet.js';
 import { HostInventory, MAX_HOST_IPS, MAX_HOSTS } from './inventory.js';
-import { macVendor } from './oui.js';
+import { macVendor, registryPath, searchInPlace } from './oui.js';
 
 /** Dell's OUI (90:b1:1c in the IEEE registry) and a gateway's. */
 const DELL = [0x90, 0xb1, 0x1c, 0x99, 0x49, 0x29];
@@ -84,4 +85,20 @@ test('vendor lookup: MA-L prefixes, locally administered addresses have none', (
   assert.equal(macVendor('00:0c:29:00:00:01'), 'VMware, Inc.');
   assert.equal(macVendor('52:54:00:36:3e:ff'), null);
   assert.equal(macVendor('not a mac'), null);
+});
+
+test('the registry searched in place answers as the whole file parsed, for every prefix and some unassigned', () => {
+  const file = readFileSync(registryPath());
+  const parsed = JSON.parse(file.toString('utf8')) as Record<string, string>;
+  const searched = searchInPlace(file);
+  assert.ok(searched !== null, 'the installed oui-data file is one sorted run per key length');
+  const keys = Object.keys(parsed);
+  assert.ok(keys.length > 50_000);
+  for (const key of keys) assert.equal(searched.get(key), parsed[key], key);
+  for (const key of ['FFFFFF', '0000000', 'FFFFFFFFF', '123', '8C1F64FFD', 'GGGGGG'])
+    assert.equal(searched.get(key), parsed[key], key);
+  // Out of order, the file is refused (and parsed whole instead).
+  const lines = file.toString('utf8').split('\n');
+  [lines[2], lines[3]] = [lines[3]!, lines[2]!];
+  assert.equal(searchInPlace(Buffer.from(lines.join('\n'))), null);
 });
