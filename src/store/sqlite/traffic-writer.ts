@@ -55,9 +55,8 @@ export class TrafficWriter {
   readonly #addPort: RowBatch<PortSum>;
   readonly #addHostSecond: RowBatch<HostSecondSum>;
   readonly #addPortSecond: RowBatch<PortSecondSum>;
-  /** The capture of the batch being written, for the sums' rows. */
-  #captureId = 0;
-  #statementsFor = -1;
+  /** The capture the insert statements were prepared for: the batch being written, for the sums' rows too. */
+  #captureId = -1;
   #insertMany: Database.Statement | undefined;
   #insertOne: Database.Statement | undefined;
   rowsWritten = 0;
@@ -145,7 +144,7 @@ export class TrafficWriter {
   write(rec: TrafficRecords, captureId: number): void {
     const n = rec.count;
     if (n === 0) return;
-    if (captureId !== this.#statementsFor) this.#prepare(captureId);
+    if (captureId !== this.#captureId) this.#prepare(captureId);
     const insertMany = this.#insertMany!;
     const insertOne = this.#insertOne!;
     this.#db.exec('BEGIN');
@@ -170,7 +169,6 @@ export class TrafficWriter {
         this.#fill(this.#one, 0, rec, i);
         this.#count(this.#one, 0, rec, i, Number(insertOne.run(...this.#one).lastInsertRowid));
       }
-      this.#captureId = captureId;
       this.#addSecond.run(this.#sums.seconds());
       this.#addHost.run(this.#sums.hosts());
       this.#addPort.run(this.#sums.ports());
@@ -191,7 +189,7 @@ export class TrafficWriter {
     const sql = `INSERT INTO traffic (${TRAFFIC_COLUMNS.join(', ')}, capture_id) VALUES `;
     this.#insertMany = this.#db.prepare(sql + Array(ROWS_PER_STATEMENT).fill(row).join(', '));
     this.#insertOne = this.#db.prepare(sql + row);
-    this.#statementsFor = captureId;
+    this.#captureId = captureId;
   }
 
   #fill(p: unknown[], o: number, rec: TrafficRecords, i: number): void {
